@@ -1,0 +1,35 @@
+/**
+ * @file cli.h
+ * @brief The `halopaint` command-line driver: one function per subcommand.
+ *
+ * The driver is a thin layer over the library: it parses arguments, loads the
+ * parameter file (with -s Key=Value overrides), calls the stages and prints
+ * progress. It is the only code that prints to stdout.
+ */
+#ifndef HP_CLI_H
+#define HP_CLI_H
+
+#include "params/params.h"
+
+/** Arguments common to the subcommands that read a parameter file. */
+typedef struct hp_cli_args {
+  const char *param_file;     /**< FILE.param */
+  const char *overrides[256]; /**< -s Key=Value, in order */
+  int n_overrides;
+  const char *k_list; /**< --k k1,k2,... (cosmo) */
+} hp_cli_args;
+
+/** Parse "FILE.param [-s Key=Value]... [--k LIST]"; prints usage and returns nonzero on error. */
+int hp_cli_parse(int argc, char **argv, const char *cmd, hp_cli_args *a);
+/** Load the parameter file for a command needing @p need; prints the error and returns NULL. */
+hp_params *hp_cli_load(const hp_cli_args *a, unsigned need);
+/** Print a failure as "halopaint CMD: <message>" to stderr and return 1. */
+int hp_cli_error(const char *cmd, const hp_status *st);
+/** "[  1.23 s,  456 MB] what" progress line on stdout. */
+void hp_cli_progress(double t0, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int hp_cmd_cosmo(int argc, char **argv);
+int hp_cmd_ic(int argc, char **argv);
+int hp_cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,88 @@
+#!/bin/sh
+# End-to-end tests of the halopaint command line (run from the repository root).
+set -u
+bin=./bin/halopaint
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+ok() { echo "[       OK ] $1"; }
+bad() { echo "[  FAILED  ] $1"; fails=$((fails+1)); }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+
+cat > "$tmp/min.param" <<'P'
+% the minimum: cosmology, box, particles, seed
+Omega0          0.315
+OmegaBaryon     0.049
+HubbleParam     0.68
+Sigma8          0.81
+PrimordialIndex 0.97
+BoxSize         64     % Mpc/h
+NParticles      16
+Seed            3
+P
+cat > "$tmp/cosmo.param" <<'P'
+Omega0 0.315
+OmegaBaryon 0.049
+HubbleParam 0.68
+Sigma8 0.81
+PrimordialIndex 0.97
+P
+
+# cosmo: needs only the cosmology keys; exact header line; sigma8 and D2 < 0
+$bin cosmo "$tmp/cosmo.param" --k 0.01,0.1 > "$tmp/c.txt" 2> "$tmp/c.err"
+check "cosmo runs on a cosmology-only file" '[ $? -eq 0 ]'
+check "cosmo header line" '[ "$(head -1 "$tmp/c.txt")" = "# k[h/Mpc] T(k) P(k,z=0)[(Mpc/h)^3] P(k,Redshift)[(Mpc/h)^3]" ]'
+check "cosmo rows for --k" '[ "$(grep -vc "^#" "$tmp/c.txt")" -eq 2 ]'
+check "cosmo sigma(R=8) = Sigma8" 'grep -q "^# sigma(R=8) = 0.81000" "$tmp/c.txt"'
+check "cosmo D2 negative at z = 0" 'grep -q "^# D2 = -0.432" "$tmp/c.txt"'
+n=$($bin cosmo "$tmp/cosmo.param" | grep -vc '^#')
+check "cosmo default k grid (101 rows)" '[ "$n" -eq 101 ]'
+$bin cosmo "$tmp/cosmo.param" -s Redshift=1 > "$tmp/c1.txt"
+check "-s Redshift=1 overrides: D1(z=1) = 0.60675" 'grep -q "^# D1 = 0.60675" "$tmp/c1.txt"'
+
+# parameter-file errors: clear, with file, line and suggestion, never a crash
+printf 'Omega_0 0.3\n' > "$tmp/typo.param"
+$bin cosmo "$tmp/typo.param" > /dev/null 2> "$tmp/e.txt"
+rc=$?
+check "unknown key fails with exit 1" '[ $rc -eq 1 ]'
+check "unknown key names file, line and nearest key" 'grep -q "typo.param line 1" "$tmp/e.txt" && grep -q "Omega0" "$tmp/e.txt"'
+$bin ic "$tmp/cosmo.param" > /dev/null 2> "$tmp/e.txt"
+check "ic without BoxSize names the missing key" 'grep -q "BoxSize" "$tmp/e.txt"'
+$bin cosmo "$tmp/cosmo.param" -s Sed=3 > /dev/null 2> "$tmp/e.txt"
+check "unknown override suggests Seed" 'grep -q "Seed" "$tmp/e.txt"'
+head -c 2000 /dev/urandom > "$tmp/bin.param"
+$bin cosmo "$tmp/bin.param" > /dev/null 2> "$tmp/e.txt"
+rc=$?
+check "binary file refused without a crash" '[ $rc -eq 1 ] && grep -q "bin.param" "$tmp/e.txt"'
+$bin cosmo "$tmp/missing.param" > /dev/null 2> "$tmp/e.txt"
+check "missing file named" 'grep -q "missing.param" "$tmp/e.txt"'
+
+# help params: every key of the example file appears
+$bin help params > "$tmp/help.txt"
+missing=0
+for k in $(grep -E '^%? *[A-Za-z_0-9]+ ' params/example.param | sed 's/^% *//' | awk '{print $1}'); do
+  grep -q "$k" "$tmp/help.txt" || missing=$((missing+1))
+done
+check "help params lists every key" '[ $missing -eq 0 ]'
+
+# docs/parameters.md is generated from the table: it must be current
+$bin help params > "$tmp/h.txt"
+awk '/^```$/ { inside = !inside; next } inside' docs/parameters.md > "$tmp/doc.txt"
+check "docs/parameters.md matches help params (run scripts/gen-param-docs.sh)" 'cmp -s "$tmp/doc.txt" "$tmp/h.txt"'
+
+# ic in every format; nothing temporary left behind
+for f in 1 2 3; do
+  $bin ic "$tmp/min.param" -s ICFormat=$f -s OutputDir="$tmp" -s FileBase=f$f > /dev/null 2>&1
+  check "ic ICFormat $f writes its files" '[ $? -eq 0 ] && ls "$tmp"/f${f}_ic* > /dev/null 2>&1'
+done
+check "ic leaves no temporary files" '! ls "$tmp"/*.tmp.* > /dev/null 2>&1'
+$bin ic "$tmp/min.param" -s OutputDir="$tmp/nodir" > /dev/null 2> "$tmp/e.txt"
+rc=$?
+check "ic into a missing directory fails, names it, leaves nothing" '[ $rc -ne 0 ] && grep -q "nodir" "$tmp/e.txt" && [ ! -e "$tmp/nodir" ]'
+
+# run: the in-process pipeline on the minimal file
+$bin run "$tmp/min.param" > "$tmp/run.txt" 2>&1
+check "run on the minimal parameter file" '[ $? -eq 0 ] && grep -q "mean rho/rho_mean 1.0000" "$tmp/run.txt"'
+
+echo "cli: $fails failed"
+[ $fails -eq 0 ]
