@@ -17,7 +17,8 @@
  *                    factors; it allocates nothing, leaves delta_k intact and
  *                    can be called again for another redshift.
  *
- * Cost (non-dealiased): 13 FFTs of np^3 (3 for psi1, 6 + 1 + 3 for psi2);
+ * Cost (non-dealiased): 13 FFTs of np^3 (7 for the second-order source, 6
+ * for displacements and velocities, combined in k-space);
  * memory 32 bytes per particle (delta_k 4, scratch 4, outputs 24; see
  * docs/performance.md). With the 3/2-rule dealiasing of the second-order
  * source (M = 3 np / 2): 7 inverse + 1 forward FFT of M^3 replace the 7 of
@@ -54,9 +55,10 @@ typedef struct hp_lpt_factors {
 
 /** Work done by the last hp_lpt_execute (for benchmarks). */
 typedef struct hp_lpt_counters {
-  int fft_np;      /**< FFTs of np^3 performed */
-  int fft_dealias; /**< FFTs of (3np/2)^3 performed */
-  size_t bytes;    /**< bytes held by the plan (all buffers) */
+  int fft_np;         /**< FFTs of np^3 performed */
+  int fft_dealias;    /**< FFTs of (3np/2)^3 performed */
+  size_t bytes;       /**< bytes held by the plan (all buffers) */
+  double fft_seconds; /**< wall time spent inside FFTW in the last execute [s] */
 } hp_lpt_counters;
 
 typedef struct hp_lpt hp_lpt;
