@@ -17,7 +17,7 @@ CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -pedantic -fopenmp -fPIC -I.
 LDLIBS   = -lfftw3f_omp $(PKGLIBS) -fopenmp -lm
 
 BUILD    = build
-LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c stats/*.c nbody/*.c) \
+LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c stats/*.c nbody/*.c catalog/*.c) \
            $(filter-out plugin/main.c plugin/cli_%.c, $(wildcard plugin/*.c))
 ifeq ($(CUDA),1)
   CUDASRC  = $(wildcard cuda/*.cu)

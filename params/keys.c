@@ -73,6 +73,27 @@ static const hp_param_spec table[] = {
     {"VoxelSize", HP_P_REAL, "4", 0, LO, 0, INF, NULL, "Mpc/h",
      "Target voxel side of the painter's grid, used when NVoxels = 0."},
 
+    {"ModelFile", HP_P_STRING, "models/default.h5", 0, 0, 0, 0, NULL, "",
+     "Painter model (HDF5: architecture, weights, metadata), relative to the working directory."},
+    {"Device", HP_P_CHOICE, "auto", 0, 0, 0, 0, "auto|cpu|cuda", "",
+     "Where the painter runs: cpu, cuda (an NVIDIA GPU), or auto = cuda when a GPU is present."},
+
+    /* N-body truth (halopaint sim) */
+    {"PMGridFactor", HP_P_INT, "2", 0, 0, 1, 3, "1|2|3", "",
+     "Particle-mesh force grid per dimension, in units of NParticles (B in FastPM)."},
+    {"PMSteps", HP_P_INT, "20", 0, 0, 1, 10000, NULL, "",
+     "Number of particle-mesh time steps from RedshiftIC to the last output redshift."},
+    {"PMStepSpacing", HP_P_CHOICE, "Linear", 0, 0, 0, 0, "Linear|Log", "",
+     "Time steps uniform in the scale factor a (Linear) or in ln a (Log)."},
+    {"OutputRedshifts", HP_P_STRING, "0", 0, 0, 0, 0, NULL, "",
+     "Comma-separated redshifts at which halos are found and catalogues written by sim."},
+    {"FoFLinkingLength", HP_P_REAL, "0.2", 0, LO | HI, 0, 1, NULL, "",
+     "Friends-of-friends linking length in units of the mean inter-particle separation."},
+    {"FoFMinMembers", HP_P_INT, "20", 0, 0, 2, 1000000, NULL, "",
+     "Smallest number of particles in a friends-of-friends halo."},
+    {"SimWriteParticles", HP_P_BOOL, "0", 0, 0, 0, 1, NULL, "",
+     "Also write the simulation particles at each output redshift (Gadget-4 HDF5 layout)."},
+
     /* Output */
     {"OutputDir", HP_P_STRING, ".", 0, 0, 0, 0, NULL, "", "Directory for all output files."},
     {"FileBase", HP_P_STRING, "halopaint", 0, 0, 0, 0, NULL, "", "Base name of the output files."},

@@ -50,6 +50,10 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "cosmo")) return hp_cmd_cosmo(argc - 2, argv + 2);
   if (!strcmp(cmd, "ic")) return hp_cmd_ic(argc - 2, argv + 2);
   if (!strcmp(cmd, "run")) return hp_cmd_run(argc - 2, argv + 2);
+  if (!strcmp(cmd, "sim")) return hp_cmd_sim(argc - 2, argv + 2);
+  if (!strcmp(cmd, "stats")) return hp_cmd_stats(argc - 2, argv + 2);
+  if (!strcmp(cmd, "paint")) return hp_cmd_paint(argc - 2, argv + 2);
+  if (!strcmp(cmd, "model")) return hp_cmd_model(argc - 2, argv + 2);
   fprintf(stderr, "halopaint: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;

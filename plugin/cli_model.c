@@ -1,0 +1,11 @@
+/* `halopaint model`: not built yet (placeholder so that the driver links). */
+#include <stdio.h>
+
+#include "plugin/cli.h"
+
+int hp_cmd_model(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  fprintf(stderr, "halopaint model: not built yet\n");
+  return 2;
+}

@@ -1,0 +1,11 @@
+/* `halopaint paint`: not built yet (placeholder so that the driver links). */
+#include <stdio.h>
+
+#include "plugin/cli.h"
+
+int hp_cmd_paint(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  fprintf(stderr, "halopaint paint: not built yet\n");
+  return 2;
+}
