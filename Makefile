@@ -3,6 +3,7 @@
 #   make test       install missing Debian packages, build, run the test suite
 #   make demo       install, build, run the main job on params/default.param
 #   make bench      benchmarks; results written to bench/results/
+#   make validate   the default model against N-body truth on an unseen box (docs/validation.md)
 #   CUDA=0|1        force the CUDA backend off/on (default: on when nvcc is found)
 
 CC      ?= gcc
@@ -39,7 +40,7 @@ TESTLIB  = $(filter-out $(TESTSRC), $(wildcard tests/*.c))
 BENCHSRC = $(wildcard bench/bench_*.c)
 BENCHBIN = $(BENCHSRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test demo bench clean format-check
+.PHONY: all deps test demo bench validate clean format-check
 all: $(STATIC) $(SHARED) $(PROGRAM)
 
 deps:
@@ -70,21 +71,54 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB) $(STATIC) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(TESTLIB) $(STATIC) $(LDLIBS) -lcmocka
 
+# Example host programs, linked against the shared library (run from anywhere: rpath to lib/).
+EXAMPLEBIN = $(BUILD)/examples/host_paint
+$(BUILD)/examples/%: examples/%.c $(SHARED) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -L$(CURDIR)/lib -lhalopaint -Wl,-rpath,'$$ORIGIN/../../lib' $(LDLIBS)
+
 $(BUILD)/bench/%: bench/%.c $(STATIC) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
 test: deps
-	@$(MAKE) --no-print-directory all $(TESTBIN)
+	@$(MAKE) --no-print-directory all $(TESTBIN) $(EXAMPLEBIN)
 	@scripts/run-tests.sh $(TESTBIN) $(wildcard tests/test_*.sh) scripts/format-check.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	./$(PROGRAM) run params/default.param
+	@scripts/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCHBIN)
 	@scripts/run-bench.sh $(BENCHBIN)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: libraries, headers (include/halopaint/), the
+# program and a pkg-config file (pkg-config --cflags --libs halopaint).
+PREFIX  ?= /usr/local
+HPVER   := $(shell sed -n 's/.*HP_VERSION "\(.*\)".*/\1/p' plugin/version.h)
+INSTHDR  = $(filter-out plugin/cli.h, $(wildcard util/*.h params/*.h lpt/*.h cic/*.h nn/*.h \
+           cuda/*.h stats/*.h nbody/*.h catalog/*.h plugin/*.h))
+PCLIBS   = -lfftw3f_omp -fopenmp -lm $(if $(filter 1,$(CUDA)),-L$(CUDADIR)/lib64 -lcudart)
+.PHONY: install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \
+	  $(DESTDIR)$(PREFIX)/include/halopaint
+	install -m 644 $(STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(SHARED) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(PROGRAM) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 plugin/halopaint.h $(DESTDIR)$(PREFIX)/include/halopaint/halopaint.h
+	for h in $(INSTHDR); do install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/halopaint/$$h || exit 1; done
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	  'Name: halopaint' \
+	  'Description: 2LPT initial conditions, cloud-in-cell and the halo painter of Kodi Ramanah et al. (2019)' \
+	  'Version: $(HPVER)' 'Requires.private: $(PKGS)' 'Libs: -L$${libdir} -lhalopaint' \
+	  'Libs.private: $(PCLIBS)' 'Cflags: -I$${includedir}/halopaint -I$${includedir}' \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/halopaint.pc
+
+validate: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/validate-model.sh
 
 format-check:
 	@scripts/format-check.sh

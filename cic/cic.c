@@ -221,7 +221,7 @@ int hp_cic_plan_create(hp_cic_plan **out, int64_t nv, double box, int nthreads, 
   p->blocksum = p->bstart ? hp_alloc(CIC_NBLOCK * sizeof(double), "CIC weight sums", st) : NULL;
   if (!p->blocksum || alloc_chunk(p, HP_CIC_CHUNK_DEFAULT, st) != 0) {
     hp_cic_plan_destroy(p);
-    return hp_context(st, "CIC plan for nv = %lld", (long long)nv);
+    return hp_error_context(st, "CIC plan for nv = %lld", (long long)nv);
   }
   *out = p;
   return 0;

@@ -252,7 +252,7 @@ int hp_cosmology_create(hp_cosmology **out, const hp_cosmo_desc *d, hp_status *s
                             .file_column = d->power_file_column};
   rc = hp_power_create(&c->power, &pd, st);
   if (rc) {
-    hp_context(st, "linear power spectrum");
+    hp_error_context(st, "linear power spectrum");
     goto fail;
   }
   *out = c;

@@ -556,7 +556,7 @@ static int write_hdf5_file(const ic_plan *pl, int f, const hp_atomic_file *af, h
   if (H5Fclose(file) < 0 && !rc)
     rc = hp_h5_fail(st, HP_ERR_IO, -1, "cannot close (flush) %s", af->tmp_path);
   hp_h5_quiet_end(&q);
-  if (rc) return hp_context(st, "writing %s", af->final_path);
+  if (rc) return hp_error_context(st, "writing %s", af->final_path);
   return sync_path(af->tmp_path, st);
 }
 
@@ -589,7 +589,7 @@ int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
   const int binary = d != NULL && d->format != HP_IC_HDF5;
 
   rc = validate(d, p, st);
-  if (rc) return hp_context(st, "writing initial conditions");
+  if (rc) return hp_error_context(st, "writing initial conditions");
   memset(&pl, 0, sizeof pl);
   pl.d = d;
   pl.p = p;
@@ -651,7 +651,7 @@ int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
   pl.chunk = max_count < IC_CHUNK ? max_count : IC_CHUNK;
   if (pl.chunk < 1) pl.chunk = 1;
   pl.buf = hp_alloc((size_t)pl.chunk * 12, "IC conversion buffer", st);
-  if (pl.buf == NULL) return hp_context(st, "writing %s", d->path_base);
+  if (pl.buf == NULL) return hp_error_context(st, "writing %s", d->path_base);
   af = calloc((size_t)nout, sizeof *af);
   if (af == NULL) {
     hp_free(pl.buf);
@@ -685,7 +685,7 @@ int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
   hp_free(pl.buf);
   free(af);
   if (rc)
-    return hp_context(st, "writing initial conditions %s (format %d, %d file%s)", d->path_base,
-                      d->format, pl.num_files, pl.num_files > 1 ? "s" : "");
+    return hp_error_context(st, "writing initial conditions %s (format %d, %d file%s)",
+                            d->path_base, d->format, pl.num_files, pl.num_files > 1 ? "s" : "");
   return HP_OK;
 }

@@ -25,6 +25,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/fftw_threads.h"
 
 struct hp_lpt {
   hp_lpt_desc d;
@@ -43,8 +44,6 @@ struct hp_lpt {
   fftwf_plan m_c2r_ip, m_r2c_oop;
   hp_lpt_counters cnt;
 };
-
-static int fftw_threads_ready = 0;
 
 /* Run one FFT and add its wall time to the counters (the benchmark's floor). */
 #define TIMED_FFT(l, call)                        \
@@ -106,8 +105,7 @@ int hp_lpt_create(hp_lpt **out, const hp_lpt_desc *d, hp_status *st) {
 
 #pragma omp critical(hp_fftw_planner)
   {
-    if (!fftw_threads_ready) fftw_threads_ready = fftwf_init_threads();
-    fftwf_plan_with_nthreads(l->d.nthreads);
+    hp_fftw_threads(l->d.nthreads);
     const int n = (int)np;
     const unsigned flags = FFTW_ESTIMATE;
     l->c2r_oop = fftwf_plan_dft_c2r_3d(n, n, n, l->W, l->P, flags);

@@ -9,7 +9,7 @@ int hp_lpt_set_linear(hp_lpt *l, const hp_cosmology *c, const hp_noise_desc *nd,
   const hp_lpt_desc *d = hp_lpt_get_desc(l);
   const int64_t np = d->np, nh = np / 2, nzc = nh + 1;
   float(*K)[2] = hp_lpt_delta_k(l);
-  if (hp_noise_fill(K, np, nd, d->nthreads, st)) return hp_context(st, "linear field");
+  if (hp_noise_fill(K, np, nd, d->nthreads, st)) return hp_error_context(st, "linear field");
   const int64_t nn = 3 * nh * nh + 1;
   float *amp = malloc((size_t)nn * sizeof *amp);
   if (!amp) return hp_fail(st, HP_ERR_NOMEM, "linear field: cannot allocate the P(k) table");
@@ -36,7 +36,7 @@ int hp_lpt_set_linear(hp_lpt *l, const hp_cosmology *c, const hp_noise_desc *nd,
 
 int hp_lpt_factors_at(const hp_cosmology *c, double a, hp_lpt_factors *f, hp_status *st) {
   hp_growth g;
-  if (hp_cosmo_growth(c, a, &g, st)) return hp_context(st, "2LPT growth factors");
+  if (hp_cosmo_growth(c, a, &g, st)) return hp_error_context(st, "2LPT growth factors");
   const double aH = 100.0 * a * hp_cosmo_E(c, a); /* km/s per Mpc/h */
   f->D1 = g.D1;
   f->D2 = g.D2;

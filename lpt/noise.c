@@ -5,16 +5,9 @@
 #include <omp.h>
 #include <string.h>
 
-/* splitmix64's finaliser (Stafford's mix13): a bijective 64-bit mixer. */
-static inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+#include "util/rng.h"
 
-#define GOLDEN 0x9e3779b97f4a7c15ULL
-
-static inline uint64_t seed_key(uint64_t seed) { return mix64(seed + GOLDEN); }
+static inline uint64_t seed_key(uint64_t seed) { return hp_mix64(seed + HP_GOLDEN); }
 
 /* One hash per mode: the seed's key xor the packed signed wavenumbers (21 bits
  * each, offset to be non-negative; NParticles <= 4096 keeps |k| <= 2048), mixed twice. */
@@ -22,7 +15,7 @@ static inline uint64_t mode_hash(uint64_t key, int64_t kx, int64_t ky, int64_t k
   const int64_t off = (int64_t)1 << 20;
   const uint64_t packed =
       ((uint64_t)(kx + off) << 42) | ((uint64_t)(ky + off) << 21) | (uint64_t)(kz + off);
-  return mix64(mix64(key ^ packed) + GOLDEN);
+  return hp_mix64(hp_mix64(key ^ packed) + HP_GOLDEN);
 }
 
 /* ln u for u in (0, 1), branch-free: u = m 2^e with m in [sqrt(1/2), sqrt(2)),

@@ -377,7 +377,7 @@ int hp_ktable_load(hp_ktable **out, const char *path, int column, const char *wh
   rc = hp_ktable_create(out, ks.v, ys.v, ks.n, what, st);
   if (rc) {
     if (rc == HP_ERR_INPUT) st->code = rc = HP_ERR_FORMAT;
-    hp_context(st, "%s", path);
+    hp_error_context(st, "%s", path);
   }
 
 cleanup:

@@ -77,12 +77,30 @@ static const hp_param_spec table[] = {
      "Painter model (HDF5: architecture, weights, metadata), relative to the working directory."},
     {"Device", HP_P_CHOICE, "auto", 0, 0, 0, 0, "auto|cpu|cuda", "",
      "Where the painter runs: cpu, cuda (an NVIDIA GPU), or auto = cuda when a GPU is present."},
+    {"Seeds", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
+     "Seeds for many realisations in one run (model loaded and FFTs planned once): a list and "
+     "ranges such as 1-100 or 1,4,7-9; empty = the single Seed."},
+    {"CountSampling", HP_P_CHOICE, "Poisson", 0, 0, 0, 0, "Poisson|Rounding", "",
+     "Integer halo counts from the painted mean: Poisson draws, or stochastic rounding."},
+    {"HaloPositions", HP_P_CHOICE, "Particles", 0, 0, 0, 0, "Particles|Uniform", "",
+     "Halo positions inside a voxel: on 2LPT particles that fell in it, or uniform."},
+    {"RedshiftSpaceAxis", HP_P_CHOICE, "none", 0, 0, 0, 0, "none|x|y|z", "",
+     "Move halos to redshift space along this axis (plane-parallel), or keep real space."},
+    {"AllowModelMismatch", HP_P_BOOL, "0", 0, 0, 0, 1, NULL, "",
+     "Experts only: run even when the parameters differ from what the model was trained for "
+     "(voxel size, redshift, LPT order, particles per voxel)."},
+    {"MemoryLimit", HP_P_REAL, "0", 0, 0, 0, INF, NULL, "MB",
+     "Memory a run may use; 0 = the memory available on this machine. Checked before the run."},
 
     /* N-body truth (halopaint sim) */
     {"PMGridFactor", HP_P_INT, "2", 0, 0, 1, 3, "1|2|3", "",
      "Particle-mesh force grid per dimension, in units of NParticles (B in FastPM)."},
     {"PMSteps", HP_P_INT, "20", 0, 0, 1, 10000, NULL, "",
      "Number of particle-mesh time steps from RedshiftIC to the last output redshift."},
+    {"PMForceKernel", HP_P_CHOICE, "3_4", 0, 0, 0, 0, "1_4|3_4|Spectral", "",
+     "Force kernel (FastPM's names): 3_4 = discrete Laplacian and 4-point gradient (finds "
+     "10-15% more small halos than 1_4 at B = 2; docs/nbody.md), 1_4 = exact 1/k^2 and 4-point "
+     "gradient, Spectral = exact -ik/k^2."},
     {"PMStepSpacing", HP_P_CHOICE, "Linear", 0, 0, 0, 0, "Linear|Log", "",
      "Time steps uniform in the scale factor a (Linear) or in ln a (Log)."},
     {"OutputRedshifts", HP_P_STRING, "0", 0, 0, 0, 0, NULL, "",
@@ -93,6 +111,82 @@ static const hp_param_spec table[] = {
      "Smallest number of particles in a friends-of-friends halo."},
     {"SimWriteParticles", HP_P_BOOL, "0", 0, 0, 0, 1, NULL, "",
      "Also write the simulation particles at each output redshift (Gadget-4 HDF5 layout)."},
+
+    /* Training (halopaint train) */
+    {"TrainCatalogs", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
+     "Comma-separated halo catalogues, the truth of the training boxes (several boxes per run); "
+     "the density of each is regenerated from the parameters that made it. Required by train."},
+    {"TrainValidationCatalogs", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
+     "Comma-separated catalogues used whole for validation only (instead of, or besides, the "
+     "TrainValidationFraction slab)."},
+    {"TrainCatalogFormat", HP_P_CHOICE, "halopaint", 0, 0, 0, 0, "halopaint|hdf5|ascii", "",
+     "halopaint: catalogues written by halopaint (sim), which carry their parameters; hdf5 or "
+     "ascii: your own halo finder's output, read with TrainHDF5Position/Mass or "
+     "TrainASCIIColumns, the density made from TrainCatalogParams."},
+    {"TrainCatalogParams", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
+     "For hdf5/ascii catalogues: the parameter file(s) of their initial conditions (the file "
+     "given to halopaint ic), one for all or one per catalogue (training, then validation); "
+     "their Redshift is the catalogues' redshift. Empty: this file."},
+    {"TrainHDF5Position", HP_P_STRING, "Halos/Position", 0, 0, 0, 0, NULL, "",
+     "HDF5 dataset of the halo positions (N x 3) in a catalogue of format hdf5."},
+    {"TrainHDF5Mass", HP_P_STRING, "Halos/Mass", 0, 0, 0, 0, NULL, "",
+     "HDF5 dataset of the halo masses (N) in a catalogue of format hdf5."},
+    {"TrainASCIIColumns", HP_P_STRING, "1 2 3 4", 0, 0, 0, 0, NULL, "",
+     "1-based columns of x, y, z and mass in a catalogue of format ascii (lines starting with "
+     "# or % are skipped)."},
+    {"TrainPositionUnit", HP_P_REAL, "1", 0, LO, 0, INF, NULL, "Mpc/h",
+     "Comoving Mpc/h per position unit of a hdf5/ascii catalogue (0.001 for kpc/h)."},
+    {"TrainMassUnit", HP_P_REAL, "1", 0, LO, 0, INF, NULL, "Msun/h",
+     "Msun/h per mass unit of a hdf5/ascii catalogue (1e10 for Gadget's 1e10 Msun/h)."},
+    {"TrainModelIn", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
+     "Model to train: a file from halopaint model init, a trained model, or a checkpoint (which "
+     "resumes its run when TrainResume = 1). Empty: a new model with TrainMassBins, VoxelSize "
+     "and the paper's initialisation from TrainSeed."},
+    {"TrainModelOut", HP_P_STRING, "trained.h5", 0, 0, 0, 0, NULL, "",
+     "The trained model, written at the end (also after an interruption)."},
+    {"TrainCheckpoint", HP_P_STRING, "train_checkpoint.h5", 0, 0, 0, 0, NULL, "",
+     "Checkpoint (a model file with the optimiser state), written every TrainCheckpointEvery "
+     "updates, at the end and on Ctrl-C; resume with TrainModelIn = this file."},
+    {"TrainCheckpointEvery", HP_P_INT, "500", 0, 0, 1, 1e12, NULL, "",
+     "Generator updates between checkpoints."},
+    {"TrainResume", HP_P_BOOL, "1", 0, 0, 0, 1, NULL, "",
+     "When TrainModelIn is a checkpoint: 1 continues its run exactly (optimiser, critic, update "
+     "count); 0 starts a new run from its weights."},
+    {"TrainMassBins", HP_P_STRING, "1e13,1e16", 0, 0, 0, 0, NULL, "Msun/h",
+     "Comma-separated mass-bin edges of a new model (K + 1 values, one output channel per bin); "
+     "a loaded model keeps its own."},
+    {"TrainObjective", HP_P_CHOICE, "wgan-gp", 0, 0, 0, 0, "wgan-gp|poisson|both", "",
+     "wgan-gp: the paper's Wasserstein GAN with gradient penalty; poisson: Poisson likelihood of "
+     "the true counts given the painted mean (supervised, fast); both: the GAN loss plus the "
+     "Poisson term (see docs/training.md)."},
+    {"TrainPoissonWeight", HP_P_REAL, "1", 0, 0, 0, INF, NULL, "",
+     "Weight of the Poisson term in TrainObjective = both, in units of sqrt(voxels of a patch) "
+     "(1: gradients of the two terms of the same order)."},
+    {"TrainUpdates", HP_P_INT, "10000", 0, 0, 1, 1e12, NULL, "",
+     "Generator updates of the run in total (a resumed run continues to this count)."},
+    {"TrainLearningRate", HP_P_REAL, "1e-4", 0, LO, 0, 1, NULL, "",
+     "Adam learning rate, generator and critic (the paper: 1e-4)."},
+    {"TrainBeta1", HP_P_REAL, "0.5", 0, HI, 0, 1, NULL, "",
+     "Adam first-moment decay (the paper: 0.5)."},
+    {"TrainBeta2", HP_P_REAL, "0.999", 0, HI, 0, 1, NULL, "",
+     "Adam second-moment decay (the paper: 0.999)."},
+    {"TrainCriticSteps", HP_P_INT, "5", 0, 0, 1, 1000, NULL, "",
+     "Critic updates per generator update, n_critic (the paper: 5)."},
+    {"TrainGPLambda", HP_P_REAL, "10", 0, 0, 0, INF, NULL, "",
+     "Gradient-penalty weight lambda (the paper: 10)."},
+    {"TrainPatch", HP_P_INT, "58", 0, 0, 9, 1024, NULL, "",
+     "Side of the density patch of one training sample, in voxels; the halo patch is 8 smaller "
+     "(the paper: 58 -> 50). wgan-gp and both need at least 27 (the critic reads 19)."},
+    {"TrainValidationFraction", HP_P_REAL, "0.25", 0, 0, 0, 0.9, NULL, "",
+     "Fraction of each training box's x-planes kept for validation (a disjoint slab); 0: none "
+     "(use TrainValidationCatalogs)."},
+    {"TrainSeed", HP_P_INT, "1", 0, 0, 0, 4611686018427387904.0, NULL, "",
+     "Seed of the training run: patch positions, symmetries, the penalty's interpolation, the "
+     "critic's initial weights and a new model's."},
+    {"TrainLog", HP_P_STRING, "train_log.csv", 0, 0, 0, 0, NULL, "",
+     "CSV loss log (update, losses, validation, time); its plot is written beside it as .svg."},
+    {"TrainLogEvery", HP_P_INT, "10", 0, 0, 1, 1e12, NULL, "",
+     "Generator updates between log rows, validations and progress lines."},
 
     /* Output */
     {"OutputDir", HP_P_STRING, ".", 0, 0, 0, 0, NULL, "", "Directory for all output files."},

@@ -35,5 +35,6 @@ int hp_cmd_sim(int argc, char **argv);
 int hp_cmd_stats(int argc, char **argv);
 int hp_cmd_paint(int argc, char **argv);
 int hp_cmd_model(int argc, char **argv);
+int hp_cmd_train(int argc, char **argv);
 
 #endif

@@ -56,7 +56,7 @@ int hp_cmd_cosmo(int argc, char **argv) {
   const double z = hp_params_real(p, "Redshift");
   hp_growth g;
   if (hp_cosmology_create(&c, &cd, &st) || hp_cosmo_growth(c, 1.0 / (1.0 + z), &g, &st)) {
-    hp_context(&st, "%s", a.param_file);
+    hp_error_context(&st, "%s", a.param_file);
     rc = hp_cli_error("cosmo", &st);
     goto done;
   }

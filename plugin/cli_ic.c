@@ -53,7 +53,7 @@ int hp_cmd_ic(int argc, char **argv) {
   rc = 0;
   goto done;
 fail:
-  hp_context(&st, "%s", a.param_file);
+  hp_error_context(&st, "%s", a.param_file);
   hp_cli_error("ic", &st);
 done:
   hp_lpt_destroy(l);

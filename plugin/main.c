@@ -12,9 +12,14 @@ static void usage(FILE *out) {
       out,
       "%s — 2LPT initial conditions, CIC and the halo painter\n"
       "usage: halopaint COMMAND [ARGS]\n"
-      "  run FILE.param      the main job (for now: 2LPT at Redshift + CIC onto the voxel grid)\n"
+      "  run FILE.param      the main job: 2LPT -> CIC -> painter -> halo catalogue per seed\n"
       "  ic FILE.param       2LPT initial conditions at RedshiftIC (Gadget-2 / HDF5 files)\n"
+      "  sim FILE.param      particle-mesh N-body (FastPM scheme) + FoF halo catalogues\n"
       "  cosmo FILE.param    linear theory table: T(k), P(k), sigma(R), D1 f1 D2 f2 [--k LIST]\n"
+      "  paint MODEL IN OUT  paint a density grid (HDF5) into halo count grids (--help)\n"
+      "  stats SUB INPUT...  pk, cross (T, r_c, s), bispec, hmf, slice, mesh: tables + plots\n"
+      "  model init|info     a random model (init OUT.h5 --seed S --bins LIST); a model card\n"
+      "  train FILE.param    train the painter on halo catalogues (wgan-gp, poisson or both)\n"
       "  help params         every parameter key with unit, default and help\n"
       "  version             the version\n"
       "Every command that reads FILE.param accepts -s Key=Value (repeatable) to override it.\n",
@@ -54,6 +59,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "stats")) return hp_cmd_stats(argc - 2, argv + 2);
   if (!strcmp(cmd, "paint")) return hp_cmd_paint(argc - 2, argv + 2);
   if (!strcmp(cmd, "model")) return hp_cmd_model(argc - 2, argv + 2);
+  if (!strcmp(cmd, "train")) return hp_cmd_train(argc - 2, argv + 2);
   fprintf(stderr, "halopaint: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;

@@ -7,7 +7,19 @@ mkdir -p bench/results
   echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
   for np in 128 256; do build/bench/bench_lpt "$np" 2 0; done
   build/bench/bench_lpt 128 2 1
-  for b in "$@"; do
-    case "$b" in */bench_lpt) ;; *) "$b" ;; esac
+  for n in 64 128 256; do build/bench/bench_painter "$n" 2; done
+  build/bench/bench_pm 128 2 2 10   # PM: NP THREADS B STEPS (docs/nbody.md)
+  build/bench/bench_pm 256 2 2 5
+  for np in 128 256; do build/bench/bench_fof "$np" 2; done   # FoF: NP THREADS (docs/catalog.md)
+  for n in 128 256; do build/bench/bench_stats "$n" 2; done   # stats: N THREADS (docs/stats.md)
+  build/bench/bench_train 2 58 3   # training: THREADS PATCH REPS (docs/training.md)
+  # the main job at 128^3 and 256^3 voxels (8 particles per voxel; AllowModelMismatch because
+  # the default model was trained with 64): time per stage and peak memory
+  tmp=$(mktemp -d)
+  for nv in 128 256; do
+    echo "run ${nv}^3 voxels, $((2 * nv))^3 particles:"
+    ./bin/halopaint run params/default.param -s BoxSize=$((4 * nv)) -s NParticles=$((2 * nv)) \
+      -s AllowModelMismatch=1 -s OutputDir="$tmp" -s Threads=2 | grep -E "time per|total"
   done
+  rm -rf "$tmp"
 } | tee -a "$out"

@@ -17,7 +17,7 @@ HubbleParam     0.68
 Sigma8          0.81
 PrimordialIndex 0.97
 BoxSize         64     % Mpc/h
-NParticles      16
+NParticles      64     % 64 per 4 Mpc/h voxel, as the default model
 Seed            3
 P
 cat > "$tmp/cosmo.param" <<'P'
@@ -81,8 +81,18 @@ rc=$?
 check "ic into a missing directory fails, names it, leaves nothing" '[ $rc -ne 0 ] && grep -q "nodir" "$tmp/e.txt" && [ ! -e "$tmp/nodir" ]'
 
 # run: the in-process pipeline on the minimal file
-$bin run "$tmp/min.param" > "$tmp/run.txt" 2>&1
-check "run on the minimal parameter file" '[ $? -eq 0 ] && grep -q "mean rho/rho_mean 1.0000" "$tmp/run.txt"'
+# run: the whole pipeline on the minimal file with the shipped model, into a catalogue
+$bin run "$tmp/min.param" -s OutputDir="$tmp" > "$tmp/run.txt" 2>&1
+check "run on the minimal parameter file writes a catalogue" '[ $? -eq 0 ] && [ -s "$tmp/halopaint_seed3.hdf5" ]'
+$bin stats hmf "$tmp/halopaint_seed3.hdf5" > "$tmp/hmf.txt" 2> /dev/null
+check "the catalogue reads back (stats hmf)" '[ $? -eq 0 ] && grep -q "^# columns" "$tmp/hmf.txt"'
+$bin run "$tmp/min.param" -s OutputDir="$tmp" -s Seeds=4-5 -s OutputFormat=ASCII > /dev/null 2>&1
+check "run over a seed range, ASCII" '[ -s "$tmp/halopaint_seed4.txt" ] && [ -s "$tmp/halopaint_seed5.txt" ]'
+$bin run "$tmp/min.param" -s NParticles=32 > /dev/null 2> "$tmp/e.txt"
+check "run refuses parameters the model was not trained for, saying what differs" \
+  'grep -q "particles per voxel" "$tmp/e.txt" && grep -q "AllowModelMismatch" "$tmp/e.txt"'
+$bin run "$tmp/min.param" -s ModelFile="$tmp/none.h5" > /dev/null 2> "$tmp/e.txt"
+check "run names a missing model file" 'grep -q "none.h5" "$tmp/e.txt"'
 
 echo "cli: $fails failed"
 [ $fails -eq 0 ]

@@ -21,7 +21,7 @@ int hp_fail(hp_status *st, int code, const char *fmt, ...) {
   return code;
 }
 
-int hp_context(hp_status *st, const char *fmt, ...) {
+int hp_error_context(hp_status *st, const char *fmt, ...) {
   char ctx[HP_MSG_LEN];
   va_list ap;
   va_start(ap, fmt);

@@ -51,7 +51,7 @@ int hp_fail(hp_status *st, int code, const char *fmt, ...) __attribute__((format
  * Prefix context to an existing failure: msg becomes "<context>: <msg>".
  * @return st->code.
  */
-int hp_context(hp_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int hp_error_context(hp_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Short name of a code ("input error", "I/O error", ...). */
 const char *hp_code_name(int code);

@@ -1,0 +1,394 @@
+/*
+ * Fast CPU inference of the halo painter (Kodi Ramanah, Charnock & Lavaux 2019).
+ *
+ * Work is split into tiles: (x chunk) x (ty rows in y) x (tz lanes in z) of
+ * output voxels. A tile streams its input planes along x: for each new input
+ * plane t the block-1 1x1 layers run on it; once 5 planes are there, block-1's
+ * output plane t-4 is formed (5x5x5 and 3x3x3 convolutions over the rings,
+ * 1x1 branch, residual, leaky ReLU) and the block-2 1x1 layers run on it; once
+ * 5 block-1 planes are there, block-2's output plane and the head follow. Each
+ * layer keeps a ring of 5 planes, so the memory per thread is fixed by the
+ * tile size, whatever the grid, and block 2 computes each voxel once.
+ *
+ * The engine is specialised to the paper's generator (branch width 10, head
+ * 30 -> 10 -> 10 -> 10 -> 10 -> K); hp_painter_create checks the layer list.
+ */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/painter.h"
+#include "nn/painter_kernels.h"
+
+#define RING 5 /* planes per ring: the largest kernel side */
+#define NB 2   /* residual Inception blocks */
+
+/* Packed weights of one block: fused 1x1 reduce (cin -> 30), the 5^3 and 3^3 convolutions. */
+typedef struct packed_block {
+  int cin;
+  float *w_red, *b_red; /* [cin][30], [30]: outputs 0-9 -> 5^3 branch, 10-19 -> 3^3, 20-29 -> 1x1 */
+  float *w5, *b5;       /* [10][5][5][5][10], [10] */
+  float *w3, *b3;       /* [10][3][3][3][10], [10] */
+} packed_block;
+
+/* Per-thread planes. Geometry for a tile of ty x tz outputs: block-1 inputs
+ * (ty+8) x (tz+8), block-2 inputs (ty+4) x (tz+4), head inputs ty x tz. */
+typedef struct workspace {
+  float *x;    /* RING slots x 1 channel, geometry 0 */
+  float *red1; /* RING slots x 30 channels, geometry 0 */
+  float *y1;   /* RING slots x 30 channels, geometry 1 */
+  float *red2; /* RING slots x 30 channels, geometry 1 */
+  float *y2;   /* 30 channels, geometry 2 */
+  float *head; /* K channels, one row, geometry 2 */
+} workspace;
+
+typedef struct tile {
+  int64_t x0, nx, y0, ny, z0, nz; /* output ranges */
+} tile;
+
+struct hp_painter {
+  hp_painter_desc d;
+  int halo, k_out;
+  float slope;
+  int64_t out_n[3];
+  int ty, tz;             /* largest tile */
+  int64_t rows[3], rs[3]; /* rows and row stride of geometries 0, 1, 2 */
+  int64_t cs[3];          /* channel stride = rows * rs */
+  packed_block blk[NB];
+  float *w_head[5], *b_head[5]; /* [cin][cout] */
+  int head_cin[5], head_cout[5];
+  workspace *ws;
+  int ntiles;
+  tile *tiles;
+  size_t bytes;
+};
+
+static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+/* The layer list must be the paper's generator for this engine. */
+static int check_arch(const hp_net *net, hp_status *st) {
+  int ok = net->cin == 1 && net->nblocks == NB && net->head_len == 5;
+  for (int bi = 0; ok && bi < NB; bi++) {
+    const hp_block *b = &net->block[bi];
+    ok = b->nbranch == 3 && b->residual && b->len[0] == 2 && b->len[1] == 2 && b->len[2] == 1;
+    const int cin = bi == 0 ? 1 : 30;
+    for (int br = 0; ok && br < 3; br++) {
+      const hp_conv *r = &net->conv[b->first[br]];
+      ok = r->cin == cin && r->cout == 10 && r->k == 1 && r->stride == 1;
+      if (ok && b->len[br] == 2) {
+        const hp_conv *c = &net->conv[b->first[br] + 1];
+        ok = c->cin == 10 && c->cout == 10 && c->k == (br == 0 ? 5 : 3) && c->stride == 1;
+      }
+    }
+  }
+  static const int hin[5] = {30, 10, 10, 10, 10};
+  for (int i = 0; ok && i < 5; i++) {
+    const hp_conv *c = &net->conv[net->head_first + i];
+    ok = c->cin == hin[i] && c->k == 1 && c->stride == 1 && (i == 4 || c->cout == 10);
+  }
+  if (!ok)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "painter: the model's layer list is not the Kodi Ramanah et al. (2019) "
+                   "generator that the CPU engine implements");
+  return HP_OK;
+}
+
+/* kernel[cout][cin][k][k][k] -> packed[ci][dx][dy][dz][co] */
+static void pack_conv(const hp_net *net, const hp_conv *c, float *w, float *b) {
+  const int k = c->k, k3 = k * k * k;
+  for (int co = 0; co < c->cout; co++) {
+    for (int ci = 0; ci < c->cin; ci++)
+      for (int t = 0; t < k3; t++)
+        w[((size_t)ci * k3 + t) * c->cout + co] =
+            net->w[c->w_off + ((size_t)co * c->cin + ci) * k3 + t];
+    b[co] = net->w[c->b_off + co];
+  }
+}
+
+static void pack_block(const hp_net *net, const hp_block *b, packed_block *p) {
+  const int cin = net->conv[b->first[0]].cin;
+  p->cin = cin;
+  for (int br = 0; br < 3; br++) { /* fused reduce: [ci][30] */
+    const hp_conv *r = &net->conv[b->first[br]];
+    for (int ci = 0; ci < cin; ci++)
+      for (int co = 0; co < 10; co++)
+        p->w_red[ci * 30 + br * 10 + co] = net->w[r->w_off + (size_t)co * cin + ci];
+    for (int co = 0; co < 10; co++) p->b_red[br * 10 + co] = net->w[r->b_off + co];
+  }
+  pack_conv(net, &net->conv[b->first[0] + 1], p->w5, p->b5);
+  pack_conv(net, &net->conv[b->first[1] + 1], p->w3, p->b3);
+}
+
+void hp_painter_destroy(hp_painter *p) {
+  if (!p) return;
+  for (int bi = 0; bi < NB; bi++) {
+    free(p->blk[bi].w_red);
+    free(p->blk[bi].w5);
+    free(p->blk[bi].w3);
+  }
+  for (int i = 0; i < 5; i++) free(p->w_head[i]);
+  if (p->ws)
+    for (int t = 0; t < p->d.nthreads; t++) {
+      workspace *w = &p->ws[t];
+      float *bufs[] = {w->x, w->red1, w->y1, w->red2, w->y2, w->head};
+      for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hp_free(bufs[i]);
+    }
+  free(p->ws);
+  free(p->tiles);
+  free(p);
+}
+
+/* Fewest vectors per output lane over both blocks: pick tiles that waste the fewest lanes. */
+static int choose_tz(int64_t nz) {
+  int best = 0;
+  double best_cost = 1e300;
+  for (int64_t n = 1; n <= (nz + 15) / 16; n++) {
+    const int64_t tz = (nz + n - 1) / n;
+    if (tz > 128) continue;
+    const double cost =
+        (double)n * (double)((tz + 4 + HP_VW - 1) / HP_VW + (tz + HP_VW - 1) / HP_VW);
+    if (cost < best_cost - 1e-9) best_cost = cost, best = (int)tz;
+  }
+  return best > 0 ? best : (int)(nz < 128 ? nz : 128);
+}
+
+int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc *d,
+                      hp_status *st) {
+  *out = NULL;
+  if (check_arch(net, st)) return st->code;
+  hp_painter *p = calloc(1, sizeof *p);
+  if (!p) return hp_fail(st, HP_ERR_NOMEM, "painter: cannot allocate the plan");
+  p->d = *d;
+  if (p->d.nthreads <= 0) p->d.nthreads = omp_get_max_threads();
+  p->halo = hp_net_halo(net);
+  p->k_out = net->k_out;
+  p->slope = net->slope;
+  for (int a = 0; a < 3; a++) {
+    p->out_n[a] = d->periodic ? d->n[a] : d->n[a] - 2 * p->halo;
+    if (d->n[a] < 1 || p->out_n[a] < 1) {
+      hp_painter_destroy(p);
+      return hp_fail(st, HP_ERR_INPUT,
+                     "painter: grid %lld x %lld x %lld is too small (%s input needs more than "
+                     "%d voxels per side)",
+                     (long long)d->n[0], (long long)d->n[1], (long long)d->n[2],
+                     d->periodic ? "periodic" : "non-periodic", d->periodic ? 0 : 2 * p->halo);
+    }
+  }
+  const int64_t ny = p->out_n[1], nz = p->out_n[2];
+  p->ty = d->tile_y > 0 ? d->tile_y : (int)((ny + (ny + 63) / 64 - 1) / ((ny + 63) / 64));
+  p->tz = d->tile_z > 0 ? d->tile_z : choose_tz(nz);
+  if (p->ty > ny) p->ty = (int)ny;
+  if (p->tz > nz) p->tz = (int)nz;
+  for (int g = 0; g < 3; g++) { /* geometry g: inputs of block g (g = 2: the head) */
+    const int grow = 2 * p->halo - 4 * g;
+    p->rows[g] = p->ty + grow;
+    p->rs[g] = round_up(p->tz + grow, HP_VW) + HP_VW;
+    p->cs[g] = p->rows[g] * p->rs[g];
+  }
+  /* tiles: y and z tiles through all x, x split only to give every thread work */
+  const int64_t nty = (ny + p->ty - 1) / p->ty, ntz = (nz + p->tz - 1) / p->tz;
+  int64_t nxc = (p->d.nthreads + nty * ntz - 1) / (nty * ntz);
+  if (nxc > p->out_n[0]) nxc = p->out_n[0];
+  const int64_t xc = (p->out_n[0] + nxc - 1) / nxc;
+  nxc = (p->out_n[0] + xc - 1) / xc;
+  p->ntiles = (int)(nxc * nty * ntz);
+  p->tiles = calloc((size_t)p->ntiles, sizeof *p->tiles);
+  p->ws = calloc((size_t)p->d.nthreads, sizeof *p->ws);
+  if (!p->tiles || !p->ws) goto nomem;
+  int t = 0;
+  for (int64_t ix = 0; ix < nxc; ix++)
+    for (int64_t iy = 0; iy < nty; iy++)
+      for (int64_t iz = 0; iz < ntz; iz++, t++) {
+        tile *tl = &p->tiles[t];
+        tl->x0 = ix * xc, tl->nx = p->out_n[0] - tl->x0 < xc ? p->out_n[0] - tl->x0 : xc;
+        tl->y0 = iy * p->ty, tl->ny = ny - tl->y0 < p->ty ? ny - tl->y0 : p->ty;
+        tl->z0 = iz * p->tz, tl->nz = nz - tl->z0 < p->tz ? nz - tl->z0 : p->tz;
+      }
+  /* packed weights */
+  for (int bi = 0; bi < NB; bi++) {
+    packed_block *b = &p->blk[bi];
+    const int cin = net->conv[net->block[bi].first[0]].cin;
+    b->w_red = malloc(sizeof(float) * (size_t)(cin * 30 + 30));
+    b->w5 = malloc(sizeof(float) * (10 * 125 * 10 + 10));
+    b->w3 = malloc(sizeof(float) * (10 * 27 * 10 + 10));
+    if (!b->w_red || !b->w5 || !b->w3) goto nomem;
+    b->b_red = b->w_red + cin * 30, b->b5 = b->w5 + 12500, b->b3 = b->w3 + 2700;
+    pack_block(net, &net->block[bi], b);
+    p->bytes += sizeof(float) * (size_t)(cin * 30 + 30 + 12510 + 2710);
+  }
+  for (int i = 0; i < 5; i++) {
+    const hp_conv *c = &net->conv[net->head_first + i];
+    p->head_cin[i] = c->cin, p->head_cout[i] = c->cout;
+    p->w_head[i] = malloc(sizeof(float) * (size_t)(c->cin * c->cout + c->cout));
+    if (!p->w_head[i]) goto nomem;
+    p->b_head[i] = p->w_head[i] + c->cin * c->cout;
+    pack_conv(net, c, p->w_head[i], p->b_head[i]);
+  }
+  /* per-thread planes, zeroed once so that padding lanes are always finite */
+  const size_t sz[6] = {RING * p->cs[0],      RING * 30 * p->cs[0], RING * 30 * p->cs[1],
+                        RING * 30 * p->cs[1], 30 * p->cs[2],        (size_t)p->k_out * p->rs[2]};
+  for (int th = 0; th < p->d.nthreads; th++) {
+    float **bufs[6] = {&p->ws[th].x,    &p->ws[th].red1, &p->ws[th].y1,
+                       &p->ws[th].red2, &p->ws[th].y2,   &p->ws[th].head};
+    for (int i = 0; i < 6; i++) {
+      *bufs[i] = hp_alloc(sz[i] * sizeof(float), "painter tile buffers", st);
+      if (!*bufs[i]) {
+        hp_painter_destroy(p);
+        return st->code;
+      }
+      memset(*bufs[i], 0, sz[i] * sizeof(float));
+      p->bytes += sz[i] * sizeof(float);
+    }
+  }
+  *out = p;
+  return HP_OK;
+nomem:
+  hp_painter_destroy(p);
+  return hp_fail(st, HP_ERR_NOMEM, "painter: cannot allocate the plan");
+}
+
+void hp_painter_out_shape(const hp_painter *p, int64_t out[3]) {
+  for (int a = 0; a < 3; a++) out[a] = p->out_n[a];
+}
+size_t hp_painter_workspace_bytes(const hp_painter *p) { return p->bytes; }
+
+/* Input plane t of a tile (padded coordinates: output index + offset) into ring slot. */
+static void load_plane(const hp_painter *p, const tile *tl, const float *rho, int64_t t,
+                       float *dst) {
+  const int64_t *n = p->d.n, h = p->halo;
+  const int64_t rows = tl->ny + 2 * h, w = tl->nz + 2 * h, rs = p->rs[0];
+  int64_t gx = tl->x0 + t;
+  if (p->d.periodic) gx = ((gx - h) % n[0] + n[0]) % n[0];
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t gy = tl->y0 + r;
+    if (p->d.periodic) gy = ((gy - h) % n[1] + n[1]) % n[1];
+    const float *src = rho + (gx * n[1] + gy) * n[2];
+    float *row = dst + r * rs;
+    if (p->d.periodic) {
+      for (int64_t z = 0; z < w; z++) {
+        const int64_t gz = ((tl->z0 + z - h) % n[2] + n[2]) % n[2];
+        row[z] = src[gz];
+      }
+    } else {
+      memcpy(row, src + tl->z0, (size_t)w * sizeof(float));
+    }
+    memset(row + w, 0, (size_t)(rs - w) * sizeof(float));
+  }
+}
+
+static void conv5(const float *const *in, int64_t ics, int64_t irs, const packed_block *b,
+                  float *out, int64_t ocs, int64_t ors, int64_t rows, int64_t nv) {
+  hp_pk_conv10(5, in, ics, irs, b->w5, b->b5, out, ocs, ors, rows, nv);
+}
+static void conv3(const float *const *in, int64_t ics, int64_t irs, const packed_block *b,
+                  float *out, int64_t ocs, int64_t ors, int64_t rows, int64_t nv) {
+  hp_pk_conv10(3, in, ics, irs, b->w3, b->b3, out, ocs, ors, rows, nv);
+}
+
+/* One output plane of block bi: j-th plane from the reduce ring (slots of planes j..j+4) and
+ * the block input ring (for the residual); geometry gi -> gi+1. */
+static void block_plane(const hp_painter *p, int bi, const float *red_ring, const float *in_ring,
+                        int64_t in_cs_slot, int64_t j, int64_t rows_out, int64_t nv, float *out) {
+  const int gi = bi, go = bi + 1;
+  const int64_t ics = p->cs[gi], irs = p->rs[gi], ocs = p->cs[go], ors = p->rs[go];
+  const int64_t slot = 30 * ics;
+  const float *in5[5], *in3[3];
+  for (int dx = 0; dx < 5; dx++) in5[dx] = red_ring + ((j + dx) % RING) * slot;
+  for (int dx = 0; dx < 3; dx++)
+    in3[dx] = red_ring + ((j + 1 + dx) % RING) * slot + 10 * ics + irs + 1;
+  const packed_block *b = &p->blk[bi];
+  conv5(in5, ics, irs, b, out, ocs, ors, rows_out, nv);
+  conv3(in3, ics, irs, b, out + 10 * ocs, ocs, ors, rows_out, nv);
+  /* 1x1 branch (cropped by 2) and the residual x[channel 0] (cropped by 2), then lrelu */
+  const float *c1 = red_ring + ((j + 2) % RING) * slot + 20 * ics + 2 * irs + 2;
+  const float *x0 = in_ring + ((j + 2) % RING) * in_cs_slot + 2 * irs + 2;
+  const hp_vf slope = hp_vset1(p->slope);
+  for (int64_t r = 0; r < rows_out; r++)
+    for (int64_t v = 0; v < nv; v++) {
+      const int64_t io = r * irs + v * HP_VW, oo = r * ors + v * HP_VW;
+      const hp_vf res = hp_vload(x0 + io);
+      for (int c = 0; c < 20; c++)
+        hp_vstore(out + c * ocs + oo, hp_vlrelu(hp_vadd(hp_vload(out + c * ocs + oo), res), slope));
+      for (int c = 0; c < 10; c++)
+        hp_vstore(out + (20 + c) * ocs + oo,
+                  hp_vlrelu(hp_vadd(hp_vload(c1 + c * ics + io), res), slope));
+    }
+}
+
+/* Head on one plane of block-2 output: 1x1 layers 30->10->10->10->10 (lrelu) -> K (relu). */
+static void head_plane(const hp_painter *p, const float *y2, int64_t rows, int64_t nv,
+                       const tile *tl, int64_t gx, float *head, float *const *out) {
+  const int64_t cs = p->cs[2], rs = p->rs[2], K = p->k_out;
+  const int64_t *on = p->out_n;
+  const hp_vf slope = hp_vset1(p->slope), zero = hp_vset1(0.0f);
+  for (int64_t r = 0; r < rows; r++) {
+    for (int64_t v = 0; v < nv; v++) {
+      const int64_t off = r * rs + v * HP_VW;
+      hp_vf h[10], g[10];
+      const float *w = p->w_head[0], *b = p->b_head[0];
+      for (int co = 0; co < 10; co++) h[co] = hp_vset1(b[co]);
+      for (int ci = 0; ci < 30; ci++) {
+        const hp_vf x = hp_vload(y2 + ci * cs + off);
+        for (int co = 0; co < 10; co++) h[co] = hp_vfma(hp_vset1(w[ci * 10 + co]), x, h[co]);
+      }
+      for (int co = 0; co < 10; co++) h[co] = hp_vlrelu(h[co], slope);
+      for (int l = 1; l < 4; l++) {
+        w = p->w_head[l], b = p->b_head[l];
+        for (int co = 0; co < 10; co++) g[co] = hp_vset1(b[co]);
+        for (int ci = 0; ci < 10; ci++)
+          for (int co = 0; co < 10; co++) g[co] = hp_vfma(hp_vset1(w[ci * 10 + co]), h[ci], g[co]);
+        for (int co = 0; co < 10; co++) h[co] = hp_vlrelu(g[co], slope);
+      }
+      w = p->w_head[4], b = p->b_head[4];
+      for (int64_t k = 0; k < K; k++) {
+        hp_vf o = hp_vset1(b[k]);
+        for (int ci = 0; ci < 10; ci++) o = hp_vfma(hp_vset1(w[ci * K + k]), h[ci], o);
+        hp_vstore(head + k * rs + v * HP_VW, hp_vmax(o, zero));
+      }
+    }
+    for (int64_t k = 0; k < K; k++)
+      memcpy(out[k] + (gx * on[1] + tl->y0 + r) * on[2] + tl->z0, head + k * rs,
+             (size_t)tl->nz * sizeof(float));
+  }
+}
+
+/* Stream one tile through the network. */
+static void paint_tile(const hp_painter *p, workspace *ws, const tile *tl, const float *rho,
+                       float *const *out) {
+  const int64_t ry1 = tl->ny + 4, ry2 = tl->ny;
+  const int64_t nv0 = (tl->nz + 8 + HP_VW - 1) / HP_VW, rows0 = tl->ny + 8;
+  const int64_t slot0 = 30 * p->cs[0], slot1 = 30 * p->cs[1];
+  const packed_block *b1 = &p->blk[0], *b2 = &p->blk[1];
+  const int64_t nin = tl->nx + 8;
+  const int64_t nv1 = (tl->nz + 4 + HP_VW - 1) / HP_VW, nv2 = (tl->nz + HP_VW - 1) / HP_VW;
+  for (int64_t t = 0; t < nin; t++) {
+    float *xs = ws->x + (t % RING) * p->cs[0];
+    load_plane(p, tl, rho, t, xs);
+    float *red = ws->red1 + (t % RING) * slot0;
+    for (int g = 0; g < 3; g++)
+      hp_pk_pointwise10(xs, p->cs[0], 1, b1->w_red + 10 * g, 30, b1->b_red + 10 * g,
+                        red + 10 * g * p->cs[0], p->cs[0], rows0, p->rs[0], nv0);
+    if (t < 4) continue;
+    const int64_t j = t - 4; /* block-1 output plane */
+    float *y1 = ws->y1 + (j % RING) * slot1;
+    block_plane(p, 0, ws->red1, ws->x, p->cs[0], j, ry1, nv1, y1);
+    float *red2 = ws->red2 + (j % RING) * slot1;
+    for (int g = 0; g < 3; g++)
+      hp_pk_pointwise10(y1, p->cs[1], 30, b2->w_red + 10 * g, 30, b2->b_red + 10 * g,
+                        red2 + 10 * g * p->cs[1], p->cs[1], ry1, p->rs[1], nv1);
+    if (j < 4) continue;
+    const int64_t m = j - 4; /* block-2 output plane = output plane x0 + m */
+    block_plane(p, 1, ws->red2, ws->y1, slot1, m, ry2, nv2, ws->y2);
+    head_plane(p, ws->y2, ry2, nv2, tl, tl->x0 + m, ws->head, out);
+  }
+}
+
+int hp_painter_execute(hp_painter *p, const float *density, float *const *out, hp_status *st) {
+  if (!density || !out) return hp_fail(st, HP_ERR_INPUT, "painter: NULL density or output");
+  for (int k = 0; k < p->k_out; k++)
+    if (!out[k]) return hp_fail(st, HP_ERR_INPUT, "painter: output grid %d is NULL", k);
+#pragma omp parallel for num_threads(p->d.nthreads) schedule(dynamic, 1)
+  for (int t = 0; t < p->ntiles; t++)
+    paint_tile(p, &p->ws[omp_get_thread_num()], &p->tiles[t], density, out);
+  return HP_OK;
+}

@@ -1,0 +1,58 @@
+/**
+ * @file painter.h
+ * @brief Fast CPU inference of the halo painter: plan once, execute on many fields.
+ *
+ * The plan fixes the grid shape, periodicity, thread count and tile size; it
+ * packs the weights and allocates every buffer. Execute paints a density
+ * grid (rho/rho_mean, float, row-major [x][y][z]) into K count grids and
+ * allocates nothing. Periodic input is padded periodically by the network's
+ * halo (from its layer list) so that the output covers the whole box;
+ * non-periodic input of shape n gives n - 2 halo per axis.
+ *
+ * Tiles are columns of (tile_y x tile_z) output voxels through the whole x
+ * extent, streamed plane by plane: each layer keeps a ring of the few input
+ * planes its kernel needs, so memory is a fixed budget per thread whatever
+ * the grid size, and no voxel of the second block is computed twice. The
+ * arithmetic of an output voxel does not depend on the tiling or on the
+ * thread count: results are bit-identical for any tile size and threads.
+ */
+#ifndef HP_PAINTER_H
+#define HP_PAINTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn/network.h"
+#include "util/status.h"
+
+/** What a painter plan is made for. */
+typedef struct hp_painter_desc {
+  int64_t n[3]; /**< input grid shape [x][y][z] */
+  int periodic; /**< 1: periodic box, output shape = input; 0: output n - 2 halo */
+  int nthreads; /**< OpenMP threads; 0 = all */
+  int tile_y;   /**< output tile extent in y; 0 = automatic */
+  int tile_z;   /**< output tile extent in z; 0 = automatic */
+} hp_painter_desc;
+
+typedef struct hp_painter hp_painter;
+
+/** Plan: check shapes, pack weights (copied: @p net may be freed), allocate all buffers. */
+int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc *d, hp_status *st);
+/** Paint: @p out[k] is the k-th output grid (output shape, row-major). Allocates nothing. */
+int hp_painter_execute(hp_painter *p, const float *density, float *const *out, hp_status *st);
+/** Free everything (NULL is fine). */
+void hp_painter_destroy(hp_painter *p);
+/** Output shape. */
+void hp_painter_out_shape(const hp_painter *p, int64_t out[3]);
+/** Bytes held by the plan (packed weights + per-thread tile buffers). */
+size_t hp_painter_workspace_bytes(const hp_painter *p);
+
+/**
+ * Plain reference forward pass on whole tensors (no tiling, no vectorised
+ * kernels; allocates): input [cin][n0][n1][n2] -> output [K][n0-2h][n1-2h][n2-2h].
+ * Used by tests and by training as the obvious implementation.
+ */
+int hp_net_forward_ref(const hp_net *net, const float *in, const int64_t n[3], float *out,
+                       hp_status *st);
+
+#endif

@@ -1,0 +1,289 @@
+/* The main job, planned once and executed per seed (see run.h). */
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cic/cic.h"
+#include "lpt/cosmology.h"
+#include "lpt/lpt.h"
+#include "lpt/lpt_linear.h"
+#include "nn/model_io.h"
+#include "nn/painter.h"
+#include "params/resolve.h"
+#include "lpt/massfunction.h"
+#include "plugin/sampler.h"
+#include "util/sha256.h"
+
+/* The sampler's mass shape: Tinker et al. (2008) dn/dlnM (Delta = 200 mean) at the run's
+ * cosmology and redshift, from the linear P(k). */
+typedef struct mf_ctx {
+  hp_massfunc *mf;
+  double z;
+} mf_ctx;
+
+static double mf_shape(void *ctx, double m) {
+  const mf_ctx *c = ctx;
+  double out;
+  hp_status st;
+  return hp_massfunc_dndlnm(c->mf, HP_MF_TINKER08, c->z, &m, 1, &out, &st) ? NAN : out;
+}
+
+struct hp_run {
+  const hp_params *p;
+  hp_model model;
+  char sha[65];
+  hp_cosmology *cosmo;
+  hp_lpt *lpt;
+  hp_lpt_factors f;
+  hp_cic_plan *cic;
+  hp_painter *painter;
+  hp_sampler *sampler;
+  mf_ctx mf;
+  int64_t np, nv;
+  double box, z;
+  float *rho, *vel[3], **counts;
+  size_t bytes;
+};
+
+int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *buf, size_t n) {
+  const double box = hp_params_real(p, "BoxSize"), z = hp_params_real(p, "Redshift");
+  const int64_t nv = hp_resolve_nvoxels(p), np = hp_params_int(p, "NParticles");
+  const int order = (int)hp_params_int(p, "LPTOrder");
+  const double vs = box / (double)nv, ppv = pow((double)np / (double)nv, 3);
+  int k = 0;
+  size_t used = 0;
+  buf[0] = '\0';
+#define DIFF(...)                                                                   \
+  do {                                                                              \
+    k++;                                                                            \
+    if (used < n) used += (size_t)snprintf(buf + used, n - used, "  " __VA_ARGS__); \
+  } while (0)
+  if (fabs(vs / meta->voxel_size - 1) > 1e-3)
+    DIFF("voxel size: BoxSize/NVoxels = %g Mpc/h, the model's is %g Mpc/h\n", vs, meta->voxel_size);
+  if (fabs(z - meta->redshift) > 1e-3)
+    DIFF("redshift: Redshift = %g, the model's is %g\n", z, meta->redshift);
+  if (order != meta->lpt_order)
+    DIFF("LPT order: LPTOrder = %d, the model was trained with %d\n", order, meta->lpt_order);
+  if (fabs(ppv / meta->particles_per_voxel - 1) > 1e-3)
+    DIFF("particles per voxel: (NParticles/NVoxels)^3 = %g, the model's is %g\n", ppv,
+         meta->particles_per_voxel);
+#undef DIFF
+  return k;
+}
+
+/* MemAvailable from /proc/meminfo in bytes (0 if unknown). */
+static double available_memory(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char line[256];
+  double kb = 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) break;
+  fclose(f);
+  return kb * 1024.0;
+}
+
+size_t hp_run_planned_bytes(const hp_run *r) { return r->bytes; }
+const hp_model *hp_run_model(const hp_run *r) { return &r->model; }
+const char *hp_run_model_sha256(const hp_run *r) { return r->sha; }
+int64_t hp_run_nvoxels(const hp_run *r) { return r->nv; }
+
+void hp_run_destroy(hp_run *r) {
+  if (!r) return;
+  hp_sampler_destroy(r->sampler);
+  hp_painter_destroy(r->painter);
+  hp_cic_plan_destroy(r->cic);
+  hp_lpt_destroy(r->lpt);
+  hp_cosmology_free(r->cosmo);
+  hp_massfunc_free(r->mf.mf);
+  hp_free(r->rho);
+  for (int a = 0; a < 3; a++) hp_free(r->vel[a]);
+  if (r->counts)
+    for (int k = 0; k < r->model.net.k_out; k++) hp_free(r->counts[k]);
+  free(r->counts);
+  hp_model_free(&r->model);
+  free(r);
+}
+
+int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
+  *out = NULL;
+  hp_run *r = calloc(1, sizeof *r);
+  if (!r) return hp_fail(st, HP_ERR_NOMEM, "run: cannot allocate the plan");
+  r->p = p;
+  const char *path = hp_params_string(p, "ModelFile");
+  const int threads = hp_resolve_threads(p);
+  r->np = hp_params_int(p, "NParticles");
+  r->nv = hp_resolve_nvoxels(p);
+  r->box = hp_params_real(p, "BoxSize");
+  r->z = hp_params_real(p, "Redshift");
+  if (hp_model_load(&r->model, path, st) || hp_sha256_file(path, r->sha, st)) {
+    hp_error_context(st, "ModelFile = %s", path);
+    goto fail;
+  }
+  char diff[2048];
+  if (hp_run_model_mismatch(p, &r->model.meta, diff, sizeof diff) &&
+      !hp_params_bool(p, "AllowModelMismatch")) {
+    hp_fail(st, HP_ERR_INPUT,
+            "the parameters do not match what the model %s was trained for:\n%s"
+            "(set AllowModelMismatch 1 to run anyway, at your own risk)",
+            path, diff);
+    goto fail;
+  }
+  const int K = r->model.net.k_out;
+  /* memory plan: every buffer of every stage, before allocating any */
+  const double n3 = (double)r->np * r->np * r->np, v3 = (double)r->nv * r->nv * r->nv;
+  const double need = (hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * n3 /* 2LPT */ +
+                      8.0 * n3 /* sampler's particle index */ + (16.0 + 4.0 * K + 8) * v3 +
+                      32.0 * 1048576 /* CIC workspace */ + 25.0e6 * threads /* painter tiles */ +
+                      44.0 * v3 /* catalogue at up to one halo per voxel */;
+  const double limit_mb = hp_params_real(p, "MemoryLimit");
+  const double avail = limit_mb > 0 ? limit_mb * 1e6 : available_memory();
+  if (avail > 0 && need > avail) {
+    hp_fail(st, HP_ERR_NOMEM,
+            "run: NParticles = %lld and %lld^3 voxels need about %.0f MB; %s is %.0f MB",
+            (long long)r->np, (long long)r->nv, need / 1e6,
+            limit_mb > 0 ? "MemoryLimit" : "the memory available", avail / 1e6);
+    goto fail;
+  }
+  hp_cosmo_desc cd;
+  hp_lpt_desc ld;
+  hp_resolve_cosmology(p, &cd);
+  hp_resolve_lpt(p, &ld);
+  if (hp_cosmology_create(&r->cosmo, &cd, st) ||
+      hp_lpt_factors_at(r->cosmo, 1.0 / (1.0 + r->z), &r->f, st) ||
+      hp_lpt_create(&r->lpt, &ld, st) || hp_cic_plan_create(&r->cic, r->nv, r->box, threads, st))
+    goto fail;
+  hp_painter_desc pd = {{r->nv, r->nv, r->nv}, 1, threads, 0, 0};
+  if (hp_painter_create(&r->painter, &r->model.net, &pd, st)) goto fail;
+  const size_t gb = (size_t)(r->nv * r->nv * r->nv) * sizeof(float);
+  if (!(r->rho = hp_alloc(gb, "the density grid", st))) goto fail;
+  for (int a = 0; a < 3; a++)
+    if (!(r->vel[a] = hp_alloc(gb, "the velocity grid", st))) goto fail;
+  if (!(r->counts = calloc((size_t)K, sizeof *r->counts))) {
+    hp_fail(st, HP_ERR_NOMEM, "run: cannot allocate the count grids");
+    goto fail;
+  }
+  for (int k = 0; k < K; k++)
+    if (!(r->counts[k] = hp_alloc(gb, "a count grid", st))) goto fail;
+  r->mf.z = r->z;
+  if (hp_massfunc_create(&r->mf.mf, r->cosmo, st)) goto fail;
+  const char *cs = hp_params_string(p, "CountSampling"),
+             *hpos = hp_params_string(p, "HaloPositions");
+  const char *rsd = hp_params_string(p, "RedshiftSpaceAxis");
+  const double a = 1.0 / (1.0 + r->z);
+  hp_sampler_desc sd = {r->nv,
+                        r->box,
+                        r->np,
+                        K,
+                        r->model.meta.bin_edges,
+                        mf_shape,
+                        &r->mf,
+                        strcmp(cs, "Rounding") ? HP_COUNTS_POISSON : HP_COUNTS_ROUNDING,
+                        strcmp(hpos, "Uniform") ? HP_POS_PARTICLES : HP_POS_UNIFORM,
+                        rsd[0] == 'x'   ? 0
+                        : rsd[0] == 'y' ? 1
+                        : rsd[0] == 'z' ? 2
+                                        : -1,
+                        1.0 / (100.0 * a * hp_cosmo_E(r->cosmo, a)),
+                        0,
+                        threads};
+  if (hp_sampler_create(&r->sampler, &sd, st)) goto fail;
+  r->bytes = hp_lpt_get_counters(r->lpt).bytes + hp_cic_plan_workspace_bytes(r->cic) +
+             hp_painter_workspace_bytes(r->painter) + (4 + (size_t)K) * gb + 8 * (size_t)n3;
+  *out = r;
+  return HP_OK;
+fail:
+  hp_run_destroy(r);
+  return st->code ? st->code : hp_fail(st, HP_ERR_INTERNAL, "run: plan failed");
+}
+
+int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_status *st) {
+  hp_noise_desc nd;
+  hp_resolve_noise(r->p, &nd);
+  nd.seed = seed;
+  double t0 = omp_get_wtime();
+  if (hp_lpt_set_linear(r->lpt, r->cosmo, &nd, st) || hp_lpt_execute(r->lpt, &r->f, st))
+    return hp_error_context(st, "seed %llu: 2LPT", (unsigned long long)seed);
+  t->lpt = omp_get_wtime() - t0;
+  t0 = omp_get_wtime();
+  hp_cic_particles parts = {0};
+  parts.n = r->np * r->np * r->np;
+  parts.x = hp_lpt_displacement(r->lpt, 0);
+  parts.y = hp_lpt_displacement(r->lpt, 1);
+  parts.z = hp_lpt_displacement(r->lpt, 2);
+  parts.stride = 1;
+  parts.lattice_np = r->np;
+  const float *const v[3] = {hp_lpt_velocity(r->lpt, 0), hp_lpt_velocity(r->lpt, 1),
+                             hp_lpt_velocity(r->lpt, 2)};
+  float *const vout[3] = {r->vel[0], r->vel[1], r->vel[2]};
+  if (hp_cic_velocity(r->cic, &parts, v, 1, vout, r->rho, st))
+    return hp_error_context(st, "seed %llu: CIC", (unsigned long long)seed);
+  t->cic = omp_get_wtime() - t0;
+  t0 = omp_get_wtime();
+  if (hp_painter_execute(r->painter, r->rho, r->counts, st))
+    return hp_error_context(st, "seed %llu: painter", (unsigned long long)seed);
+  t->paint = omp_get_wtime() - t0;
+  t0 = omp_get_wtime();
+  hp_sampler_input in = {(const float *const *)r->counts,
+                         {parts.x, parts.y, parts.z},
+                         {r->vel[0], r->vel[1], r->vel[2]}};
+  hp_sampler_set_seed(r->sampler, seed);
+  if (hp_sampler_execute(r->sampler, &in, cat, st))
+    return hp_error_context(st, "seed %llu: sampler", (unsigned long long)seed);
+  t->sample = omp_get_wtime() - t0;
+  return HP_OK;
+}
+
+int hp_run_parse_seeds(const char *spec, uint64_t fallback, uint64_t **seeds, int64_t *n,
+                       hp_status *st) {
+  *seeds = NULL;
+  *n = 0;
+  if (!spec || !spec[0]) {
+    if (!(*seeds = malloc(sizeof **seeds))) return hp_fail(st, HP_ERR_NOMEM, "seeds");
+    (*seeds)[0] = fallback;
+    *n = 1;
+    return HP_OK;
+  }
+  int64_t cap = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    const char *c = spec;
+    int64_t count = 0;
+    while (*c) {
+      char *end;
+      errno = 0;
+      const unsigned long long a = strtoull(c, &end, 10);
+      unsigned long long b = a;
+      if (end == c || errno || *c == '-') goto bad;
+      c = end;
+      if (*c == '-') {
+        b = strtoull(c + 1, &end, 10);
+        if (end == c + 1 || errno || b < a) goto bad;
+        c = end;
+      }
+      if (*c && *c != ',') goto bad;
+      if (*c == ',') c++;
+      if (b - a >= 10000000ULL || count + (int64_t)(b - a + 1) > 10000000)
+        return hp_fail(st, HP_ERR_INPUT, "Seeds = %s: more than 10^7 seeds", spec);
+      for (unsigned long long s = a; s <= b; s++, count++)
+        if (pass == 1) (*seeds)[count] = s;
+    }
+    if (pass == 0) {
+      cap = count;
+      if (!(*seeds = malloc(sizeof **seeds * (size_t)(cap > 0 ? cap : 1))))
+        return hp_fail(st, HP_ERR_NOMEM, "seeds");
+    }
+  }
+  *n = cap;
+  return HP_OK;
+bad:
+  free(*seeds);
+  *seeds = NULL;
+  return hp_fail(st, HP_ERR_INPUT,
+                 "Seeds = %s: expected seeds and ranges like 1-100 or 1,4,7-9 (ascending ranges)",
+                 spec);
+}

@@ -1,0 +1,61 @@
+/**
+ * @file run.h
+ * @brief The main job as a library: parameters + model + seed -> halo catalogue, in process.
+ *
+ * 2LPT particles at Redshift -> CIC density (rho/rho_mean) and mass-weighted
+ * velocity on the model's voxel grid -> painter -> sampler -> catalogue. No
+ * density field is ever written. Everything (model, FFT plans, buffers) is
+ * planned once by hp_run_create; hp_run_seed makes one realisation and can be
+ * called for many seeds.
+ */
+#ifndef HP_RUN_H
+#define HP_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "nn/model.h"
+#include "params/params.h"
+
+/** Wall time of each stage of one realisation [s]. */
+typedef struct hp_run_times {
+  double lpt, cic, paint, sample;
+} hp_run_times;
+
+typedef struct hp_run hp_run;
+
+/**
+ * Load the model (ModelFile), check it against the parameters (voxel size,
+ * redshift, LPT order, particles per voxel; refused unless AllowModelMismatch),
+ * check the planned memory against MemoryLimit or the available memory, and
+ * plan every stage. @p p must outlive the run.
+ */
+int hp_run_create(hp_run **out, const hp_params *p, hp_status *st);
+/** One realisation for @p seed into @p cat (allocated; free with hp_catalog_free). */
+int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_status *st);
+void hp_run_destroy(hp_run *r);
+
+/** Bytes the run planned (all stages, before any catalogue). */
+size_t hp_run_planned_bytes(const hp_run *r);
+/** The loaded model (bins, metadata). */
+const hp_model *hp_run_model(const hp_run *r);
+/** SHA-256 of the model file, hex. */
+const char *hp_run_model_sha256(const hp_run *r);
+/** Voxels per side. */
+int64_t hp_run_nvoxels(const hp_run *r);
+
+/**
+ * The differences between the parameters and the model's training set-up, as
+ * one line each into @p buf ("" when they agree). @return the number of differences.
+ */
+int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *buf, size_t n);
+
+/**
+ * Parse a seed list "1-100", "1,4,7-9" (or "" = just @p fallback) into a malloc'd
+ * array. Refuses malformed lists, descending ranges and more than 10^7 seeds.
+ */
+int hp_run_parse_seeds(const char *spec, uint64_t fallback, uint64_t **seeds, int64_t *n,
+                       hp_status *st);
+
+#endif

@@ -1,0 +1,266 @@
+/* Painted mean counts -> halos: counts, positions, masses, velocities (see sampler.h). */
+#include "sampler.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/rng.h"
+
+#define NCDF 512 /* points of each bin's cumulative mass distribution */
+
+enum { STREAM_COUNT = 1, STREAM_POSITION = 2, STREAM_MASS = 3 };
+
+struct hp_sampler {
+  hp_sampler_desc d;
+  double *lnm, *cdf;   /* per bin: NCDF ln M and cumulative fraction */
+  uint32_t *cell;      /* voxel of each particle */
+  uint32_t *sorted;    /* particle indices sorted by voxel (stable) */
+  int64_t *cell_start; /* nv^3 + 1 offsets into sorted */
+  hp_cic_plan *cic;
+};
+
+int64_t hp_sampler_count(int mode, double lambda, double u) {
+  if (!(lambda > 0)) return 0;
+  if (mode == HP_COUNTS_ROUNDING) {
+    const double f = floor(lambda);
+    return (int64_t)f + (u < lambda - f);
+  }
+  if (lambda > 50) { /* normal approximation (painted means per voxel are O(1)): Acklam-free
+                        bisection of the normal CDF, one uniform as for the inversion below */
+    double lo = -40, hi = 40;
+    for (int i = 0; i < 100; i++) {
+      const double mid = 0.5 * (lo + hi);
+      if (0.5 * erfc(-mid / sqrt(2.0)) < u)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    const double n = floor(lambda + sqrt(lambda) * 0.5 * (lo + hi) + 0.5);
+    return n < 0 ? 0 : (int64_t)n;
+  }
+  /* inversion of the Poisson CDF with one uniform */
+  double p = exp(-lambda), F = p;
+  int64_t n = 0;
+  while (u > F && n < 100000) {
+    n++;
+    p *= lambda / (double)n;
+    F += p;
+    if (p < 1e-300 && (double)n > lambda) break;
+  }
+  return n;
+}
+
+void hp_sampler_set_seed(hp_sampler *s, uint64_t seed) { s->d.seed = seed; }
+
+void hp_sampler_destroy(hp_sampler *s) {
+  if (!s) return;
+  free(s->lnm);
+  free(s->cdf);
+  free(s->cell);
+  free(s->sorted);
+  free(s->cell_start);
+  hp_cic_plan_destroy(s->cic);
+  free(s);
+}
+
+int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st) {
+  *out = NULL;
+  if (d->nv < 1 || !(d->box > 0) || d->nbins < 1 || !d->bin_edges || !d->dndlnm)
+    return hp_fail(st, HP_ERR_INPUT, "sampler: bad plan (nv %lld, box %g, %d bins)",
+                   (long long)d->nv, d->box, d->nbins);
+  const double nv3 = (double)d->nv * d->nv * d->nv, np3 = (double)d->np * d->np * d->np;
+  if (nv3 >= 4294967295.0 || np3 >= 4294967295.0)
+    return hp_fail(st, HP_ERR_INPUT, "sampler: %lld^3 voxels or %lld^3 particles exceed 2^32",
+                   (long long)d->nv, (long long)d->np);
+  for (int k = 0; k < d->nbins; k++)
+    if (!(d->bin_edges[k] > 0) || !(d->bin_edges[k + 1] > d->bin_edges[k]))
+      return hp_fail(st, HP_ERR_INPUT,
+                     "sampler: mass-bin edges must be positive and increasing "
+                     "(edge %d = %g, edge %d = %g)",
+                     k, d->bin_edges[k], k + 1, d->bin_edges[k + 1]);
+  hp_sampler *s = calloc(1, sizeof *s);
+  if (!s) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the plan");
+  s->d = *d;
+  if (s->d.nthreads <= 0) s->d.nthreads = omp_get_max_threads();
+  s->lnm = malloc(sizeof *s->lnm * (size_t)(d->nbins * NCDF));
+  s->cdf = malloc(sizeof *s->cdf * (size_t)(d->nbins * NCDF));
+  s->cell_start = malloc(sizeof *s->cell_start * (size_t)(d->nv * d->nv * d->nv + 1));
+  if (d->position_mode == HP_POS_PARTICLES && d->np > 0) {
+    s->cell = malloc(sizeof *s->cell * (size_t)np3);
+    s->sorted = malloc(sizeof *s->sorted * (size_t)np3);
+  }
+  if (!s->lnm || !s->cdf || !s->cell_start ||
+      (d->position_mode == HP_POS_PARTICLES && d->np > 0 && (!s->cell || !s->sorted))) {
+    hp_sampler_destroy(s);
+    return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate %.1f MB of particle index",
+                   8.0 * np3 / 1e6);
+  }
+  /* cumulative mass distribution within each bin (trapezoid in ln M) */
+  for (int k = 0; k < d->nbins; k++) {
+    double *lm = s->lnm + k * NCDF, *c = s->cdf + k * NCDF;
+    const double a = log(d->bin_edges[k]), b = log(d->bin_edges[k + 1]);
+    double prev = 0;
+    for (int i = 0; i < NCDF; i++) {
+      lm[i] = a + (b - a) * i / (NCDF - 1);
+      const double f = d->dndlnm(d->ctx, exp(lm[i]));
+      if (!(f >= 0) || !isfinite(f)) {
+        hp_sampler_destroy(s);
+        return hp_fail(st, HP_ERR_NUMERIC, "sampler: the mass function is %g at M = %g Msun/h", f,
+                       exp(lm[i]));
+      }
+      c[i] = i == 0 ? 0 : c[i - 1] + 0.5 * (prev + f) * (lm[i] - lm[i - 1]);
+      prev = f;
+    }
+    if (!(c[NCDF - 1] > 0)) { /* no shape: uniform in ln M */
+      for (int i = 0; i < NCDF; i++) c[i] = (double)i / (NCDF - 1);
+    } else {
+      const double tot = c[NCDF - 1];
+      for (int i = 0; i < NCDF; i++) c[i] /= tot;
+    }
+  }
+  if (hp_cic_plan_create(&s->cic, d->nv, d->box, s->d.nthreads, st)) {
+    hp_sampler_destroy(s);
+    return hp_error_context(st, "sampler");
+  }
+  *out = s;
+  return HP_OK;
+}
+
+/* Mass in bin k for uniform u: inverse of the tabulated CDF, linear in ln M. */
+static double draw_mass(const hp_sampler *s, int k, double u) {
+  const double *c = s->cdf + k * NCDF, *lm = s->lnm + k * NCDF;
+  int lo = 0, hi = NCDF - 1;
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    if (c[mid] < u)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  const double t = c[hi] > c[lo] ? (u - c[lo]) / (c[hi] - c[lo]) : 0.5;
+  return exp(lm[lo] + t * (lm[hi] - lm[lo]));
+}
+
+static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
+  int64_t i = (int64_t)floor(x * inv_dx) % nv;
+  return i < 0 ? i + nv : i;
+}
+
+/* Counting sort of the particles by the voxel they fall in (NGP), stable. */
+static void index_particles(hp_sampler *s, const hp_sampler_input *in) {
+  const int64_t np = s->d.np, nv = s->d.nv, n = np * np * np, nc = nv * nv * nv;
+  const double dq = s->d.box / (double)np, inv_dx = (double)nv / s->d.box;
+#pragma omp parallel for num_threads(s->d.nthreads) schedule(static)
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t a = i / (np * np), b = (i / np) % np, c = i % np;
+    const int64_t cx = wrap_cell(a * dq + in->disp[0][i], inv_dx, nv);
+    const int64_t cy = wrap_cell(b * dq + in->disp[1][i], inv_dx, nv);
+    const int64_t cz = wrap_cell(c * dq + in->disp[2][i], inv_dx, nv);
+    s->cell[i] = (uint32_t)((cx * nv + cy) * nv + cz);
+  }
+  memset(s->cell_start, 0, sizeof *s->cell_start * (size_t)(nc + 1));
+  for (int64_t i = 0; i < n; i++) s->cell_start[s->cell[i] + 1]++;
+  for (int64_t c = 0; c < nc; c++) s->cell_start[c + 1] += s->cell_start[c];
+  for (int64_t i = 0; i < n; i++) s->sorted[s->cell_start[s->cell[i]]++] = (uint32_t)i;
+  for (int64_t c = nc; c > 0; c--) s->cell_start[c] = s->cell_start[c - 1];
+  s->cell_start[0] = 0;
+}
+
+int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *cat, hp_status *st) {
+  const hp_sampler_desc *d = &s->d;
+  const int64_t nv = d->nv, nc = nv * nv * nv, K = d->nbins, np = d->np;
+  const double dx = d->box / (double)nv, dq = d->box / (double)(np > 0 ? np : 1);
+  const uint64_t kc = hp_rng_key(d->seed, STREAM_COUNT), kp = hp_rng_key(d->seed, STREAM_POSITION),
+                 km = hp_rng_key(d->seed, STREAM_MASS);
+  const int use_particles = d->position_mode == HP_POS_PARTICLES && np > 0 && in->disp[0];
+  if (use_particles) index_particles(s, in);
+  /* pass 1: integer counts per voxel (all bins), then offsets */
+  int64_t *nvox = malloc(sizeof *nvox * (size_t)(nc + 1));
+  if (!nvox) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate voxel counts");
+#pragma omp parallel for num_threads(d->nthreads) schedule(static)
+  for (int64_t c = 0; c < nc; c++) {
+    int64_t tot = 0;
+    for (int64_t k = 0; k < K; k++)
+      tot += hp_sampler_count(d->count_mode, in->counts[k][c],
+                              hp_rng_uniform(hp_rng_at(kc, (uint64_t)(c * K + k), 0)));
+    nvox[c + 1] = tot;
+  }
+  nvox[0] = 0;
+  for (int64_t c = 0; c < nc; c++) nvox[c + 1] += nvox[c];
+  const int64_t nh = nvox[nc];
+  if (hp_catalog_alloc(cat, nh, HP_CAT_MASSBIN, st)) {
+    free(nvox);
+    return hp_error_context(st, "sampler: %lld halos", (long long)nh);
+  }
+  /* pass 2: each voxel fills its own range, in bin order */
+#pragma omp parallel for num_threads(d->nthreads) schedule(dynamic, 256)
+  for (int64_t c = 0; c < nc; c++) {
+    int64_t h = nvox[c];
+    const int64_t ix = c / (nv * nv), iy = (c / nv) % nv, iz = c % nv;
+    for (int64_t k = 0; k < K; k++) {
+      const uint64_t ctr = (uint64_t)(c * K + k);
+      const int64_t n =
+          hp_sampler_count(d->count_mode, in->counts[k][c], hp_rng_uniform(hp_rng_at(kc, ctr, 0)));
+      for (int64_t j = 0; j < n; j++, h++) {
+        double x[3];
+        const int64_t np_in = use_particles ? s->cell_start[c + 1] - s->cell_start[c] : 0;
+        if (np_in > 0) {
+          const uint64_t r = hp_rng_at(kp, ctr, (uint64_t)j);
+          const int64_t pick = s->sorted[s->cell_start[c] + (int64_t)(hp_rng_uniform(r) * np_in)];
+          const int64_t a = pick / (np * np), b = (pick / np) % np, q = pick % np;
+          x[0] = a * dq + in->disp[0][pick];
+          x[1] = b * dq + in->disp[1][pick];
+          x[2] = q * dq + in->disp[2][pick];
+        } else {
+          const int64_t idx[3] = {ix, iy, iz};
+          for (int ax = 0; ax < 3; ax++)
+            x[ax] = (idx[ax] +
+                     hp_rng_uniform(hp_rng_at(kp, ctr, (uint64_t)(3 * j + ax) + (1u << 30)))) *
+                    dx;
+        }
+        for (int ax = 0; ax < 3; ax++) {
+          double v = fmod(x[ax], d->box);
+          if (v < 0) v += d->box;
+          if (v >= d->box) v = 0;
+          cat->pos[3 * h + ax] = (float)v;
+          if (cat->pos[3 * h + ax] >= (float)d->box) cat->pos[3 * h + ax] = 0.0f;
+        }
+        cat->mass[h] = draw_mass(s, (int)k, hp_rng_uniform(hp_rng_at(km, ctr, (uint64_t)j)));
+        cat->mass_bin[h] = (int32_t)k;
+        cat->id[h] = h + 1;
+      }
+    }
+  }
+  free(nvox);
+  /* velocities: CIC read-out of the mass-weighted velocity field at the halo positions */
+  if (nh > 0 && in->vel_grid[0]) {
+    hp_cic_particles hp = {0};
+    hp.n = nh, hp.x = cat->pos, hp.y = cat->pos + 1, hp.z = cat->pos + 2, hp.stride = 3;
+    float *tmp = malloc(sizeof *tmp * (size_t)nh);
+    if (!tmp) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate halo velocities");
+    for (int ax = 0; ax < 3; ax++) {
+      if (hp_cic_readout(s->cic, in->vel_grid[ax], &hp, tmp, st)) {
+        free(tmp);
+        return hp_error_context(st, "sampler: velocity read-out");
+      }
+      for (int64_t h = 0; h < nh; h++) cat->vel[3 * h + ax] = tmp[h];
+    }
+    free(tmp);
+  }
+  /* redshift space: move along the axis by v_los / (a H), wrapped */
+  if (d->rsd_axis >= 0 && d->rsd_axis < 3) {
+    const int ax = d->rsd_axis;
+    for (int64_t h = 0; h < nh; h++) {
+      double v = cat->pos[3 * h + ax] + cat->vel[3 * h + ax] * d->rsd_factor;
+      v = fmod(v, d->box);
+      if (v < 0) v += d->box;
+      float f = (float)v;
+      cat->pos[3 * h + ax] = f >= (float)d->box ? 0.0f : f;
+    }
+  }
+  cat->hdr.box = d->box;
+  cat->hdr.seed = (int64_t)d->seed;
+  return HP_OK;
+}

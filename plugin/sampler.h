@@ -1,0 +1,72 @@
+/**
+ * @file sampler.h
+ * @brief Painted counts per voxel and mass bin -> a halo catalogue.
+ *
+ * For every voxel and mass bin the painter gives a mean count lambda. The
+ * sampler turns it into halos:
+ *  - an integer count: Poisson(lambda) (default) or stochastic rounding
+ *    (floor(lambda) + 1 with probability lambda - floor(lambda));
+ *  - positions: a 2LPT particle that fell in the voxel, drawn uniformly among
+ *    them (default: keeps the sub-voxel structure of the matter), or a
+ *    uniform point in the voxel; a voxel without particles falls back to
+ *    uniform;
+ *  - masses: drawn within the bin from the mass function's shape dn/dlnM
+ *    (the caller's function: halopaint uses Tinker et al. 2008 from the linear
+ *    P(k) at the run's cosmology and redshift), by inverting its cumulative
+ *    distribution tabulated on 512 points in ln M;
+ *  - velocities: the 2LPT mass-weighted velocity field (CIC on the voxel grid)
+ *    read out at the halo position with CIC;
+ *  - optionally redshift-space positions along one axis: s = x + v_los / (a H).
+ * Every random number is a counter-based hash of (Seed, voxel, bin, draw):
+ * the catalogue is identical whatever the number of threads.
+ */
+#ifndef HP_SAMPLER_H
+#define HP_SAMPLER_H
+
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "cic/cic.h"
+#include "util/status.h"
+
+enum hp_count_mode { HP_COUNTS_POISSON = 0, HP_COUNTS_ROUNDING = 1 };
+enum hp_position_mode { HP_POS_PARTICLES = 0, HP_POS_UNIFORM = 1 };
+
+/** What the sampler is planned for. */
+typedef struct hp_sampler_desc {
+  int64_t nv;              /**< voxels per side of the painted grids */
+  double box;              /**< BoxSize [Mpc/h] */
+  int64_t np;              /**< particles per side of the 2LPT lattice (for position draws) */
+  int nbins;               /**< mass bins K */
+  const double *bin_edges; /**< K + 1 edges [Msun/h], increasing */
+  double (*dndlnm)(void *ctx, double m); /**< mass function shape dn/dlnM at mass m [Msun/h] */
+  void *ctx;                             /**< passed to dndlnm */
+  int count_mode;                        /**< enum hp_count_mode */
+  int position_mode;                     /**< enum hp_position_mode */
+  int rsd_axis;      /**< -1: real space; 0, 1, 2: redshift space along x, y, z */
+  double rsd_factor; /**< [Mpc/h per km/s] = 1 / (100 a E(a)) */
+  uint64_t seed;     /**< Seed */
+  int nthreads;      /**< 0 = all */
+} hp_sampler_desc;
+
+/** The 2LPT particles and velocity field the halos take positions and velocities from. */
+typedef struct hp_sampler_input {
+  const float *const *counts; /**< K grids of painted mean counts, nv^3 each */
+  const float *disp[3];       /**< lattice displacements [Mpc/h], np^3 each */
+  const float *vel_grid[3];   /**< mass-weighted velocity field [km/s] on the voxel grid */
+} hp_sampler_input;
+
+typedef struct hp_sampler hp_sampler;
+
+/** Plan: tabulate the mass CDFs, allocate the particle-in-voxel index and a CIC plan. */
+int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st);
+/** Sample a catalogue (allocated into @p cat, which the caller frees with hp_catalog_free). */
+int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *cat, hp_status *st);
+void hp_sampler_destroy(hp_sampler *s);
+/** Change the seed between realisations (the plan is otherwise reused). */
+void hp_sampler_set_seed(hp_sampler *s, uint64_t seed);
+
+/** The integer count for mean @p lambda from uniform @p u in (0, 1) (exposed for tests). */
+int64_t hp_sampler_count(int mode, double lambda, double u);
+
+#endif

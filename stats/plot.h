@@ -1,0 +1,96 @@
+/**
+ * @file plot.h
+ * @brief Plots the tool draws itself: SVG line plots (axes, linear or logarithmic scales,
+ *        ticks and labels, lines, dashed lines, points with error bars, shaded bands, legend),
+ *        one or several panels per figure, and SVG heat maps that embed a PNG (png.h).
+ *
+ * Why SVG: a figure is a few kB of text with real, searchable, resolution-free fonts (no bitmap
+ * font to carry), it opens in every browser and converts to PDF or PNG with any tool; the one
+ * raster element, a slice of a density field, is a palette PNG embedded as base64 (or written
+ * on its own). No library is used.
+ */
+#ifndef HP_STATS_PLOT_H
+#define HP_STATS_PLOT_H
+
+#include <stdint.h>
+
+#include "util/status.h"
+
+/** How a series is drawn. */
+enum hp_plot_style {
+  HP_PLOT_LINE = 0,   /**< solid line through the finite points */
+  HP_PLOT_DASHED = 1, /**< dashed line */
+  HP_PLOT_POINTS = 2, /**< markers, with error bars from ylo..yhi when given */
+  HP_PLOT_BAND = 3    /**< shaded band between ylo and yhi (y ignored) */
+};
+
+/** One series (arrays borrowed until the figure is written). */
+typedef struct hp_plot_series {
+  const char *label; /**< legend text, or NULL for none */
+  int style;         /**< hp_plot_style */
+  int64_t n;         /**< points */
+  const double *x;   /**< n abscissae */
+  const double *y;   /**< n ordinates (NULL allowed for a band) */
+  const double *ylo; /**< n lower ends (error bars or band), or NULL */
+  const double *yhi; /**< n upper ends, or NULL */
+  const char *color; /**< SVG colour ("#1f77b4"), or NULL for the palette */
+} hp_plot_series;
+
+/** Most series per panel. */
+#define HP_PLOT_MAX_SERIES 12
+
+/** One panel: axes and series. */
+typedef struct hp_plot_panel {
+  const char *title;  /**< panel title (may be NULL) */
+  const char *xlabel; /**< x axis label, with unit */
+  const char *ylabel; /**< y axis label, with unit */
+  int xlog, ylog;     /**< logarithmic axes */
+  double xmin, xmax;  /**< x range; NaN for automatic */
+  double ymin, ymax;  /**< y range; NaN for automatic */
+  int legend;         /**< legend corner: 0 top right, 1 bottom right, 2 bottom left, 3 top left */
+  int nseries;        /**< series used */
+  hp_plot_series series[HP_PLOT_MAX_SERIES];
+} hp_plot_panel;
+
+/** Initialise a panel: labels, scales, automatic ranges, no series. */
+void hp_plot_panel_init(hp_plot_panel *p, const char *title, const char *xlabel, const char *ylabel,
+                        int xlog, int ylog);
+
+/** Add a series (copied; its arrays are borrowed). @return 0 or HP_ERR_INPUT when full */
+int hp_plot_add(hp_plot_panel *p, const hp_plot_series *s, hp_status *st);
+
+/** Convenience: add a series of style @p style with optional ylo/yhi. */
+int hp_plot_add_xy(hp_plot_panel *p, const char *label, int style, int64_t n, const double *x,
+                   const double *y, const double *ylo, const double *yhi, const char *color,
+                   hp_status *st);
+
+/**
+ * Write a figure of @p npanels panels on a grid of @p ncols columns as SVG, atomically.
+ * @param panels   panels, row by row
+ * @param npanels  >= 1
+ * @param ncols    >= 1
+ * @param title    figure title (may be NULL)
+ * @param path     output file
+ * @param st       status
+ * @return 0, HP_ERR_INPUT (a panel with no finite data to scale its axes) or HP_ERR_IO
+ */
+int hp_plot_svg(const hp_plot_panel *panels, int npanels, int ncols, const char *title,
+                const char *path, hp_status *st);
+
+/**
+ * Write a heat map as SVG: the image (palette indices, first row at the top) embedded as a
+ * PNG, axes spanning [x0, x1] x [y0, y1], and a colour bar from vmin to vmax.
+ * @param pix       w * h palette indices into hp_png_colormap
+ * @param w, h      image size
+ * @param x0, x1, y0, y1  data extent of the image (left, right, bottom, top)
+ * @param xlabel, ylabel, title, cbar_label  texts
+ * @param vmin, vmax  values of palette indices 0 and 255
+ * @param path      output file
+ * @param st        status
+ */
+int hp_plot_svg_image(const uint8_t *pix, int w, int h, double x0, double x1, double y0, double y1,
+                      const char *xlabel, const char *ylabel, const char *title,
+                      const char *cbar_label, double vmin, double vmax, const char *path,
+                      hp_status *st);
+
+#endif

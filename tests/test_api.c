@@ -1,0 +1,593 @@
+/*
+ * Tests of the public C API (plugin/halopaint.h): options and devices, error codes and
+ * messages for every kind of invalid argument (never a crash), the log callback, the voxel-size
+ * check (warning, or refusal in strict mode), and painting: hp_paint_particles must equal, bit
+ * for bit, CIC (cic/cic.h) followed by hp_painter_execute done by hand, for separate and
+ * interleaved positions, with masses and with lattice displacements; hp_plan_execute must equal
+ * the painter on the same grid.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cic/cic.h"
+#include "nn/model_io.h"
+#include "nn/painter.h"
+#include "plugin/halopaint.h"
+
+#define NV 16
+#define BOX 64.0 /* Mpc/h: 4 Mpc/h voxels, the model's */
+#define NPART 6000
+#define K 2
+
+static char g_dir[256];
+static char g_model[512];
+static hp_model g_ref;         /* the model as written */
+static float g_pos[NPART * 4]; /* x y z m per particle (interleaved, stride 4) */
+static float g_sep[3][NPART];  /* the same positions as separate arrays */
+
+/* Log capture. */
+typedef struct log_rec {
+  int n[4];
+  char last[4][HP_MSG_LEN];
+} log_rec;
+
+static void log_cb(void *user, int level, const char *msg) {
+  log_rec *r = user;
+  assert_true(level >= HP_LOG_DEBUG && level <= HP_LOG_ERROR);
+  assert_non_null(msg);
+  r->n[level]++;
+  snprintf(r->last[level], sizeof r->last[level], "%s", msg);
+}
+
+static uint64_t g_rng = 0x2545f4914f6cdd1dull;
+static double uniform(void) {
+  g_rng ^= g_rng >> 12;
+  g_rng ^= g_rng << 25;
+  g_rng ^= g_rng >> 27;
+  return (double)((g_rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static int setup(void **state) {
+  hp_status st;
+  const double edges[K + 1] = {1e12, 1e13, 1e14};
+  (void)state;
+  snprintf(g_dir, sizeof g_dir, "/tmp/hp_test_api.XXXXXX");
+  if (mkdtemp(g_dir) == NULL) return -1;
+  snprintf(g_model, sizeof g_model, "%s/model.h5", g_dir);
+  if (hp_model_init(&g_ref, K, edges, 99, &st) || hp_model_save(&g_ref, g_model, &st)) return -1;
+  /* clustered particles: a few Gaussian clumps plus a uniform background, some outside */
+  for (int i = 0; i < NPART; i++) {
+    double c[3];
+    const int clump = i % 5;
+    for (int a = 0; a < 3; a++) {
+      double u = uniform();
+      if (clump < 4) {
+        double g = sqrt(-2 * log(uniform() + 1e-12)) * cos(2 * M_PI * uniform());
+        c[a] = BOX * (0.2 + 0.2 * clump) + 3.0 * g + (a == 1 ? 7.0 * clump : 0);
+      } else {
+        c[a] = BOX * (1.2 * u - 0.1); /* partly outside [0, L): wrapped */
+      }
+      g_pos[4 * i + a] = (float)c[a];
+      g_sep[a][i] = (float)c[a];
+    }
+    g_pos[4 * i + 3] = (float)(0.5 + uniform());
+  }
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  hp_model_free(&g_ref);
+  unlink(g_model);
+  rmdir(g_dir);
+  return 0;
+}
+
+static hp_context *make_ctx(log_rec *rec, int strict) {
+  hp_options o;
+  hp_options_default(&o);
+  o.nthreads = 2;
+  o.log = log_cb;
+  o.log_user = rec;
+  o.strict = strict;
+  hp_context *ctx = hp_init(&o);
+  assert_non_null(ctx);
+  assert_int_equal(hp_last_code(ctx), 0);
+  return ctx;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context and devices                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_null_context(void **state) {
+  hp_model_handle *m = NULL;
+  hp_paint_plan *p = NULL;
+  hp_particles parts;
+  hp_plan_desc d = {{NV, NV, NV}, BOX, 1, 1, 1};
+  int64_t out[3];
+  hp_model_info info;
+  float *counts[K] = {NULL, NULL};
+  (void)state;
+  assert_int_equal(hp_last_code(NULL), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(NULL), "NULL context"));
+  assert_string_equal(hp_device(NULL), "none");
+  assert_int_equal(hp_model_open(NULL, g_model, &m), HP_ERR_INPUT);
+  assert_null(m);
+  assert_int_equal(hp_model_get_info(NULL, m, &info), HP_ERR_INPUT);
+  assert_int_equal(hp_plan_create(NULL, m, &d, &p), HP_ERR_INPUT);
+  assert_int_equal(hp_plan_get_shape(NULL, p, out, NULL), HP_ERR_INPUT);
+  assert_int_equal(hp_plan_execute(NULL, p, g_sep[0], counts), HP_ERR_INPUT);
+  assert_int_equal(hp_particles_interleaved(NULL, &parts, NPART, g_pos, 4), HP_ERR_INPUT);
+  assert_int_equal(hp_paint_particles(NULL, p, &parts, counts), HP_ERR_INPUT);
+  assert_null(hp_plan_density(NULL));
+  hp_plan_free(NULL);
+  hp_model_close(NULL);
+  hp_finalize(NULL);
+  hp_options_default(NULL);
+}
+
+static void test_devices(void **state) {
+  log_rec rec;
+  hp_options o;
+  hp_model_handle *m = (hp_model_handle *)&rec; /* must be reset to NULL */
+  (void)state;
+  /* defaults and NULL options */
+  hp_context *ctx = hp_init(NULL);
+  assert_non_null(ctx);
+  assert_int_equal(hp_last_code(ctx), 0);
+  assert_string_equal(hp_last_error(ctx), "");
+  assert_string_equal(hp_device(ctx), "cpu");
+  hp_finalize(ctx);
+  /* auto -> cpu, said at INFO level */
+  memset(&rec, 0, sizeof rec);
+  hp_options_default(&o);
+  assert_string_equal(o.device, "auto");
+  o.log = log_cb;
+  o.log_user = &rec;
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), 0);
+  assert_string_equal(hp_device(ctx), "cpu");
+  assert_int_equal(rec.n[HP_LOG_INFO], 1);
+  assert_non_null(strstr(rec.last[HP_LOG_INFO], "cpu"));
+  hp_finalize(ctx);
+  /* cuda: a clear error until the CUDA painter exists; the context answers with it */
+  memset(&rec, 0, sizeof rec);
+  o.device = "cuda";
+  ctx = hp_init(&o);
+  assert_non_null(ctx);
+  assert_int_equal(hp_last_code(ctx), HP_ERR_DEVICE);
+  assert_non_null(strstr(hp_last_error(ctx), "this build has no CUDA painter yet"));
+  assert_non_null(strstr(hp_last_error(ctx), "CUDA backend"));
+  assert_int_equal(rec.n[HP_LOG_ERROR], 1);
+  assert_string_equal(rec.last[HP_LOG_ERROR], hp_last_error(ctx));
+  assert_int_equal(hp_model_open(ctx, g_model, &m), HP_ERR_DEVICE);
+  assert_non_null(strstr(hp_last_error(ctx), "no CUDA painter"));
+  hp_finalize(ctx);
+  o.device_id = -1;
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "device_id = -1"));
+  hp_finalize(ctx);
+  /* unknown device string */
+  o.device_id = 0;
+  o.device = "gpu";
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "unknown device \"gpu\""));
+  m = (hp_model_handle *)&rec;
+  assert_int_equal(hp_model_open(ctx, g_model, &m), HP_ERR_INPUT);
+  hp_finalize(ctx);
+  o.device = "";
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), HP_ERR_INPUT);
+  hp_finalize(ctx);
+  /* negative thread count; NULL device = auto */
+  o.device = NULL;
+  o.nthreads = -2;
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "nthreads = -2"));
+  hp_finalize(ctx);
+  o.nthreads = 1;
+  o.log = NULL;
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), 0);
+  hp_finalize(ctx);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Models                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+static void test_model_errors(void **state) {
+  log_rec rec;
+  char path[600];
+  hp_model_handle *m = NULL;
+  hp_model_info info;
+  (void)state;
+  memset(&rec, 0, sizeof rec);
+  hp_context *ctx = make_ctx(&rec, 0);
+  assert_int_equal(hp_model_open(ctx, NULL, &m), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "path"));
+  assert_int_equal(hp_model_open(ctx, "", &m), HP_ERR_INPUT);
+  assert_int_equal(hp_model_open(ctx, g_model, NULL), HP_ERR_INPUT);
+  snprintf(path, sizeof path, "%s/absent.h5", g_dir);
+  assert_int_equal(hp_model_open(ctx, path, &m), HP_ERR_IO);
+  assert_null(m);
+  assert_non_null(strstr(hp_last_error(ctx), "absent.h5"));
+  assert_string_equal(rec.last[HP_LOG_ERROR], hp_last_error(ctx));
+  snprintf(path, sizeof path, "%s/text.h5", g_dir);
+  FILE *f = fopen(path, "w");
+  fputs("not a model", f);
+  fclose(f);
+  assert_int_equal(hp_model_open(ctx, path, &m), HP_ERR_FORMAT);
+  assert_non_null(strstr(hp_last_error(ctx), "text.h5"));
+  unlink(path);
+  /* a success clears the last error */
+  assert_int_equal(hp_model_open(ctx, g_model, &m), 0);
+  assert_int_equal(hp_last_code(ctx), 0);
+  assert_string_equal(hp_last_error(ctx), "");
+  assert_int_equal(hp_model_get_info(ctx, NULL, &info), HP_ERR_INPUT);
+  assert_int_equal(hp_model_get_info(ctx, m, NULL), HP_ERR_INPUT);
+  assert_int_equal(hp_model_get_info(ctx, m, &info), 0);
+  assert_int_equal(info.nbins, K);
+  assert_true(info.bin_edges[0] == 1e12 && info.bin_edges[K] == 1e14);
+  assert_true(info.voxel_size == 4.0 && info.redshift == 0.0);
+  assert_int_equal(info.lpt_order, 2);
+  assert_int_equal(info.halo, 4);
+  assert_int_equal(info.nparams, g_ref.net.nparams);
+  assert_int_equal(info.format_version, HP_MODEL_FORMAT_VERSION);
+  assert_true(isnan(info.omega_m) && isnan(info.sigma8));
+  assert_string_equal(info.density_norm, "rho/rho_mean");
+  assert_string_equal(info.provenance, "random initialisation, seed 99");
+  assert_string_equal(info.path, g_model);
+  hp_model_close(m);
+  hp_finalize(ctx);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Plans: invalid arguments                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+static void expect_plan_error(hp_context *ctx, const hp_model_handle *m, const hp_plan_desc *d,
+                              const char *needle) {
+  hp_paint_plan *p = (hp_paint_plan *)&p;
+  int rc = hp_plan_create(ctx, m, d, &p);
+  if (rc != HP_ERR_INPUT || strstr(hp_last_error(ctx), needle) == NULL)
+    fail_msg("rc %d, message \"%s\" lacks \"%s\"", rc, hp_last_error(ctx), needle);
+  assert_null(p);
+}
+
+static void test_plan_errors(void **state) {
+  log_rec rec;
+  hp_model_handle *m;
+  hp_paint_plan *p = NULL;
+  (void)state;
+  memset(&rec, 0, sizeof rec);
+  hp_context *ctx = make_ctx(&rec, 0);
+  assert_int_equal(hp_model_open(ctx, g_model, &m), 0);
+  hp_plan_desc d = {{NV, NV, NV}, BOX, 1, 1, 1};
+  assert_int_equal(hp_plan_create(ctx, m, &d, NULL), HP_ERR_INPUT);
+  expect_plan_error(ctx, NULL, &d, "model is NULL");
+  expect_plan_error(ctx, m, NULL, "desc is NULL");
+  hp_plan_desc b = d;
+  b.n[1] = 0;
+  expect_plan_error(ctx, m, &b, "grid 16 x 0 x 16");
+  b = d;
+  b.n[2] = -5;
+  expect_plan_error(ctx, m, &b, "every side");
+  b = d;
+  b.particles = 0;
+  b.periodic = 0;
+  b.n[0] = 8; /* non-periodic: more than 2 halo = 8 voxels per side */
+  expect_plan_error(ctx, m, &b, "halo is 4");
+  b = d;
+  b.periodic = 2;
+  expect_plan_error(ctx, m, &b, "periodic = 2");
+  b = d;
+  b.particles = -1;
+  expect_plan_error(ctx, m, &b, "particles = -1");
+  b = d;
+  b.n[2] = NV + 1;
+  expect_plan_error(ctx, m, &b, "periodic cubic grid");
+  b = d;
+  b.periodic = 0;
+  expect_plan_error(ctx, m, &b, "periodic cubic grid");
+  b = d;
+  b.box_size = 0;
+  expect_plan_error(ctx, m, &b, "box_size > 0");
+  b = d;
+  b.box_size = NAN;
+  expect_plan_error(ctx, m, &b, "box_size = nan");
+  b = d;
+  b.box_size = -BOX;
+  expect_plan_error(ctx, m, &b, "box_size = -64");
+  b = d;
+  b.length_unit = -1;
+  expect_plan_error(ctx, m, &b, "length_unit");
+  b = d;
+  b.n[0] = b.n[1] = b.n[2] = 3000000;
+  expect_plan_error(ctx, m, &b, "every side");
+
+  /* voxel size: warning (non-strict), plan made; kpc/h hosts through length_unit */
+  memset(&rec, 0, sizeof rec);
+  b = d;
+  b.box_size = 100.0; /* 6.25 Mpc/h voxels */
+  assert_int_equal(hp_plan_create(ctx, m, &b, &p), 0);
+  assert_int_equal(rec.n[HP_LOG_WARNING], 1);
+  assert_non_null(strstr(rec.last[HP_LOG_WARNING], "6.25 Mpc/h"));
+  assert_non_null(strstr(rec.last[HP_LOG_WARNING], "use 25 voxels"));
+  hp_plan_free(p);
+  memset(&rec, 0, sizeof rec);
+  b.box_size = BOX * 1000; /* kpc/h */
+  b.length_unit = 1e-3;
+  assert_int_equal(hp_plan_create(ctx, m, &b, &p), 0);
+  assert_int_equal(rec.n[HP_LOG_WARNING], 0);
+  hp_plan_free(p);
+  /* grid without a box size: accepted, said at INFO level */
+  memset(&rec, 0, sizeof rec);
+  b = d;
+  b.particles = 0;
+  b.box_size = 0;
+  assert_int_equal(hp_plan_create(ctx, m, &b, &p), 0);
+  assert_int_equal(rec.n[HP_LOG_INFO], 1);
+  hp_plan_free(p);
+  hp_finalize(ctx);
+
+  /* strict: the same mismatches are refused */
+  memset(&rec, 0, sizeof rec);
+  ctx = make_ctx(&rec, 1);
+  b = d;
+  b.box_size = 100.0;
+  expect_plan_error(ctx, m, &b, "strict");
+  assert_non_null(strstr(hp_last_error(ctx), "6.25 Mpc/h"));
+  assert_int_equal(rec.n[HP_LOG_ERROR], 1);
+  b = d;
+  b.particles = 0;
+  b.box_size = 0;
+  expect_plan_error(ctx, m, &b, "strict mode");
+  assert_int_equal(hp_plan_create(ctx, m, &d, &p), 0);
+  hp_plan_free(p);
+  hp_finalize(ctx);
+  hp_model_close(m);
+}
+
+static void test_execute_errors(void **state) {
+  log_rec rec;
+  hp_model_handle *m;
+  hp_paint_plan *grid_plan, *part_plan;
+  hp_particles parts;
+  float *a = calloc(NV * NV * NV, sizeof(float)), *b = calloc(NV * NV * NV, sizeof(float));
+  float *rho = calloc(NV * NV * NV, sizeof(float));
+  (void)state;
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_non_null(rho);
+  memset(&rec, 0, sizeof rec);
+  hp_context *ctx = make_ctx(&rec, 0);
+  assert_int_equal(hp_model_open(ctx, g_model, &m), 0);
+  hp_plan_desc d = {{NV, NV, NV}, BOX, 1, 1, 0};
+  assert_int_equal(hp_plan_create(ctx, m, &d, &grid_plan), 0);
+  d.particles = 1;
+  assert_int_equal(hp_plan_create(ctx, m, &d, &part_plan), 0);
+  int64_t out[3];
+  int nb = 0;
+  assert_int_equal(hp_plan_get_shape(ctx, grid_plan, out, &nb), 0);
+  assert_true(out[0] == NV && out[1] == NV && out[2] == NV && nb == K);
+  assert_int_equal(hp_plan_get_shape(ctx, NULL, out, &nb), HP_ERR_INPUT);
+  assert_int_equal(hp_plan_get_shape(ctx, grid_plan, NULL, &nb), HP_ERR_INPUT);
+  assert_int_equal(hp_plan_get_shape(ctx, grid_plan, out, NULL), 0);
+
+  float *counts[K] = {a, b}, *nulls[K] = {a, NULL}, *same[K] = {a, a}, *alias[K] = {rho, b};
+  for (int i = 0; i < NV * NV * NV; i++) rho[i] = 1.0f;
+  assert_int_equal(hp_plan_execute(ctx, NULL, rho, counts), HP_ERR_INPUT);
+  assert_int_equal(hp_plan_execute(ctx, grid_plan, NULL, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "density is NULL"));
+  assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, NULL), HP_ERR_INPUT);
+  assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, nulls), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "counts[1] is NULL"));
+  assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, same), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "same grid"));
+  assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, alias), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "in place"));
+  assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, counts), 0);
+
+  /* particle descriptions */
+  assert_int_equal(hp_particles_interleaved(ctx, NULL, NPART, g_pos, 4), HP_ERR_INPUT);
+  assert_int_equal(hp_particles_interleaved(ctx, &parts, NPART, NULL, 4), HP_ERR_INPUT);
+  assert_int_equal(hp_particles_interleaved(ctx, &parts, 0, g_pos, 4), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "n = 0"));
+  assert_int_equal(hp_particles_interleaved(ctx, &parts, NPART, g_pos, 2), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "stride = 2"));
+  assert_int_equal(hp_particles_interleaved(ctx, &parts, NPART, g_pos, 4), 0);
+
+  assert_int_equal(hp_paint_particles(ctx, grid_plan, &parts, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "particles = 1"));
+  assert_int_equal(hp_paint_particles(ctx, NULL, &parts, counts), HP_ERR_INPUT);
+  assert_int_equal(hp_paint_particles(ctx, part_plan, NULL, counts), HP_ERR_INPUT);
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &parts, NULL), HP_ERR_INPUT);
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &parts, nulls), HP_ERR_INPUT);
+  hp_particles bad = parts;
+  bad.n = 0;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "n = 0"));
+  bad = parts;
+  bad.n = -3;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  bad = parts;
+  bad.y = NULL;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "array y is NULL"));
+  bad = parts;
+  bad.stride = 0;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "stride = 0"));
+  bad = parts;
+  bad.stride = -4;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  bad = parts;
+  bad.mass = g_pos + 3;
+  bad.mass_stride = 0;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "mass_stride = 0"));
+  bad = parts;
+  bad.lattice_np = 17;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "lattice_np"));
+  bad.lattice_np = -1;
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  /* a non-finite position: refused, naming the particle */
+  float *pos = malloc(sizeof g_pos);
+  assert_non_null(pos);
+  memcpy(pos, g_pos, sizeof g_pos);
+  pos[4 * 1234 + 1] = NAN;
+  assert_int_equal(hp_particles_interleaved(ctx, &bad, NPART, pos, 4), 0);
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &bad, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "1234"));
+  assert_null(hp_plan_density(part_plan));
+  free(pos);
+  /* and the plan still works after all that */
+  assert_int_equal(hp_paint_particles(ctx, part_plan, &parts, counts), 0);
+  assert_non_null(hp_plan_density(part_plan));
+  assert_null(hp_plan_density(grid_plan));
+  hp_plan_free(grid_plan);
+  hp_plan_free(part_plan);
+  hp_model_close(m);
+  hp_finalize(ctx);
+  free(a);
+  free(b);
+  free(rho);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Painting equals CIC + painter by hand                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* By hand: CIC density of @p cp, then the painter, into ref[K][NV^3] (and rho). */
+static void by_hand(const hp_cic_particles *cp, float *rho, float *const *ref) {
+  hp_status st;
+  hp_cic_plan *cic;
+  hp_painter *pt;
+  hp_painter_desc pd = {{NV, NV, NV}, 1, 2, 0, 0};
+  hp_status_clear(&st);
+  if (hp_cic_plan_create(&cic, NV, BOX, 2, &st)) fail_msg("%s", st.msg);
+  if (hp_cic_density(cic, cp, rho, &st)) fail_msg("%s", st.msg);
+  if (hp_painter_create(&pt, &g_ref.net, &pd, &st)) fail_msg("%s", st.msg);
+  if (hp_painter_execute(pt, rho, ref, &st)) fail_msg("%s", st.msg);
+  hp_painter_destroy(pt);
+  hp_cic_plan_destroy(cic);
+}
+
+static void test_paint_equals_by_hand(void **state) {
+  log_rec rec;
+  hp_model_handle *m;
+  hp_paint_plan *p;
+  const size_t nvox = (size_t)NV * NV * NV, bytes = nvox * sizeof(float);
+  float *buf = calloc(5 * nvox, sizeof(float));
+  float *api[K] = {buf, buf + nvox}, *ref[K] = {buf + 2 * nvox, buf + 3 * nvox};
+  float *rho = buf + 4 * nvox;
+  (void)state;
+  assert_non_null(buf);
+  memset(&rec, 0, sizeof rec);
+  hp_context *ctx = make_ctx(&rec, 1);
+  assert_int_equal(hp_model_open(ctx, g_model, &m), 0);
+  hp_plan_desc d = {{NV, NV, NV}, BOX, 1, 1, 1};
+  assert_int_equal(hp_plan_create(ctx, m, &d, &p), 0);
+
+  /* interleaved (stride 4: x y z m), equal masses */
+  hp_particles parts;
+  assert_int_equal(hp_particles_interleaved(ctx, &parts, NPART, g_pos, 4), 0);
+  assert_int_equal(hp_paint_particles(ctx, p, &parts, api), 0);
+  hp_cic_particles cp = {NPART, g_pos, g_pos + 1, g_pos + 2, 4, 0, NULL, 0};
+  by_hand(&cp, rho, ref);
+  assert_memory_equal(hp_plan_density(p), rho, bytes);
+  for (int k = 0; k < K; k++) assert_memory_equal(api[k], ref[k], bytes);
+  double s = 0, c = 0;
+  for (size_t i = 0; i < nvox; i++) s += rho[i], c += api[0][i] + api[1][i];
+  assert_true(fabs(s / nvox - 1) < 1e-5); /* rho/rho_mean */
+  assert_true(c > 0 && isfinite(c));      /* something was painted */
+
+  /* separate arrays: the same positions, the same grids */
+  memset(api[0], 0, 2 * bytes);
+  hp_particles sep = {NPART, g_sep[0], g_sep[1], g_sep[2], 1, NULL, 0, 0};
+  assert_int_equal(hp_paint_particles(ctx, p, &sep, api), 0);
+  for (int k = 0; k < K; k++) assert_memory_equal(api[k], ref[k], bytes);
+
+  /* hp_plan_execute on the CIC grid paints the same */
+  float *grid_out[K] = {buf, buf + nvox};
+  float *copy = malloc(bytes);
+  assert_non_null(copy);
+  memcpy(copy, rho, bytes);
+  assert_int_equal(hp_plan_execute(ctx, p, copy, grid_out), 0);
+  for (int k = 0; k < K; k++) assert_memory_equal(grid_out[k], ref[k], bytes);
+  free(copy);
+
+  /* masses (stride 4, the fourth float of each record) */
+  parts.mass = g_pos + 3;
+  parts.mass_stride = 4;
+  assert_int_equal(hp_paint_particles(ctx, p, &parts, api), 0);
+  hp_cic_particles cpm = {NPART, g_pos, g_pos + 1, g_pos + 2, 4, 0, g_pos + 3, 4};
+  by_hand(&cpm, rho, ref);
+  assert_memory_equal(hp_plan_density(p), rho, bytes);
+  for (int k = 0; k < K; k++) assert_memory_equal(api[k], ref[k], bytes);
+
+  /* lattice displacements, as an LPT code holds them (8^3 particles on the 16^3 grid) */
+  const int np = 8;
+  float *disp = malloc(3 * (size_t)np * np * np * sizeof(float));
+  assert_non_null(disp);
+  for (int i = 0; i < 3 * np * np * np; i++) disp[i] = (float)(3.0 * sin(0.37 * i));
+  hp_particles lat;
+  assert_int_equal(hp_particles_interleaved(ctx, &lat, (int64_t)np * np * np, disp, 3), 0);
+  lat.lattice_np = np;
+  assert_int_equal(hp_paint_particles(ctx, p, &lat, api), 0);
+  hp_cic_particles cpl = {(int64_t)np * np * np, disp, disp + 1, disp + 2, 3, np, NULL, 0};
+  by_hand(&cpl, rho, ref);
+  for (int k = 0; k < K; k++) assert_memory_equal(api[k], ref[k], bytes);
+
+  /* a second context with another thread count paints the same bits */
+  hp_options o;
+  hp_options_default(&o);
+  o.nthreads = 1;
+  hp_context *c1 = hp_init(&o);
+  hp_paint_plan *p1;
+  assert_int_equal(hp_plan_create(c1, m, &d, &p1), 0);
+  float *one[K] = {buf + 2 * nvox, buf + 3 * nvox};
+  assert_int_equal(hp_paint_particles(c1, p1, &lat, one), 0);
+  for (int k = 0; k < K; k++) assert_memory_equal(one[k], api[k], bytes);
+  hp_plan_free(p1);
+  hp_finalize(c1);
+  free(disp);
+
+  /* non-periodic grid plan: output n - 8 */
+  hp_plan_desc dn = {{NV, NV + 2, NV + 4}, BOX, 1, 0, 0};
+  hp_paint_plan *pn;
+  int64_t out[3];
+  assert_int_equal(hp_plan_create(ctx, m, &dn, &pn), 0);
+  assert_int_equal(hp_plan_get_shape(ctx, pn, out, NULL), 0);
+  assert_true(out[0] == NV - 8 && out[1] == NV - 6 && out[2] == NV - 4);
+  hp_plan_free(pn);
+
+  hp_plan_free(p);
+  hp_model_close(m); /* the plan does not need the model any more */
+  hp_finalize(ctx);
+  free(buf);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_null_context),   cmocka_unit_test(test_devices),
+      cmocka_unit_test(test_model_errors),   cmocka_unit_test(test_plan_errors),
+      cmocka_unit_test(test_execute_errors), cmocka_unit_test(test_paint_equals_by_hand),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,320 @@
+/*
+ * The painter against an independent float64 reference written plainly here
+ * (nested loops, no shared code with nn/), and the engine's invariances:
+ * tiling, thread count, periodic padding, periodic shifts.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "nn/layers.h"
+#include "nn/network.h"
+#include "nn/painter.h"
+
+/* ---- float64 reference: valid 3D convolution on [c][n][n][n] tensors ---- */
+static double *conv_d(const hp_net *net, int li, const double *in, int n, int *m_out) {
+  const hp_conv *c = &net->conv[li];
+  const int k = c->k, s = c->stride, m = (n - k) / s + 1;
+  double *out = calloc((size_t)c->cout * m * m * m, sizeof *out);
+  for (int co = 0; co < c->cout; co++)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < m; j++)
+        for (int l = 0; l < m; l++) {
+          double acc = net->w[c->b_off + co];
+          for (int ci = 0; ci < c->cin; ci++)
+            for (int a = 0; a < k; a++)
+              for (int b = 0; b < k; b++)
+                for (int d = 0; d < k; d++)
+                  acc +=
+                      (double)net
+                          ->w[c->w_off + ((((size_t)co * c->cin + ci) * k + a) * k + b) * k + d] *
+                      in[(((size_t)ci * n + s * i + a) * n + s * j + b) * n + s * l + d];
+          out[(((size_t)co * m + i) * m + j) * m + l] = acc;
+        }
+  *m_out = m;
+  return out;
+}
+
+static double lrelu_d(double x) { return x < 0 ? 0.1 * x : x; }
+
+/* Generator in float64: blocks with crop + residual, head, ReLU. Output [K][n-8]^3. */
+static double *generator_d(const hp_net *net, const double *x, int n) {
+  const double *cur = x;
+  double *owned = NULL;
+  int cn = n;
+  for (int bi = 0; bi < 2; bi++) {
+    const hp_block *b = &net->block[bi];
+    const int m = cn - 4;
+    double *y = calloc((size_t)30 * m * m * m, sizeof *y);
+    for (int br = 0; br < 3; br++) {
+      int s1, s2;
+      double *t = conv_d(net, b->first[br], cur, cn, &s1), *u = t;
+      if (b->len[br] == 2) {
+        u = conv_d(net, b->first[br] + 1, t, s1, &s2);
+        free(t);
+        s1 = s2;
+      }
+      const int off = (s1 - m) / 2;
+      for (int c = 0; c < 10; c++)
+        for (int i = 0; i < m; i++)
+          for (int j = 0; j < m; j++)
+            for (int l = 0; l < m; l++)
+              y[(((size_t)(br * 10 + c) * m + i) * m + j) * m + l] =
+                  u[(((size_t)c * s1 + i + off) * s1 + j + off) * s1 + l + off];
+      free(u);
+    }
+    for (int c = 0; c < 30; c++)
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++)
+          for (int l = 0; l < m; l++) {
+            double *v = &y[(((size_t)c * m + i) * m + j) * m + l];
+            *v = lrelu_d(*v + cur[(((size_t)0 * cn + i + 2) * cn + j + 2) * cn + l + 2]);
+          }
+    free(owned);
+    owned = y;
+    cur = y;
+    cn = m;
+  }
+  for (int h = 0; h < net->head_len; h++) {
+    int m;
+    double *o = conv_d(net, net->head_first + h, cur, cn, &m);
+    const size_t cnt = (size_t)net->conv[net->head_first + h].cout * m * m * m;
+    for (size_t i = 0; i < cnt; i++)
+      o[i] = h + 1 < net->head_len ? lrelu_d(o[i]) : (o[i] < 0 ? 0 : o[i]);
+    free(owned);
+    owned = o;
+    cur = o;
+  }
+  return owned;
+}
+
+static uint64_t rng = 12345;
+static double urand(void) {
+  rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (double)(rng >> 11) * 0x1p-53;
+}
+
+/* Random positive "density": lognormal-ish around 1. */
+static float *random_density(int64_t n0, int64_t n1, int64_t n2) {
+  float *d = malloc(sizeof *d * (size_t)(n0 * n1 * n2));
+  for (int64_t i = 0; i < n0 * n1 * n2; i++) d[i] = (float)exp(0.8 * (urand() - 0.5) * 2.0);
+  return d;
+}
+
+static hp_net make_net(int K, uint64_t seed) {
+  hp_net net;
+  hp_status st;
+  assert_int_equal(hp_net_generator(&net, 1, K, &st), 0);
+  hp_net_init_random(&net, seed, 0.1, 0.1);
+  return net;
+}
+
+static hp_painter *plan(const hp_net *net, int64_t n0, int64_t n1, int64_t n2, int periodic,
+                        int threads, int ty, int tz) {
+  hp_painter *p = NULL;
+  hp_status st;
+  hp_painter_desc d = {{n0, n1, n2}, periodic, threads, ty, tz};
+  int rc = hp_painter_create(&p, net, &d, &st);
+  if (rc) fprintf(stderr, "%s\n", st.msg);
+  assert_int_equal(rc, 0);
+  return p;
+}
+
+static float **alloc_out(int K, int64_t nvox) {
+  float **o = malloc(sizeof *o * (size_t)K);
+  for (int k = 0; k < K; k++) o[k] = calloc((size_t)nvox, sizeof **o);
+  return o;
+}
+static void free_out(float **o, int K) {
+  for (int k = 0; k < K; k++) free(o[k]);
+  free(o);
+}
+
+static void test_arch_counts(void **state) {
+  (void)state;
+  hp_net net = make_net(1, 1);
+  assert_int_equal(net.nparams, 32081); /* DESIGN.md's count for K = 1 */
+  assert_int_equal(hp_net_halo(&net), 4);
+  assert_float_equal(hp_net_macs_per_voxel(&net), 31940, 0.5);
+  hp_net_free(&net);
+}
+
+static void test_conv3d_against_float64(void **state) {
+  (void)state;
+  const int ks[4] = {1, 3, 5, 7}, strides[2] = {1, 2};
+  for (int a = 0; a < 4; a++)
+    for (int b = 0; b < 2; b++) {
+      hp_net net = {0};
+      net.nconv = 1;
+      hp_conv *c = &net.conv[0];
+      c->cin = 3, c->cout = 4, c->k = ks[a], c->stride = strides[b];
+      c->w_off = 0, c->b_off = (size_t)4 * 3 * ks[a] * ks[a] * ks[a];
+      net.nparams = c->b_off + 4;
+      net.w = malloc(sizeof(float) * net.nparams);
+      for (size_t i = 0; i < net.nparams; i++) net.w[i] = (float)(urand() - 0.5);
+      const int n = 13;
+      float *in = malloc(sizeof(float) * 3 * n * n * n);
+      double *ind = malloc(sizeof(double) * 3 * n * n * n);
+      for (int i = 0; i < 3 * n * n * n; i++) ind[i] = in[i] = (float)urand();
+      int m;
+      double *ref = conv_d(&net, 0, ind, n, &m);
+      float *out = malloc(sizeof(float) * 4 * m * m * m);
+      const int64_t nn[3] = {n, n, n};
+      hp_conv3d(c, net.w, in, nn, out);
+      double err = 0, mx = 0;
+      for (int i = 0; i < 4 * m * m * m; i++)
+        err = fmax(err, fabs(out[i] - ref[i])), mx = fmax(mx, fabs(ref[i]));
+      assert_true(mx > 0.1);
+      assert_true(err < 1e-5 * mx);
+      free(in), free(ind), free(ref), free(out), free(net.w);
+    }
+}
+
+/* Non-periodic painting of side 22 -> 14 against the float64 generator. */
+static void test_generator_against_float64(void **state) {
+  (void)state;
+  const int n = 22, m = n - 8, K = 2;
+  hp_net net = make_net(K, 7);
+  float *rho = random_density(n, n, n);
+  double *rd = malloc(sizeof *rd * n * n * n);
+  for (int i = 0; i < n * n * n; i++) rd[i] = rho[i];
+  double *ref = generator_d(&net, rd, n);
+  /* the plain float forward, and the fast engine with small odd tiles */
+  float *fwd = malloc(sizeof(float) * K * m * m * m);
+  hp_status st;
+  const int64_t nn[3] = {n, n, n};
+  assert_int_equal(hp_net_forward_ref(&net, rho, nn, fwd, &st), 0);
+  hp_painter *p = plan(&net, n, n, n, 0, 2, 5, 7);
+  float **out = alloc_out(K, (int64_t)m * m * m);
+  assert_int_equal(hp_painter_execute(p, rho, out, &st), 0);
+  double e1 = 0, e2 = 0, mx = 0;
+  for (int k = 0; k < K; k++)
+    for (int i = 0; i < m * m * m; i++) {
+      const double r = ref[(size_t)k * m * m * m + i];
+      mx = fmax(mx, fabs(r));
+      e1 = fmax(e1, fabs(fwd[(size_t)k * m * m * m + i] - r));
+      e2 = fmax(e2, fabs(out[k][i] - r));
+    }
+  assert_true(mx > 0.1);
+  assert_true(e1 < 1e-5 * mx);
+  assert_true(e2 < 1e-5 * mx);
+  free_out(out, K);
+  hp_painter_destroy(p);
+  free(rho), free(rd), free(ref), free(fwd);
+  hp_net_free(&net);
+}
+
+/* Tiles, x chunks and thread counts change nothing, bit for bit. */
+static void test_tiling_and_threads_bit_identical(void **state) {
+  (void)state;
+  const int64_t n0 = 21, n1 = 26, n2 = 37, K = 1;
+  hp_net net = make_net(1, 3);
+  float *rho = random_density(n0, n1, n2);
+  const int64_t nv = n0 * n1 * n2;
+  hp_painter *ref = plan(&net, n0, n1, n2, 1, 1, 0, 0);
+  float **a = alloc_out(K, nv), **b = alloc_out(K, nv);
+  hp_status st;
+  assert_int_equal(hp_painter_execute(ref, rho, a, &st), 0);
+  const int cfg[5][3] = {{2, 0, 0}, {3, 0, 0}, {2, 5, 7}, {3, 1, 1}, {1, 26, 37}};
+  for (int c = 0; c < 5; c++) {
+    hp_painter *p = plan(&net, n0, n1, n2, 1, cfg[c][0], cfg[c][1], cfg[c][2]);
+    memset(b[0], 0, sizeof(float) * nv);
+    assert_int_equal(hp_painter_execute(p, rho, b, &st), 0);
+    assert_memory_equal(a[0], b[0], sizeof(float) * nv);
+    hp_painter_destroy(p);
+  }
+  double mx = 0;
+  for (int64_t i = 0; i < nv; i++) mx = fmax(mx, a[0][i]);
+  assert_true(mx > 0);
+  free_out(a, K), free_out(b, K);
+  hp_painter_destroy(ref);
+  free(rho);
+  hp_net_free(&net);
+}
+
+/* Periodic painting = non-periodic painting of an explicitly padded periodic copy. */
+static void test_periodic_equals_padded_copy(void **state) {
+  (void)state;
+  const int64_t n = 24, np = n + 8;
+  hp_net net = make_net(1, 11);
+  float *rho = random_density(n, n, n), *pad = malloc(sizeof(float) * np * np * np);
+  for (int64_t i = 0; i < np; i++)
+    for (int64_t j = 0; j < np; j++)
+      for (int64_t l = 0; l < np; l++)
+        pad[(i * np + j) * np + l] =
+            rho[(((i + n - 4) % n) * n + (j + n - 4) % n) * n + (l + n - 4) % n];
+  hp_painter *pp = plan(&net, n, n, n, 1, 2, 0, 0), *pn = plan(&net, np, np, np, 0, 2, 0, 0);
+  int64_t on[3];
+  hp_painter_out_shape(pn, on);
+  assert_int_equal(on[0], n);
+  float **a = alloc_out(1, n * n * n), **b = alloc_out(1, n * n * n);
+  hp_status st;
+  assert_int_equal(hp_painter_execute(pp, rho, a, &st), 0);
+  assert_int_equal(hp_painter_execute(pn, pad, b, &st), 0);
+  assert_memory_equal(a[0], b[0], sizeof(float) * n * n * n);
+  free_out(a, 1), free_out(b, 1);
+  hp_painter_destroy(pp), hp_painter_destroy(pn);
+  free(rho), free(pad);
+  hp_net_free(&net);
+}
+
+/* A periodic shift of the input shifts the output by the same amount. */
+static void test_shift_equivariance(void **state) {
+  (void)state;
+  const int64_t n = 20, s[3] = {3, 7, 11};
+  hp_net net = make_net(1, 5);
+  float *rho = random_density(n, n, n), *sh = malloc(sizeof(float) * n * n * n);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t l = 0; l < n; l++)
+        sh[(((i + s[0]) % n) * n + (j + s[1]) % n) * n + (l + s[2]) % n] = rho[(i * n + j) * n + l];
+  hp_painter *p = plan(&net, n, n, n, 1, 2, 0, 0);
+  float **a = alloc_out(1, n * n * n), **b = alloc_out(1, n * n * n);
+  hp_status st;
+  assert_int_equal(hp_painter_execute(p, rho, a, &st), 0);
+  assert_int_equal(hp_painter_execute(p, sh, b, &st), 0);
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t l = 0; l < n; l++)
+        assert_true(b[0][(((i + s[0]) % n) * n + (j + s[1]) % n) * n + (l + s[2]) % n] ==
+                    a[0][(i * n + j) * n + l]);
+  free_out(a, 1), free_out(b, 1);
+  hp_painter_destroy(p);
+  free(rho), free(sh);
+  hp_net_free(&net);
+}
+
+static void test_bad_plans(void **state) {
+  (void)state;
+  hp_net net = make_net(1, 1);
+  hp_painter *p = NULL;
+  hp_status st;
+  hp_painter_desc small = {{8, 30, 30}, 0, 1, 0, 0};
+  assert_int_equal(hp_painter_create(&p, &net, &small, &st), HP_ERR_INPUT);
+  assert_non_null(strstr(st.msg, "too small"));
+  net.conv[1].k = 3; /* no longer the paper's generator */
+  hp_painter_desc ok = {{16, 16, 16}, 1, 1, 0, 0};
+  assert_int_equal(hp_painter_create(&p, &net, &ok, &st), HP_ERR_INPUT);
+  assert_non_null(strstr(st.msg, "generator"));
+  assert_null(p);
+  hp_net_free(&net);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_arch_counts),
+      cmocka_unit_test(test_conv3d_against_float64),
+      cmocka_unit_test(test_generator_against_float64),
+      cmocka_unit_test(test_tiling_and_threads_bit_identical),
+      cmocka_unit_test(test_periodic_equals_padded_copy),
+      cmocka_unit_test(test_shift_equivariance),
+      cmocka_unit_test(test_bad_plans),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,222 @@
+/*
+ * The catalogue sampler: expected counts per bin over many voxels, the Poisson
+ * law of the counts, masses inside their bin with the right distribution,
+ * positions on particles of the right voxel, velocities from the field,
+ * redshift-space shifts, and identical catalogues for 1 and 2 threads.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "plugin/sampler.h"
+
+/* dn/dlnM proportional to M^-1: the mean of ln M in [a, b] is known in closed form. */
+static double power_law(void *ctx, double m) {
+  (void)ctx;
+  return 1.0 / m;
+}
+
+enum { NV = 24, NP = 24, K = 2 };
+static const double EDGES[K + 1] = {1e13, 1e14, 1e15};
+
+typedef struct fixture {
+  float *counts[K];
+  float *disp[3], *vel[3];
+} fixture;
+
+static fixture make_fixture(double l0, double l1) {
+  fixture f;
+  const int64_t n3 = (int64_t)NV * NV * NV, p3 = (int64_t)NP * NP * NP;
+  for (int k = 0; k < K; k++) {
+    f.counts[k] = malloc(sizeof(float) * n3);
+    for (int64_t i = 0; i < n3; i++) f.counts[k][i] = (float)(k == 0 ? l0 : l1);
+  }
+  uint64_t s = 99;
+  for (int a = 0; a < 3; a++) {
+    f.disp[a] = malloc(sizeof(float) * p3);
+    f.vel[a] = malloc(sizeof(float) * n3);
+    for (int64_t i = 0; i < p3; i++) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      f.disp[a][i] = (float)(((double)(s >> 11) * 0x1p-53 - 0.5) * 6.0);
+    }
+    for (int64_t i = 0; i < n3; i++) f.vel[a][i] = (float)(100.0 * (a + 1));
+  }
+  return f;
+}
+
+static void free_fixture(fixture *f) {
+  for (int k = 0; k < K; k++) free(f->counts[k]);
+  for (int a = 0; a < 3; a++) free(f->disp[a]), free(f->vel[a]);
+}
+
+static hp_sampler *plan(int threads, int count_mode, int pos_mode, int rsd) {
+  hp_sampler_desc d = {NV,         48.0,     NP,  K,    EDGES, power_law, NULL,
+                       count_mode, pos_mode, rsd, 0.01, 2024,  threads};
+  hp_sampler *s = NULL;
+  hp_status st;
+  int rc = hp_sampler_create(&s, &d, &st);
+  if (rc) fprintf(stderr, "%s\n", st.msg);
+  assert_int_equal(rc, 0);
+  return s;
+}
+
+static void sample(hp_sampler *s, fixture *f, hp_catalog *cat) {
+  hp_sampler_input in = {(const float *const *)f->counts,
+                         {f->disp[0], f->disp[1], f->disp[2]},
+                         {f->vel[0], f->vel[1], f->vel[2]}};
+  hp_status st;
+  memset(cat, 0, sizeof *cat);
+  int rc = hp_sampler_execute(s, &in, cat, &st);
+  if (rc) fprintf(stderr, "%s\n", st.msg);
+  assert_int_equal(rc, 0);
+}
+
+static void test_expected_counts_per_bin(void **state) {
+  (void)state;
+  const double lam[K] = {0.3, 1.7};
+  fixture f = make_fixture(lam[0], lam[1]);
+  for (int mode = 0; mode < 2; mode++) {
+    hp_sampler *s = plan(2, mode, HP_POS_PARTICLES, -1);
+    hp_catalog cat;
+    sample(s, &f, &cat);
+    int64_t n[K] = {0, 0};
+    for (int64_t h = 0; h < cat.n; h++) n[cat.mass_bin[h]]++;
+    for (int k = 0; k < K; k++) {
+      const double expect = lam[k] * NV * NV * NV, sigma = sqrt(expect);
+      assert_true(fabs(n[k] - expect) < 4 * sigma);
+    }
+    hp_catalog_free(&cat);
+    hp_sampler_destroy(s);
+  }
+  free_fixture(&f);
+}
+
+static void test_poisson_law(void **state) {
+  (void)state;
+  const double lam = 2.5;
+  const int N = 200000;
+  double m = 0, v = 0, p0 = 0;
+  for (int i = 0; i < N; i++) {
+    const int64_t n = hp_sampler_count(HP_COUNTS_POISSON, lam, (i + 0.5) / N);
+    m += n, v += (double)n * n, p0 += n == 0;
+  }
+  m /= N, v = v / N - m * m, p0 /= N;
+  assert_float_equal(m, lam, 1e-3);
+  assert_float_equal(v, lam, 1e-2);
+  assert_float_equal(p0, exp(-lam), 1e-4);
+  /* stochastic rounding: floor or ceil, with the right mean */
+  double r = 0;
+  for (int i = 0; i < N; i++) {
+    const int64_t n = hp_sampler_count(HP_COUNTS_ROUNDING, lam, (i + 0.5) / N);
+    assert_true(n == 2 || n == 3);
+    r += n;
+  }
+  assert_float_equal(r / N, lam, 1e-4);
+}
+
+static void test_masses_positions_velocities(void **state) {
+  (void)state;
+  fixture f = make_fixture(0.5, 0.5);
+  hp_sampler *s = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1);
+  hp_catalog cat;
+  sample(s, &f, &cat);
+  assert_true(cat.n > 1000);
+  double mean_ln[K] = {0, 0};
+  int64_t cnt[K] = {0, 0};
+  const double dq = 48.0 / NP;
+  for (int64_t h = 0; h < cat.n; h++) {
+    const int k = cat.mass_bin[h];
+    assert_true(cat.mass[h] >= EDGES[k] * (1 - 1e-9) && cat.mass[h] <= EDGES[k + 1] * (1 + 1e-9));
+    mean_ln[k] += log(cat.mass[h]), cnt[k]++;
+    for (int a = 0; a < 3; a++) assert_true(cat.pos[3 * h + a] >= 0 && cat.pos[3 * h + a] < 48.0f);
+    /* the velocity field is uniform: the read-out returns it */
+    for (int a = 0; a < 3; a++) assert_float_equal(cat.vel[3 * h + a], 100.0 * (a + 1), 1e-3);
+  }
+  /* dn/dlnM ~ 1/M: ln M has density ~ e^{-ln M}; mean = ln a + 1 - (b-a)... in closed form */
+  for (int k = 0; k < K; k++) {
+    const double a = EDGES[k], b = EDGES[k + 1];
+    const double expect = (log(a) / a - log(b) / b + 1 / a - 1 / b) / (1 / a - 1 / b);
+    assert_float_equal(mean_ln[k] / cnt[k], expect, 0.02);
+  }
+  /* every halo sits exactly on a particle of its voxel, or its voxel has no particle */
+  const double dx = 48.0 / NV;
+  int64_t on_particles = 0;
+  for (int64_t h = 0; h < cat.n; h += 97) {
+    int found = 0, occupied = 0;
+    int64_t cell[3];
+    for (int a = 0; a < 3; a++) cell[a] = (int64_t)floor(cat.pos[3 * h + a] / dx);
+    for (int64_t i = 0; i < (int64_t)NP * NP * NP; i++) {
+      const int64_t q[3] = {i / (NP * NP), (i / NP) % NP, i % NP};
+      int same = 1, inside = 1;
+      for (int a = 0; a < 3; a++) {
+        double x = fmod(q[a] * dq + f.disp[a][i], 48.0);
+        if (x < 0) x += 48.0;
+        same &= fabsf((float)x - cat.pos[3 * h + a]) < 1e-4f;
+        inside &= (int64_t)floor(x / dx) == cell[a];
+      }
+      found |= same;
+      occupied |= inside;
+    }
+    assert_true(found || !occupied);
+    on_particles += found;
+  }
+  assert_true(on_particles > 0);
+  hp_catalog_free(&cat);
+  hp_sampler_destroy(s);
+  free_fixture(&f);
+}
+
+static void test_threads_identical_and_rsd(void **state) {
+  (void)state;
+  fixture f = make_fixture(0.4, 0.9);
+  hp_sampler *s1 = plan(1, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1);
+  hp_sampler *s2 = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1);
+  hp_sampler *sr = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, 2);
+  hp_catalog a, b, r;
+  sample(s1, &f, &a);
+  sample(s2, &f, &b);
+  sample(sr, &f, &r);
+  assert_int_equal(a.n, b.n);
+  assert_memory_equal(a.pos, b.pos, sizeof(float) * 3 * a.n);
+  assert_memory_equal(a.mass, b.mass, sizeof(double) * a.n);
+  assert_memory_equal(a.vel, b.vel, sizeof(float) * 3 * a.n);
+  /* redshift space along z: shifted by v_z * 0.01 = 3 Mpc/h, x and y unchanged */
+  assert_int_equal(a.n, r.n);
+  for (int64_t h = 0; h < a.n; h++) {
+    assert_true(a.pos[3 * h] == r.pos[3 * h]);
+    double dz = r.pos[3 * h + 2] - a.pos[3 * h + 2];
+    if (dz < -24) dz += 48;
+    assert_float_equal(dz, 3.0, 1e-4);
+  }
+  hp_catalog_free(&a), hp_catalog_free(&b), hp_catalog_free(&r);
+  hp_sampler_destroy(s1), hp_sampler_destroy(s2), hp_sampler_destroy(sr);
+  free_fixture(&f);
+}
+
+static void test_bad_plans(void **state) {
+  (void)state;
+  const double bad[3] = {1e14, 1e13, 1e15};
+  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1};
+  hp_sampler *s = NULL;
+  hp_status st;
+  assert_int_equal(hp_sampler_create(&s, &d, &st), HP_ERR_INPUT);
+  assert_non_null(strstr(st.msg, "increasing"));
+  assert_null(s);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_expected_counts_per_bin),
+      cmocka_unit_test(test_poisson_law),
+      cmocka_unit_test(test_masses_positions_velocities),
+      cmocka_unit_test(test_threads_identical_and_rsd),
+      cmocka_unit_test(test_bad_plans),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,256 @@
+/*
+ * `halopaint train` end to end (run from the repository root, on bin/halopaint): a run from a
+ * halopaint catalogue writes the model (metadata from the data, provenance), the checkpoint,
+ * the CSV log and its SVG plot; 10 updates + resume from the checkpoint + 10 updates give the
+ * model of 20 uninterrupted updates bit for bit (and the log is continued, not duplicated);
+ * Ctrl-C stops with status 130 after writing a checkpoint that is a model file; an empty
+ * TrainCatalogs and a box that is not a whole number of voxels are refused with messages.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "catalog/catalog.h"
+#include "nn/checkpoint.h"
+#include "nn/model_io.h"
+#include "params/params.h"
+
+static char dir[64];
+
+static void path(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
+
+static int exists(const char *p) {
+  struct stat sb;
+  return stat(p, &sb) == 0;
+}
+
+/* Start bin/halopaint train DIR/t.param (DIR/<tag>.param if it exists) with overrides; output
+ * to DIR/<tag>.out. */
+static pid_t start(const char *tag, const char *const *ovr, int n) {
+  char param[256], out[256];
+  path(param, sizeof param, tag);
+  strcat(param, ".param");
+  if (!exists(param)) path(param, sizeof param, "t.param");
+  path(out, sizeof out, tag);
+  strcat(out, ".out");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE *f = freopen(out, "w", stdout);
+    if (!f || dup2(fileno(stdout), 2) < 0) _exit(99);
+    const char *argv[64] = {"bin/halopaint", "train", param};
+    int a = 3;
+    for (int i = 0; i < n; i++) argv[a++] = "-s", argv[a++] = ovr[i];
+    argv[a] = NULL;
+    execv("bin/halopaint", (char *const *)argv);
+    _exit(98);
+  }
+  return pid;
+}
+
+static int finish(pid_t pid) {
+  int status;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run(const char *tag, const char *const *ovr, int n) {
+  return finish(start(tag, ovr, n));
+}
+
+static int output_has(const char *tag, const char *what) {
+  char out[256], buf[16384];
+  path(out, sizeof out, tag);
+  strcat(out, ".out");
+  FILE *f = fopen(out, "r");
+  if (!f) return 0;
+  const size_t len = fread(buf, 1, sizeof buf - 1, f);
+  buf[len] = '\0';
+  fclose(f);
+  return strstr(buf, what) != NULL;
+}
+
+static int count_lines(const char *p) {
+  FILE *f = fopen(p, "r");
+  int n = 0, c;
+  if (!f) return -1;
+  while ((c = fgetc(f)) != EOF) n += c == '\n';
+  fclose(f);
+  return n;
+}
+
+static int setup(void **state) {
+  (void)state;
+  if (access("bin/halopaint", X_OK) != 0) return 0;
+  snprintf(dir, sizeof dir, "/tmp/hp_test_train_XXXXXX");
+  if (!mkdtemp(dir)) return -1;
+  const char *ptext =
+      "Omega0 0.31\nOmegaBaryon 0.049\nHubbleParam 0.68\nSigma8 0.81\nPrimordialIndex 0.97\n"
+      "BoxSize 96\nNParticles 24\nSeed 5\n";
+  hp_status st;
+  hp_params *p;
+  if (hp_params_parse_string(&p, "test", ptext, NULL, 0, HP_NEED_ALL, &st)) return -1;
+  hp_catalog c;
+  const int64_t nh = 800;
+  if (hp_catalog_alloc(&c, nh, 0, &st)) return -1;
+  c.hdr.box = 96, c.hdr.omega_m = 0.31, c.hdr.omega_l = 0.69, c.hdr.omega_b = 0.049;
+  c.hdr.h = 0.68, c.hdr.sigma8 = 0.81, c.hdr.n_s = 0.97, c.hdr.seed = 5;
+  uint64_t s = 3;
+  for (int64_t i = 0; i < nh; i++) {
+    for (int a = 0; a < 3; a++) {
+      s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+      c.pos[3 * i + a] = (float)(96.0 * (double)(s >> 11) * 0x1p-53);
+    }
+    c.mass[i] = 1e12 * pow(10, 3.0 * (double)(i % 89) / 89);
+    c.id[i] = i + 1;
+  }
+  const hp_kv_list kv = hp_params_kv(p);
+  char cat[256], param[256];
+  path(cat, sizeof cat, "cat.h5");
+  if (hp_catalog_set_params(&c, &kv, &st) || hp_catalog_write_hdf5(&c, cat, &st)) return -1;
+  hp_catalog_free(&c);
+  hp_params_free(p);
+  path(param, sizeof param, "t.param");
+  FILE *f = fopen(param, "w");
+  fprintf(f,
+          "TrainCatalogs %s\nTrainObjective poisson\nTrainPatch 14\nTrainUpdates 20\n"
+          "TrainLogEvery 5\nTrainCheckpointEvery 10\nTrainLearningRate 1e-3\n"
+          "TrainMassBins 1e12,1e13,1e16\nTrainValidationFraction 0.4\nThreads 1\n"
+          "TrainModelOut %s/m.h5\nTrainCheckpoint %s/ck.h5\nTrainLog %s/log.csv\n",
+          cat, dir, dir, dir);
+  fclose(f);
+  return 0;
+}
+
+static int teardown(void **state) {
+  if (getenv("HP_KEEP")) return 0;
+  (void)state;
+  if (dir[0]) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) return -1;
+  }
+  return 0;
+}
+
+#define NEED_BINARY()                                                        \
+  if (!dir[0]) {                                                             \
+    print_message("bin/halopaint not built (run make all): test skipped\n"); \
+    skip();                                                                  \
+  }
+
+static void load(const char *name, hp_model *m) {
+  char p[256];
+  hp_status st;
+  path(p, sizeof p, name);
+  if (hp_model_load(m, p, &st)) fail_msg("%s", st.msg);
+}
+
+static void test_run_and_resume(void **state) {
+  (void)state;
+  NEED_BINARY();
+  char a[256], b[256], c[256], d[256], e[256], f[256], g[256], h[256], q[256];
+  snprintf(a, sizeof a, "TrainModelOut=%s/a.h5", dir);
+  snprintf(b, sizeof b, "TrainCheckpoint=%s/cka.h5", dir);
+  snprintf(c, sizeof c, "TrainLog=%s/la.csv", dir);
+  const char *ova[3] = {a, b, c};
+  assert_int_equal(run("a", ova, 3), 0);
+  char la[256], svg[256];
+  path(la, sizeof la, "la.csv");
+  path(svg, sizeof svg, "la.svg");
+  assert_int_equal(count_lines(la), 5); /* header + updates 5, 10, 15, 20 */
+  assert_true(exists(svg));
+  assert_true(output_has("a", "updates/s"));
+  hp_model ma, mc;
+  load("a.h5", &ma);
+  assert_int_equal(ma.meta.nbins, 2);
+  assert_true(ma.meta.omega_m == 0.31 && ma.meta.redshift == 0);
+  assert_true(ma.meta.lpt_order == 2 && ma.meta.particles_per_voxel == 1);
+  assert_non_null(strstr(ma.meta.provenance, "halopaint train"));
+  /* 10 updates, then resume to 20 */
+  snprintf(d, sizeof d, "TrainCheckpoint=%s/ckb.h5", dir);
+  snprintf(e, sizeof e, "TrainLog=%s/lb.csv", dir);
+  snprintf(f, sizeof f, "TrainModelOut=%s/b.h5", dir);
+  const char *ovb[4] = {d, e, f, "TrainUpdates=10"};
+  assert_int_equal(run("b", ovb, 4), 0);
+  snprintf(g, sizeof g, "TrainModelIn=%s/ckb.h5", dir);
+  snprintf(h, sizeof h, "TrainModelOut=%s/c.h5", dir);
+  snprintf(q, sizeof q, "TrainCheckpoint=%s/ckc.h5", dir);
+  const char *ovc[4] = {g, h, q, e};
+  assert_int_equal(run("c", ovc, 4), 0);
+  assert_true(output_has("c", "resuming"));
+  load("c.h5", &mc);
+  assert_int_equal(ma.net.nparams, mc.net.nparams);
+  assert_memory_equal(ma.net.w, mc.net.w, sizeof(float) * ma.net.nparams);
+  char lb[256];
+  path(lb, sizeof lb, "lb.csv");
+  assert_int_equal(count_lines(lb), 5);
+  /* resuming with another seed is refused */
+  const char *ovs[4] = {g, h, q, "TrainSeed=2"};
+  assert_int_equal(run("s", ovs, 4), 1);
+  assert_true(output_has("s", "TrainSeed"));
+  hp_model_free(&ma), hp_model_free(&mc);
+}
+
+static void test_interrupt(void **state) {
+  (void)state;
+  NEED_BINARY();
+  char a[256], b[256], c[256], log[256], ck[256];
+  snprintf(a, sizeof a, "TrainCheckpoint=%s/ckd.h5", dir);
+  snprintf(b, sizeof b, "TrainLog=%s/ld.csv", dir);
+  snprintf(c, sizeof c, "TrainModelOut=%s/d.h5", dir);
+  const char *ov[5] = {a, b, c, "TrainUpdates=100000000", "TrainLogEvery=1"};
+  path(log, sizeof log, "ld.csv");
+  path(ck, sizeof ck, "ckd.h5");
+  const pid_t pid = start("d", ov, 5);
+  for (int i = 0; i < 1200 && !exists(log); i++) nanosleep(&(struct timespec){0, 50000000}, NULL);
+  assert_true(exists(log));
+  kill(pid, SIGINT);
+  assert_int_equal(finish(pid), 130);
+  assert_true(output_has("d", "interrupted"));
+  hp_model m;
+  load("ckd.h5", &m);
+  hp_model_free(&m);
+  int has = 0;
+  hp_status st;
+  assert_int_equal(hp_checkpoint_probe(ck, &has, &st), 0);
+  assert_int_equal(has, 1);
+}
+
+static void test_refusals(void **state) {
+  (void)state;
+  NEED_BINARY();
+  char p1[256];
+  path(p1, sizeof p1, "e1.param");
+  FILE *f = fopen(p1, "w");
+  fputs("TrainObjective poisson\n", f);
+  fclose(f);
+  assert_int_equal(run("e1", NULL, 0), 1);
+  assert_true(output_has("e1", "TrainCatalogs is empty"));
+  const char *o2[1] = {"VoxelSize=5"};
+  assert_int_equal(run("e2", o2, 1), 1);
+  assert_true(output_has("e2", "whole number"));
+  const char *o3[1] = {"TrainObjective=wgan-gp"};
+  assert_int_equal(run("e3", o3, 1), 1); /* patch 14: too small for the critic */
+  assert_true(output_has("e3", "critic"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_run_and_resume),
+      cmocka_unit_test(test_interrupt),
+      cmocka_unit_test(test_refusals),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

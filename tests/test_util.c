@@ -1,0 +1,91 @@
+/* Utilities: SHA-256 against FIPS 180-4 test vectors, atomic files, counter-based RNG. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "util/atomic_file.h"
+#include "util/rng.h"
+#include "util/sha256.h"
+
+static void test_sha256_vectors(void **state) {
+  (void)state;
+  char h[65];
+  hp_sha256_hex("abc", 3, h);
+  assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  hp_sha256_hex("", 0, h);
+  assert_string_equal(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"; /* 2 blocks */
+  hp_sha256_hex(two, strlen(two), h);
+  assert_string_equal(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  /* a file gives the same digest as its bytes */
+  char path[] = "/tmp/hp_sha_XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, two, strlen(two)), (ssize_t)strlen(two));
+  close(fd);
+  char hf[65];
+  hp_status st;
+  assert_int_equal(hp_sha256_file(path, hf, &st), 0);
+  assert_string_equal(hf, h);
+  unlink(path);
+  assert_int_equal(hp_sha256_file(path, hf, &st), HP_ERR_IO);
+  assert_non_null(strstr(st.msg, path));
+}
+
+static void test_atomic_file(void **state) {
+  (void)state;
+  char dir[] = "/tmp/hp_atomic_XXXXXX", path[256];
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/out.txt", dir);
+  hp_atomic_file f;
+  hp_status st;
+  assert_int_equal(hp_atomic_begin(&f, path, &st), 0);
+  FILE *fp = fopen(f.tmp_path, "w");
+  fputs("x", fp);
+  fclose(fp);
+  assert_int_equal(access(path, F_OK), -1); /* nothing under the final name yet */
+  assert_int_equal(hp_atomic_commit(&f, &st), 0);
+  assert_int_equal(access(path, F_OK), 0);
+  assert_int_equal(access(f.tmp_path, F_OK), -1);
+  /* abort removes the temporary and leaves the old file alone */
+  assert_int_equal(hp_atomic_begin(&f, path, &st), 0);
+  fp = fopen(f.tmp_path, "w");
+  fclose(fp);
+  hp_atomic_abort(&f);
+  assert_int_equal(access(f.tmp_path, F_OK), -1);
+  assert_int_equal(access(path, F_OK), 0);
+  unlink(path);
+  rmdir(dir);
+}
+
+static void test_rng_uniform(void **state) {
+  (void)state;
+  const uint64_t key = hp_rng_key(42, 1);
+  double m = 0, m2 = 0;
+  const int n = 1000000;
+  for (int i = 0; i < n; i++) {
+    const double u = hp_rng_uniform(hp_rng_at(key, (uint64_t)i, 0));
+    assert_true(u > 0 && u < 1);
+    m += u, m2 += u * u;
+  }
+  m /= n, m2 /= n;
+  assert_float_equal(m, 0.5, 3e-3);
+  assert_float_equal(m2 - m * m, 1.0 / 12, 2e-3);
+  assert_true(hp_rng_at(key, 1, 0) != hp_rng_at(key, 0, 1)); /* counters are not symmetric */
+  assert_true(hp_rng_key(42, 1) != hp_rng_key(43, 1));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sha256_vectors),
+      cmocka_unit_test(test_atomic_file),
+      cmocka_unit_test(test_rng_uniform),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
