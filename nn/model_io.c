@@ -385,42 +385,31 @@ fail:
 /* Loading                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/* HDF5 class of an attribute or of a dataset's elements; H5T_NO_CLASS if HDF5 cannot tell. */
-static H5T_class_t attr_class(hid_t loc, const char *name) {
+/* HDF5 class of an attribute (is_dataset = 0) or of a dataset's elements (1); H5T_NO_CLASS if
+ * HDF5 cannot tell. */
+static H5T_class_t object_class(hid_t loc, const char *name, int is_dataset) {
   hp_h5_quiet q;
   H5T_class_t cls = H5T_NO_CLASS;
   hp_h5_quiet_begin(&q);
-  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-  if (a >= 0) {
-    hid_t t = H5Aget_type(a);
+  hid_t o = is_dataset ? H5Dopen2(loc, name, H5P_DEFAULT) : H5Aopen(loc, name, H5P_DEFAULT);
+  if (o >= 0) {
+    hid_t t = is_dataset ? H5Dget_type(o) : H5Aget_type(o);
     if (t >= 0) {
       cls = H5Tget_class(t);
       H5Tclose(t);
     }
-    H5Aclose(a);
+    if (is_dataset)
+      H5Dclose(o);
+    else
+      H5Aclose(o);
   }
   H5Eclear2(H5E_DEFAULT);
   hp_h5_quiet_end(&q);
   return cls;
 }
 
-static H5T_class_t dataset_class(hid_t loc, const char *name) {
-  hp_h5_quiet q;
-  H5T_class_t cls = H5T_NO_CLASS;
-  hp_h5_quiet_begin(&q);
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-  if (d >= 0) {
-    hid_t t = H5Dget_type(d);
-    if (t >= 0) {
-      cls = H5Tget_class(t);
-      H5Tclose(t);
-    }
-    H5Dclose(d);
-  }
-  H5Eclear2(H5E_DEFAULT);
-  hp_h5_quiet_end(&q);
-  return cls;
-}
+static H5T_class_t attr_class(hid_t loc, const char *name) { return object_class(loc, name, 0); }
+static H5T_class_t dataset_class(hid_t loc, const char *name) { return object_class(loc, name, 1); }
 
 /* A scalar integer attribute (an integer type on disk: 1.5 is not an LPT order). */
 static int read_int(hid_t loc, const char *name, int *v, hp_status *st) {
