@@ -25,8 +25,13 @@ ifeq ($(CUDA),1)
   CUDAOBJ  = $(CUDASRC:%.cu=$(BUILD)/%.o)
   NVFLAGS ?= -O3 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
   NVFLAGS += -I. -Xcompiler -fPIC,-Wall
-  CUDADIR := $(patsubst %/bin/nvcc,%,$(NVCC))
-  LDLIBS  += -L$(CUDADIR)/lib64 -Wl,-rpath,$(CUDADIR)/lib64 -lcudart
+  # nvcc may be a wrapper script (/usr/local/bin/nvcc): ask it where its toolkit lives.
+  CUDATOP := $(shell $(NVCC) --dryrun -c hp.cu 2>&1 | sed -n 's/^\#\$$ TOP=//p' | head -n1)
+  CUDALIB := $(firstword $(wildcard $(CUDATOP)/lib64/libcudart.so $(CUDATOP)/lib/libcudart.so))
+  ifeq ($(CUDALIB),)
+    $(error CUDA=1 but libcudart.so was not found under '$(CUDATOP)' (from $(NVCC) --dryrun); build with CUDA=0)
+  endif
+  LDLIBS  += -L$(dir $(CUDALIB)) -Wl,-rpath,$(dir $(CUDALIB)) -lcudart
 else
   LIBSRC  += $(wildcard cuda/*_stub.c)
 endif
