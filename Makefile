@@ -19,7 +19,8 @@ LDLIBS   = -lfftw3f_omp $(PKGLIBS) -fopenmp -lm
 
 BUILD    = build
 LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c stats/*.c nbody/*.c catalog/*.c) \
-           $(filter-out plugin/main.c plugin/cli_%.c, $(wildcard plugin/*.c))
+           $(filter-out plugin/main.c plugin/cli_%.c, $(wildcard plugin/*.c)) \
+           $(filter-out %_stub.c, $(wildcard cuda/*.c))
 ifeq ($(CUDA),1)
   CUDASRC  = $(wildcard cuda/*.cu)
   CUDAOBJ  = $(CUDASRC:%.cu=$(BUILD)/%.o)
@@ -31,7 +32,7 @@ ifeq ($(CUDA),1)
   ifeq ($(CUDALIB),)
     $(error CUDA=1 but libcudart.so was not found under '$(CUDATOP)' (from $(NVCC) --dryrun); build with CUDA=0)
   endif
-  LDLIBS  += -L$(dir $(CUDALIB)) -Wl,-rpath,$(dir $(CUDALIB)) -lcudart
+  LDLIBS  += -L$(dir $(CUDALIB)) -Wl,-rpath,$(dir $(CUDALIB)) -lcudnn -lcudart -lstdc++
 else
   LIBSRC  += $(wildcard cuda/*_stub.c)
 endif
@@ -55,7 +56,7 @@ $(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.cu $(wildcard */*.h)
+$(BUILD)/%.o: %.cu $(wildcard */*.h */*.cuh)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
@@ -104,7 +105,7 @@ PREFIX  ?= /usr/local
 HPVER   := $(shell sed -n 's/.*HP_VERSION "\(.*\)".*/\1/p' plugin/version.h)
 INSTHDR  = $(filter-out plugin/cli.h, $(wildcard util/*.h params/*.h lpt/*.h cic/*.h nn/*.h \
            cuda/*.h stats/*.h nbody/*.h catalog/*.h plugin/*.h))
-PCLIBS   = -lfftw3f_omp -fopenmp -lm $(if $(filter 1,$(CUDA)),-L$(CUDADIR)/lib64 -lcudart)
+PCLIBS   = -lfftw3f_omp -fopenmp -lm $(if $(filter 1,$(CUDA)),-L$(dir $(CUDALIB)) -lcudnn -lcudart -lstdc++)
 .PHONY: install
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \

@@ -27,6 +27,10 @@
 
 #include "util/status.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define HP_NET_MAX_CONV 32
 #define HP_NET_MAX_BLOCKS 4
 #define HP_NET_MAX_BRANCH 4
@@ -83,4 +87,7 @@ void hp_net_init_random(hp_net *net, uint64_t seed, double sigma, double bias);
 /** Index of the convolution named @p name, or -1. */
 int hp_net_find(const hp_net *net, const char *name);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -19,16 +19,16 @@
 
 #include "nn/painter.h"
 #include "nn/painter_kernels.h"
+#include "nn/painter_pack.h"
 
 #define RING 5 /* planes per ring: the largest kernel side */
 #define NB 2   /* residual Inception blocks */
 
-/* Packed weights of one block: fused 1x1 reduce (cin -> 30), the 5^3 and 3^3 convolutions. */
+/* One block's packed weights (pointers into the plan's hp_painter_pack). */
 typedef struct packed_block {
-  int cin;
-  float *w_red, *b_red; /* [cin][30], [30]: outputs 0-9 -> 5^3 branch, 10-19 -> 3^3, 20-29 -> 1x1 */
-  float *w5, *b5;       /* [10][5][5][5][10], [10] */
-  float *w3, *b3;       /* [10][3][3][3][10], [10] */
+  const float *w_red, *b_red; /* [cin][30], [30] */
+  const float *w5, *b5;       /* [10][5][5][5][10], [10] */
+  const float *w3, *b3;       /* [10][3][3][3][10], [10] */
 } packed_block;
 
 /* Per-thread planes. Geometry for a tile of ty x tz outputs: block-1 inputs
@@ -54,9 +54,9 @@ struct hp_painter {
   int ty, tz;             /* largest tile */
   int64_t rows[3], rs[3]; /* rows and row stride of geometries 0, 1, 2 */
   int64_t cs[3];          /* channel stride = rows * rs */
+  hp_painter_pack pack;   /* all weights, packed */
   packed_block blk[NB];
-  float *w_head[5], *b_head[5]; /* [cin][cout] */
-  int head_cin[5], head_cout[5];
+  const float *w_head[5], *b_head[5]; /* [cin][cout] */
   workspace *ws;
   int ntiles;
   tile *tiles;
@@ -65,68 +65,9 @@ struct hp_painter {
 
 static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
-/* The layer list must be the paper's generator for this engine. */
-static int check_arch(const hp_net *net, hp_status *st) {
-  int ok = net->cin == 1 && net->nblocks == NB && net->head_len == 5;
-  for (int bi = 0; ok && bi < NB; bi++) {
-    const hp_block *b = &net->block[bi];
-    ok = b->nbranch == 3 && b->residual && b->len[0] == 2 && b->len[1] == 2 && b->len[2] == 1;
-    const int cin = bi == 0 ? 1 : 30;
-    for (int br = 0; ok && br < 3; br++) {
-      const hp_conv *r = &net->conv[b->first[br]];
-      ok = r->cin == cin && r->cout == 10 && r->k == 1 && r->stride == 1;
-      if (ok && b->len[br] == 2) {
-        const hp_conv *c = &net->conv[b->first[br] + 1];
-        ok = c->cin == 10 && c->cout == 10 && c->k == (br == 0 ? 5 : 3) && c->stride == 1;
-      }
-    }
-  }
-  static const int hin[5] = {30, 10, 10, 10, 10};
-  for (int i = 0; ok && i < 5; i++) {
-    const hp_conv *c = &net->conv[net->head_first + i];
-    ok = c->cin == hin[i] && c->k == 1 && c->stride == 1 && (i == 4 || c->cout == 10);
-  }
-  if (!ok)
-    return hp_fail(st, HP_ERR_INPUT,
-                   "painter: the model's layer list is not the Kodi Ramanah et al. (2019) "
-                   "generator that the CPU engine implements");
-  return HP_OK;
-}
-
-/* kernel[cout][cin][k][k][k] -> packed[ci][dx][dy][dz][co] */
-static void pack_conv(const hp_net *net, const hp_conv *c, float *w, float *b) {
-  const int k = c->k, k3 = k * k * k;
-  for (int co = 0; co < c->cout; co++) {
-    for (int ci = 0; ci < c->cin; ci++)
-      for (int t = 0; t < k3; t++)
-        w[((size_t)ci * k3 + t) * c->cout + co] =
-            net->w[c->w_off + ((size_t)co * c->cin + ci) * k3 + t];
-    b[co] = net->w[c->b_off + co];
-  }
-}
-
-static void pack_block(const hp_net *net, const hp_block *b, packed_block *p) {
-  const int cin = net->conv[b->first[0]].cin;
-  p->cin = cin;
-  for (int br = 0; br < 3; br++) { /* fused reduce: [ci][30] */
-    const hp_conv *r = &net->conv[b->first[br]];
-    for (int ci = 0; ci < cin; ci++)
-      for (int co = 0; co < 10; co++)
-        p->w_red[ci * 30 + br * 10 + co] = net->w[r->w_off + (size_t)co * cin + ci];
-    for (int co = 0; co < 10; co++) p->b_red[br * 10 + co] = net->w[r->b_off + co];
-  }
-  pack_conv(net, &net->conv[b->first[0] + 1], p->w5, p->b5);
-  pack_conv(net, &net->conv[b->first[1] + 1], p->w3, p->b3);
-}
-
 void hp_painter_destroy(hp_painter *p) {
   if (!p) return;
-  for (int bi = 0; bi < NB; bi++) {
-    free(p->blk[bi].w_red);
-    free(p->blk[bi].w5);
-    free(p->blk[bi].w3);
-  }
-  for (int i = 0; i < 5; i++) free(p->w_head[i]);
+  hp_painter_pack_free(&p->pack);
   if (p->ws)
     for (int t = 0; t < p->d.nthreads; t++) {
       workspace *w = &p->ws[t];
@@ -155,7 +96,7 @@ static int choose_tz(int64_t nz) {
 int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc *d,
                       hp_status *st) {
   *out = NULL;
-  if (check_arch(net, st)) return st->code;
+  if (hp_painter_check_arch(net, "CPU", st)) return st->code;
   hp_painter *p = calloc(1, sizeof *p);
   if (!p) return hp_fail(st, HP_ERR_NOMEM, "painter: cannot allocate the plan");
   p->d = *d;
@@ -205,24 +146,20 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
         tl->z0 = iz * p->tz, tl->nz = nz - tl->z0 < p->tz ? nz - tl->z0 : p->tz;
       }
   /* packed weights */
+  if (hp_painter_pack_create(&p->pack, net, "CPU", st)) {
+    hp_painter_destroy(p);
+    return st->code;
+  }
+  p->bytes += p->pack.nfloats * sizeof(float);
   for (int bi = 0; bi < NB; bi++) {
-    packed_block *b = &p->blk[bi];
-    const int cin = net->conv[net->block[bi].first[0]].cin;
-    b->w_red = malloc(sizeof(float) * (size_t)(cin * 30 + 30));
-    b->w5 = malloc(sizeof(float) * (10 * 125 * 10 + 10));
-    b->w3 = malloc(sizeof(float) * (10 * 27 * 10 + 10));
-    if (!b->w_red || !b->w5 || !b->w3) goto nomem;
-    b->b_red = b->w_red + cin * 30, b->b5 = b->w5 + 12500, b->b3 = b->w3 + 2700;
-    pack_block(net, &net->block[bi], b);
-    p->bytes += sizeof(float) * (size_t)(cin * 30 + 30 + 12510 + 2710);
+    const hp_pack_block *o = &p->pack.blk[bi];
+    const float *w = p->pack.w;
+    p->blk[bi] = (packed_block){w + o->red_w, w + o->red_b, w + o->c5_w,
+                                w + o->c5_b,  w + o->c3_w,  w + o->c3_b};
   }
   for (int i = 0; i < 5; i++) {
-    const hp_conv *c = &net->conv[net->head_first + i];
-    p->head_cin[i] = c->cin, p->head_cout[i] = c->cout;
-    p->w_head[i] = malloc(sizeof(float) * (size_t)(c->cin * c->cout + c->cout));
-    if (!p->w_head[i]) goto nomem;
-    p->b_head[i] = p->w_head[i] + c->cin * c->cout;
-    pack_conv(net, c, p->w_head[i], p->b_head[i]);
+    p->w_head[i] = p->pack.w + p->pack.head_w[i];
+    p->b_head[i] = p->pack.w + p->pack.head_b[i];
   }
   /* per-thread planes, zeroed once so that padding lanes are always finite */
   const size_t sz[6] = {RING * p->cs[0],      RING * 30 * p->cs[0], RING * 30 * p->cs[1],

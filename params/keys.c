@@ -77,6 +77,9 @@ static const hp_param_spec table[] = {
      "Painter model (HDF5: architecture, weights, metadata), relative to the working directory."},
     {"Device", HP_P_CHOICE, "auto", 0, 0, 0, 0, "auto|cpu|cuda", "",
      "Where the painter runs: cpu, cuda (an NVIDIA GPU), or auto = cuda when a GPU is present."},
+    {"GPUPrecision", HP_P_CHOICE, "FP32", 0, 0, 0, 0, "FP32|TF32", "",
+     "Arithmetic of the GPU painter's convolutions: FP32 (matches the CPU to ~1e-6), or TF32 "
+     "inputs with FP32 sums on the tensor cores (faster; error in docs/gpu.md)."},
     {"Seeds", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
      "Seeds for many realisations in one run (model loaded and FFTs planned once): a list and "
      "ranges such as 1-100 or 1,4,7-9; empty = the single Seed."},

@@ -1,7 +1,7 @@
 /*
  * The public C API (plugin/halopaint.h): a context that carries options, the chosen device and
  * the last error; model handles; painter plans on density grids and on a host code's particles
- * (cloud-in-cell, cic/cic.h, then the CPU painter, nn/painter.h).
+ * (cloud-in-cell, cic/cic.h, then the painter engine, plugin/engine.h: CPU or CUDA).
  *
  * Every entry point validates its arguments before touching them, turns the library's
  * hp_status into the context's last error (and the log callback), and never prints or exits.
@@ -16,9 +16,8 @@
 #include <string.h>
 
 #include "cic/cic.h"
-#include "cuda/device.h"
 #include "nn/model_io.h"
-#include "nn/painter.h"
+#include "plugin/engine.h"
 
 /** Relative difference of voxel sizes above which host grid and model disagree. */
 #define HP_API_VOXEL_TOL 1e-3
@@ -27,9 +26,10 @@ enum { DEV_CPU = 0, DEV_CUDA = 1 };
 
 struct hp_context {
   int nthreads;      /* OpenMP threads (0 = all) */
-  int device;        /* DEV_CPU (DEV_CUDA once the CUDA painter lands) */
+  int device;        /* DEV_CPU or DEV_CUDA, resolved by hp_init */
   int device_id;     /* CUDA device index */
   void *cuda_stream; /* host's cudaStream_t (unused on the CPU) */
+  int tf32;          /* GPU convolutions on the tensor cores */
   hp_log_fn log;     /* log callback or NULL */
   void *log_user;    /* its first argument */
   int strict;        /* refuse voxel-size mismatches */
@@ -43,15 +43,15 @@ struct hp_model_handle {
 };
 
 struct hp_paint_plan {
-  hp_painter *painter; /* CPU painter plan */
-  hp_cic_plan *cic;    /* CIC plan (particles = 1) */
-  float *density;      /* n^3 rho/rho_mean grid (particles = 1) */
-  int64_t n[3];        /* input shape */
-  int64_t out[3];      /* output shape */
-  int k_out;           /* count grids */
-  double box;          /* box side along x in the host's length unit */
-  int periodic;        /* periodic plan */
-  int has_density;     /* hp_paint_particles has filled density */
+  hp_engine *painter; /* painter plan on the context's device */
+  hp_cic_plan *cic;   /* CIC plan (particles = 1) */
+  float *density;     /* n^3 rho/rho_mean grid (particles = 1) */
+  int64_t n[3];       /* input shape */
+  int64_t out[3];     /* output shape */
+  int k_out;          /* count grids */
+  double box;         /* box side along x in the host's length unit */
+  int periodic;       /* periodic plan */
+  int has_density;    /* hp_paint_particles has filled density */
 };
 
 static const char null_ctx_msg[] =
@@ -110,22 +110,6 @@ void hp_options_default(hp_options *opt) {
   opt->device_id = 0;
 }
 
-/* Say what the build and the machine have, for messages about "cuda". */
-static void cuda_summary(char *buf, size_t size) {
-  hp_status st;
-  int n = 0;
-  hp_status_clear(&st);
-  if (!hp_cuda_compiled()) {
-    snprintf(buf, size, "CUDA backend not compiled");
-  } else if (hp_cuda_device_count(&n, &st)) {
-    snprintf(buf, size, "CUDA backend compiled; device query failed: %.300s", st.msg);
-  } else {
-    char name[256] = "";
-    if (n > 0 && hp_cuda_device_name(0, name, (int)sizeof name, &st)) name[0] = '\0';
-    snprintf(buf, size, "CUDA backend compiled, %d device(s)%s%s", n, name[0] ? ", 0: " : "", name);
-  }
-}
-
 hp_context *hp_init(const hp_options *opt) {
   hp_options o;
   hp_context *ctx = calloc(1, sizeof *ctx);
@@ -137,34 +121,27 @@ hp_context *hp_init(const hp_options *opt) {
   ctx->nthreads = o.nthreads;
   ctx->device_id = o.device_id;
   ctx->cuda_stream = o.cuda_stream;
+  ctx->tf32 = o.precision && !strcmp(o.precision, "tf32");
   ctx->log = o.log;
   ctx->log_user = o.log_user;
   ctx->strict = o.strict != 0;
   ctx->device = DEV_CPU;
-  const char *dev = o.device != NULL ? o.device : "auto";
-  char cuda[512];
-  int rc = HP_OK;
+  char note[512] = "";
+  int rc = HP_OK, use_cuda = 0;
   if (o.nthreads < 0) {
     rc = fail(ctx, HP_ERR_INPUT, "hp_init: nthreads = %d: must be >= 0 (0 = all threads)",
               o.nthreads);
-  } else if (!strcmp(dev, "cpu")) {
-    emit(ctx, HP_LOG_DEBUG, "hp_init: device cpu, %d thread(s) (0 = all)", o.nthreads);
-  } else if (!strcmp(dev, "auto")) {
-    cuda_summary(cuda, sizeof cuda);
-    emit(ctx, HP_LOG_INFO,
-         "hp_init: device \"auto\" -> cpu (this build has no CUDA painter yet; %s)", cuda);
-  } else if (!strcmp(dev, "cuda")) {
-    cuda_summary(cuda, sizeof cuda);
-    if (o.device_id < 0)
-      rc = fail(ctx, HP_ERR_INPUT, "hp_init: device_id = %d: must be >= 0", o.device_id);
-    else
-      rc = fail(ctx, HP_ERR_DEVICE,
-                "hp_init: device \"cuda\": this build has no CUDA painter yet (%s); use "
-                "device \"cpu\" or \"auto\"",
-                cuda);
+  } else if (o.precision && strcmp(o.precision, "fp32") && strcmp(o.precision, "tf32")) {
+    rc = fail(ctx, HP_ERR_INPUT, "hp_init: precision \"%.100s\": expected \"fp32\" or \"tf32\"",
+              o.precision);
+  } else if (hp_engine_resolve_device(o.device, o.device_id, &use_cuda, note, sizeof note,
+                                      &ctx->last)) {
+    hp_error_context(&ctx->last, "hp_init");
+    rc = failed(ctx);
   } else {
-    rc = fail(ctx, HP_ERR_INPUT,
-              "hp_init: unknown device \"%.100s\" (expected \"cpu\", \"cuda\" or \"auto\")", dev);
+    ctx->device = use_cuda ? DEV_CUDA : DEV_CPU;
+    emit(ctx, HP_LOG_INFO, "hp_init: device \"%s\" -> %s, %d thread(s) (0 = all)",
+         o.device ? o.device : "auto", note, o.nthreads);
   }
   ctx->init_code = rc;
   return ctx;
@@ -250,7 +227,7 @@ void hp_model_close(hp_model_handle *model) {
 
 void hp_plan_free(hp_paint_plan *plan) {
   if (plan == NULL) return;
-  hp_painter_destroy(plan->painter);
+  hp_engine_destroy(plan->painter);
   hp_cic_plan_destroy(plan->cic);
   hp_free(plan->density);
   free(plan);
@@ -331,9 +308,16 @@ int hp_plan_create(hp_context *ctx, const hp_model_handle *model, const hp_plan_
 
   hp_paint_plan *p = calloc(1, sizeof *p);
   if (p == NULL) return fail(ctx, HP_ERR_NOMEM, "hp_plan_create: out of memory");
-  hp_painter_desc pd = {{d->n[0], d->n[1], d->n[2]}, d->periodic, ctx->nthreads, 0, 0};
-  if (hp_painter_create(&p->painter, &model->model.net, &pd, &ctx->last)) goto fail;
-  hp_painter_out_shape(p->painter, p->out);
+  hp_engine_desc ed = {{d->n[0], d->n[1], d->n[2]},
+                       d->periodic,
+                       ctx->nthreads,
+                       ctx->device == DEV_CUDA ? "cuda" : "cpu",
+                       ctx->device_id,
+                       ctx->cuda_stream,
+                       0,
+                       ctx->tf32};
+  if (hp_engine_create(&p->painter, &model->model.net, &ed, &ctx->last)) goto fail;
+  hp_engine_out_shape(p->painter, p->out);
   if (d->particles) {
     const int64_t nv = d->n[0];
     if (hp_cic_plan_create(&p->cic, nv, d->box_size, ctx->nthreads, &ctx->last)) goto fail;
@@ -347,7 +331,7 @@ int hp_plan_create(hp_context *ctx, const hp_model_handle *model, const hp_plan_
   emit(ctx, HP_LOG_DEBUG, "plan: %lld x %lld x %lld -> %lld x %lld x %lld, K = %d, %zu bytes",
        (long long)p->n[0], (long long)p->n[1], (long long)p->n[2], (long long)p->out[0],
        (long long)p->out[1], (long long)p->out[2], p->k_out,
-       hp_painter_workspace_bytes(p->painter) + (p->cic ? hp_cic_plan_workspace_bytes(p->cic) : 0));
+       hp_engine_host_bytes(p->painter) + (p->cic ? hp_cic_plan_workspace_bytes(p->cic) : 0));
   *plan = p;
   return HP_OK;
 fail:
@@ -395,7 +379,7 @@ int hp_plan_execute(hp_context *ctx, hp_paint_plan *plan, const float *density,
   if (plan == NULL) return fail(ctx, HP_ERR_INPUT, "%s: plan is NULL", who);
   if (density == NULL) return fail(ctx, HP_ERR_INPUT, "%s: density is NULL", who);
   if ((rc = check_counts(ctx, who, plan, density, counts))) return rc;
-  if (hp_painter_execute(plan->painter, density, counts, &ctx->last)) {
+  if (hp_engine_execute(plan->painter, density, counts, &ctx->last)) {
     hp_error_context(&ctx->last, "%s", who);
     return failed(ctx);
   }
@@ -467,7 +451,7 @@ int hp_paint_particles(hp_context *ctx, hp_paint_plan *plan, const hp_particles 
     return failed(ctx);
   }
   plan->has_density = 1;
-  if (hp_painter_execute(plan->painter, plan->density, counts, &ctx->last)) {
+  if (hp_engine_execute(plan->painter, plan->density, counts, &ctx->last)) {
     hp_error_context(&ctx->last, "%s", who);
     return failed(ctx);
   }

@@ -1,6 +1,7 @@
 /*
  * `halopaint paint MODEL.h5 IN.h5 OUT.h5 [--dataset density] [--periodic 1|0] [--threads N]
- *  [--device cpu|cuda|auto] [--strict]`: paints a density grid that a user brings.
+ *  [--device cpu|cuda|auto] [--precision fp32|tf32] [--strict]`: paints a density grid that a
+ *  user brings.
  *
  * Reads IN.h5:/<dataset> (float or double, shape (nx, ny, nz), row-major, rho/rho_mean; an
  * optional BoxSize attribute [Mpc/h] on the dataset or the file), checks that it looks like
@@ -26,14 +27,15 @@
 #define PAINT_MEAN_TOL 0.01
 
 typedef struct paint_args {
-  const char *model, *in, *out, *dataset, *device;
+  const char *model, *in, *out, *dataset, *device, *precision;
   int periodic, nthreads, strict;
 } paint_args;
 
 static int usage(FILE *out) {
   fprintf(out,
           "usage: halopaint paint MODEL.h5 IN.h5 OUT.h5 [--dataset density] [--periodic 1|0]\n"
-          "                       [--threads N] [--device cpu|cuda|auto] [--strict]\n"
+          "                       [--threads N] [--device cpu|cuda|auto] [--precision fp32|tf32]\n"
+          "                       [--strict]\n"
           "  IN.h5:/<dataset>  rho/rho_mean, float or double, shape (nx, ny, nz), row-major;\n"
           "                    optional attribute BoxSize [Mpc/h] (dataset or file)\n"
           "  OUT.h5            dataset counts (K, nx', ny', nz'): halos per voxel per mass bin;\n"
@@ -48,6 +50,7 @@ static int parse_args(int argc, char **argv, paint_args *a) {
   memset(a, 0, sizeof *a);
   a->dataset = "density";
   a->device = "auto";
+  a->precision = "fp32";
   a->periodic = 1;
   for (int i = 0; i < argc; i++) {
     const char *s = argv[i];
@@ -57,6 +60,8 @@ static int parse_args(int argc, char **argv, paint_args *a) {
       a->dataset = argv[++i];
     } else if (!strcmp(s, "--device") && has) {
       a->device = argv[++i];
+    } else if (!strcmp(s, "--precision") && has) {
+      a->precision = argv[++i];
     } else if (!strcmp(s, "--periodic") && has) {
       const char *v = argv[++i];
       if (strcmp(v, "0") && strcmp(v, "1")) {
@@ -320,6 +325,7 @@ int hp_cmd_paint(int argc, char **argv) {
   hp_options_default(&opt);
   opt.nthreads = a.nthreads;
   opt.device = a.device;
+  opt.precision = a.precision;
   opt.log = log_stderr;
   opt.strict = a.strict;
   ctx = hp_init(&opt);

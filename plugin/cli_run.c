@@ -89,10 +89,10 @@ int hp_cmd_run(int argc, char **argv) {
   const double box = hp_params_real(p, "BoxSize");
   hp_cli_progress(t0,
                   "planned: %lld^3 particles, %lld^3 voxels of %.3f Mpc/h, %d mass bins, "
-                  "model %s (sha256 %.12s...), %.0f MB",
+                  "model %s (sha256 %.12s...), %.0f MB; painter on %s",
                   (long long)hp_params_int(p, "NParticles"), (long long)nv, box / nv, m->meta.nbins,
                   hp_params_string(p, "ModelFile"), hp_run_model_sha256(r),
-                  hp_run_planned_bytes(r) / 1e6);
+                  hp_run_planned_bytes(r) / 1e6, hp_run_device(r));
   hp_run_times sum = {0};
   int64_t per_bin[HP_NET_MAX_K] = {0}, total = 0;
   const int ascii = !strcmp(hp_params_string(p, "OutputFormat"), "ASCII");

@@ -449,8 +449,9 @@ static int source_regenerate(source *m, const source *c, const opts *o, hp_statu
     len += strlen(c->cat.param_key[i]) + strlen(c->cat.param_value[i]) + 3;
   char *text = malloc(len), *p = text;
   if (!text) return hp_fail(st, HP_ERR_NOMEM, "parameter text");
+  /* parameter keys only: `run` also stores the model's identity (ModelSHA256, ...) */
   for (int i = 0; i < c->cat.nparams; i++)
-    if (c->cat.param_value[i][0])
+    if (c->cat.param_value[i][0] && hp_param_find(c->cat.param_key[i]))
       p += sprintf(p, "%s %s\n", c->cat.param_key[i], c->cat.param_value[i]);
   *p = '\0';
   char name[600];

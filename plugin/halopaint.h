@@ -73,9 +73,10 @@ typedef struct hp_options {
   int nthreads;       /**< OpenMP threads for CIC and the painter; 0 = all available */
   const char *device; /**< "cpu", "cuda" or "auto" (NULL = "auto": cuda if usable, else cpu) */
   int device_id;      /**< CUDA device index (>= 0), used with "cuda" */
-  void *cuda_stream;  /**< cudaStream_t to run on (NULL = default stream); unused on the CPU */
-  hp_log_fn log;      /**< receives warnings and errors; NULL = silent */
-  void *log_user;     /**< first argument of every log call */
+  void *cuda_stream;  /**< cudaStream_t the GPU painter computes on (NULL: a stream of its own) */
+  const char *precision; /**< GPU convolutions: "fp32" (NULL = default) or "tf32" (tensor cores) */
+  hp_log_fn log;         /**< receives warnings and errors; NULL = silent */
+  void *log_user;        /**< first argument of every log call */
   int strict; /**< 1: refuse a model whose voxel size differs from the host grid's; 0: warn */
 } hp_options;
 
@@ -95,7 +96,8 @@ void hp_options_default(hp_options *opt);
 /**
  * Create a library context. As sqlite3_open does, a context is returned even when the options
  * are refused (unknown device string, negative thread count, device "cuda" in a build without
- * a CUDA painter): hp_last_code() then says why and every other call on it returns that code.
+ * the CUDA backend or with no such GPU): hp_last_code() then says why and every other call on
+ * it returns that code.
  * @param opt  options, or NULL for the defaults
  * @return the context (free with hp_finalize), or NULL only if memory ran out
  */
@@ -113,7 +115,7 @@ int hp_last_code(const hp_context *ctx);
  */
 const char *hp_last_error(const hp_context *ctx);
 
-/** Device the context paints on: "cpu" (or "cuda" once the CUDA painter exists). */
+/** Device the context paints on: "cpu" or "cuda". */
 const char *hp_device(const hp_context *ctx);
 
 /* ---------------------------------------------------------------------------------------- */

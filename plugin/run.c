@@ -13,7 +13,7 @@
 #include "lpt/lpt.h"
 #include "lpt/lpt_linear.h"
 #include "nn/model_io.h"
-#include "nn/painter.h"
+#include "plugin/engine.h"
 #include "params/resolve.h"
 #include "lpt/massfunction.h"
 #include "plugin/sampler.h"
@@ -41,7 +41,7 @@ struct hp_run {
   hp_lpt *lpt;
   hp_lpt_factors f;
   hp_cic_plan *cic;
-  hp_painter *painter;
+  hp_engine *painter;
   hp_sampler *sampler;
   mf_ctx mf;
   int64_t np, nv;
@@ -91,12 +91,14 @@ static double available_memory(void) {
 size_t hp_run_planned_bytes(const hp_run *r) { return r->bytes; }
 const hp_model *hp_run_model(const hp_run *r) { return &r->model; }
 const char *hp_run_model_sha256(const hp_run *r) { return r->sha; }
+
+const char *hp_run_device(const hp_run *r) { return hp_engine_note(r->painter); }
 int64_t hp_run_nvoxels(const hp_run *r) { return r->nv; }
 
 void hp_run_destroy(hp_run *r) {
   if (!r) return;
   hp_sampler_destroy(r->sampler);
-  hp_painter_destroy(r->painter);
+  hp_engine_destroy(r->painter);
   hp_cic_plan_destroy(r->cic);
   hp_lpt_destroy(r->lpt);
   hp_cosmology_free(r->cosmo);
@@ -158,8 +160,15 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
       hp_lpt_factors_at(r->cosmo, 1.0 / (1.0 + r->z), &r->f, st) ||
       hp_lpt_create(&r->lpt, &ld, st) || hp_cic_plan_create(&r->cic, r->nv, r->box, threads, st))
     goto fail;
-  hp_painter_desc pd = {{r->nv, r->nv, r->nv}, 1, threads, 0, 0};
-  if (hp_painter_create(&r->painter, &r->model.net, &pd, st)) goto fail;
+  hp_engine_desc ed = {{r->nv, r->nv, r->nv},
+                       1,
+                       threads,
+                       hp_params_string(p, "Device"),
+                       0,
+                       NULL,
+                       0,
+                       !strcmp(hp_params_string(p, "GPUPrecision"), "TF32")};
+  if (hp_engine_create(&r->painter, &r->model.net, &ed, st)) goto fail;
   const size_t gb = (size_t)(r->nv * r->nv * r->nv) * sizeof(float);
   if (!(r->rho = hp_alloc(gb, "the density grid", st))) goto fail;
   for (int a = 0; a < 3; a++)
@@ -194,7 +203,7 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                         threads};
   if (hp_sampler_create(&r->sampler, &sd, st)) goto fail;
   r->bytes = hp_lpt_get_counters(r->lpt).bytes + hp_cic_plan_workspace_bytes(r->cic) +
-             hp_painter_workspace_bytes(r->painter) + (4 + (size_t)K) * gb + 8 * (size_t)n3;
+             hp_engine_host_bytes(r->painter) + (4 + (size_t)K) * gb + 8 * (size_t)n3;
   *out = r;
   return HP_OK;
 fail:
@@ -225,7 +234,7 @@ int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_s
     return hp_error_context(st, "seed %llu: CIC", (unsigned long long)seed);
   t->cic = omp_get_wtime() - t0;
   t0 = omp_get_wtime();
-  if (hp_painter_execute(r->painter, r->rho, r->counts, st))
+  if (hp_engine_execute(r->painter, r->rho, r->counts, st))
     return hp_error_context(st, "seed %llu: painter", (unsigned long long)seed);
   t->paint = omp_get_wtime() - t0;
   t0 = omp_get_wtime();

@@ -42,6 +42,8 @@ size_t hp_run_planned_bytes(const hp_run *r);
 const hp_model *hp_run_model(const hp_run *r);
 /** SHA-256 of the model file, hex. */
 const char *hp_run_model_sha256(const hp_run *r);
+/** Where the painter runs and why (the Device key resolved), e.g. "cpu (auto: ...)". */
+const char *hp_run_device(const hp_run *r);
 /** Voxels per side. */
 int64_t hp_run_nvoxels(const hp_run *r);
 

@@ -21,6 +21,7 @@
 #include "cic/cic.h"
 #include "nn/model_io.h"
 #include "nn/painter.h"
+#include "cuda/device.h"
 #include "plugin/halopaint.h"
 
 #define NV 16
@@ -160,18 +161,28 @@ static void test_devices(void **state) {
   assert_int_equal(rec.n[HP_LOG_INFO], 1);
   assert_non_null(strstr(rec.last[HP_LOG_INFO], "cpu"));
   hp_finalize(ctx);
-  /* cuda: a clear error until the CUDA painter exists; the context answers with it */
+  /* cuda: the GPU painter where a device is present, else a clear error that the context
+   * answers every call with */
   memset(&rec, 0, sizeof rec);
   o.device = "cuda";
   ctx = hp_init(&o);
   assert_non_null(ctx);
-  assert_int_equal(hp_last_code(ctx), HP_ERR_DEVICE);
-  assert_non_null(strstr(hp_last_error(ctx), "this build has no CUDA painter yet"));
-  assert_non_null(strstr(hp_last_error(ctx), "CUDA backend"));
-  assert_int_equal(rec.n[HP_LOG_ERROR], 1);
-  assert_string_equal(rec.last[HP_LOG_ERROR], hp_last_error(ctx));
-  assert_int_equal(hp_model_open(ctx, g_model, &m), HP_ERR_DEVICE);
-  assert_non_null(strstr(hp_last_error(ctx), "no CUDA painter"));
+  int ndev = 0;
+  hp_status dst = {0};
+  assert_int_equal(hp_cuda_device_count(&ndev, &dst), HP_OK);
+  if (ndev > 0) {
+    assert_int_equal(hp_last_code(ctx), 0);
+    assert_string_equal(hp_device(ctx), "cuda");
+  } else {
+    assert_int_equal(hp_last_code(ctx), HP_ERR_DEVICE);
+    assert_non_null(strstr(hp_last_error(ctx), "device \"cuda\""));
+    assert_non_null(strstr(hp_last_error(ctx),
+                           hp_cuda_compiled() ? "0 CUDA device(s) present" : "no CUDA backend"));
+    assert_int_equal(rec.n[HP_LOG_ERROR], 1);
+    assert_string_equal(rec.last[HP_LOG_ERROR], hp_last_error(ctx));
+    assert_int_equal(hp_model_open(ctx, g_model, &m), HP_ERR_DEVICE);
+    assert_non_null(strstr(hp_last_error(ctx), "device \"cuda\""));
+  }
   hp_finalize(ctx);
   o.device_id = -1;
   ctx = hp_init(&o);
@@ -191,6 +202,18 @@ static void test_devices(void **state) {
   ctx = hp_init(&o);
   assert_int_equal(hp_last_code(ctx), HP_ERR_INPUT);
   hp_finalize(ctx);
+  /* precision: fp32, tf32, or refused */
+  o.device = "cpu";
+  o.precision = "fp16";
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "precision \"fp16\""));
+  hp_finalize(ctx);
+  o.precision = "tf32";
+  ctx = hp_init(&o);
+  assert_int_equal(hp_last_code(ctx), 0);
+  hp_finalize(ctx);
+  o.precision = NULL;
   /* negative thread count; NULL device = auto */
   o.device = NULL;
   o.nthreads = -2;

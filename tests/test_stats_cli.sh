@@ -78,6 +78,11 @@ else
   echo "SKIP: halopaint sim could not make a catalogue; catalogue tests skipped"
 fi
 
+# a painted catalogue from the main job: its stored parameters also carry the model's identity
+$bin run params/default.param -s NParticles=64 -s BoxSize=64 -s OutputDir="$tmp" -s FileBase=run > /dev/null 2>&1
+$bin stats cross "$tmp/run_seed42.hdf5" "$tmp/run_seed42.hdf5" --mesh 16 -o "$tmp/rr.txt" 2> "$tmp/e.txt"
+check "cross of a run catalogue: baseline regenerated from its stored parameters" '[ $? -eq 0 ] && grep -q "^# baseline 0: b \* m" "$tmp/rr.txt"'
+
 # errors: clear, with the right exit status, nothing left behind
 $bin stats nosuch x > /dev/null 2> "$tmp/e.txt"
 check "unknown subcommand: exit 2" '[ $? -eq 2 ] && grep -q "nosuch" "$tmp/e.txt"'
