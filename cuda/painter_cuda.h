@@ -46,8 +46,8 @@ typedef struct hp_cuda_painter_desc {
 typedef struct hp_cuda_painter hp_cuda_painter;
 
 /** Plan: check the architecture and shapes, pack weights, allocate device and pinned buffers. */
-int hp_cuda_painter_create(hp_cuda_painter **out, const hp_net *net,
-                           const hp_cuda_painter_desc *d, hp_status *st);
+int hp_cuda_painter_create(hp_cuda_painter **out, const hp_net *net, const hp_cuda_painter_desc *d,
+                           hp_status *st);
 /** Paint host @p density into host grids @p out[k] (output shape). Allocates nothing. */
 int hp_cuda_painter_execute(hp_cuda_painter *p, const float *density, float *const *out,
                             hp_status *st);
