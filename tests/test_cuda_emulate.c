@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fields.h"
 #include "cuda/kernels.h"
 #include "cuda/kernels_tf32.h"
 #include "cuda/plan.h"
@@ -178,24 +179,18 @@ static void emulate(const hp_net *net, const float *rho, const int64_t n[3], int
 static void check_shape(const int64_t n[3], int periodic, int K, size_t budget, int want_slabs,
                         int modes) {
   hp_status st = {0};
-  hp_net net;
-  assert_int_equal(hp_net_generator(&net, 1, K, &st), HP_OK);
-  hp_net_init_random(&net, 7 + (uint64_t)n[0] * 3 + (uint64_t)K, 0.1, 0.1);
+  hp_net net = hp_test_random_net(K, 7 + (uint64_t)n[0] * 3 + (uint64_t)K);
   const size_t nin = (size_t)(n[0] * n[1] * n[2]);
-  float *rho = malloc(nin * sizeof(float));
-  uint64_t s = 12345 + nin;
-  for (size_t i = 0; i < nin; i++) { /* lognormal-ish positive density */
-    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-    rho[i] = expf((float)((s >> 40) / 16777216.0 - 0.5) * 2.0f);
-  }
+  uint64_t seed = 12345 + nin;
+  float *rho = hp_test_random_density(&seed, n[0], n[1], n[2]);
   hp_painter *p;
   hp_painter_desc d = {{n[0], n[1], n[2]}, periodic, 1, 0, 0};
   assert_int_equal(hp_painter_create(&p, &net, &d, &st), HP_OK);
   int64_t on[3];
   hp_painter_out_shape(p, on);
   const size_t nout = (size_t)(on[0] * on[1] * on[2]);
-  float *ref[8], *gpu[8];
-  for (int k = 0; k < K; k++) ref[k] = malloc(nout * sizeof(float)), gpu[k] = calloc(nout, 4);
+  float **ref = hp_test_alloc_grids(K, (int64_t)nout),
+        **gpu = hp_test_alloc_grids(K, (int64_t)nout);
   assert_int_equal(hp_painter_execute(p, rho, ref, &st), HP_OK);
   static const char *mode_name[] = {"FP32 kernels", "mma, exact products", "mma, TF32 inputs"};
   for (int mode = MODE_FP32; mode <= MODE_MMA_TF32; mode++) {
@@ -219,7 +214,7 @@ static void check_shape(const int64_t n[3], int periodic, int K, size_t budget, 
     else
       assert_true(emax <= 1e-5 * amax);
   }
-  for (int k = 0; k < K; k++) free(ref[k]), free(gpu[k]);
+  hp_test_free_grids(ref, K), hp_test_free_grids(gpu, K);
   free(rho);
   hp_painter_destroy(p);
   hp_net_free(&net);

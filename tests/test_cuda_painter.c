@@ -23,6 +23,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fields.h"
 #include "cic/cic.h"
 #include "cuda/device.h"
 #include "cuda/painter_cuda.h"
@@ -38,16 +39,9 @@
 static int g_ndev = 0; /* devices seen by main(); the tests use device 0 */
 
 static uint64_t rng = 20240611;
-static double urand(void) {
-  rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-  return (double)(rng >> 11) * 0x1p-53;
-}
-
-/* Random positive "density": lognormal-ish around 1 (as tests/test_painter.c). */
 static float *random_density(int64_t n0, int64_t n1, int64_t n2) {
-  float *d = malloc(sizeof *d * (size_t)(n0 * n1 * n2));
+  float *d = hp_test_random_density(&rng, n0, n1, n2);
   assert_non_null(d);
-  for (int64_t i = 0; i < n0 * n1 * n2; i++) d[i] = (float)exp(0.8 * (urand() - 0.5) * 2.0);
   return d;
 }
 
@@ -86,29 +80,6 @@ static float *lpt_density(int64_t nv) {
   return rho;
 }
 
-static hp_net make_net(int K, uint64_t seed) {
-  hp_net net;
-  hp_status st;
-  assert_int_equal(hp_net_generator(&net, 1, K, &st), 0);
-  hp_net_init_random(&net, seed, 0.1, 0.1);
-  return net;
-}
-
-static float **alloc_out(int K, int64_t nvox) {
-  float **o = malloc(sizeof *o * (size_t)K);
-  assert_non_null(o);
-  for (int k = 0; k < K; k++) {
-    o[k] = malloc(sizeof **o * (size_t)nvox);
-    assert_non_null(o[k]);
-    for (int64_t i = 0; i < nvox; i++) o[k][i] = NAN; /* every voxel must be written */
-  }
-  return o;
-}
-static void free_out(float **o, int K) {
-  for (int k = 0; k < K; k++) free(o[k]);
-  free(o);
-}
-
 /* The CPU engine's output: the reference. Fills out_n with its output shape. */
 static float **cpu_paint(const hp_net *net, const float *rho, const int64_t n[3], int periodic,
                          int64_t out_n[3]) {
@@ -119,7 +90,7 @@ static float **cpu_paint(const hp_net *net, const float *rho, const int64_t n[3]
   if (rc) fprintf(stderr, "CPU plan: %s\n", st.msg);
   assert_int_equal(rc, 0);
   hp_painter_out_shape(p, out_n);
-  float **o = alloc_out(net->k_out, out_n[0] * out_n[1] * out_n[2]);
+  float **o = hp_test_alloc_grids(net->k_out, out_n[0] * out_n[1] * out_n[2]);
   rc = hp_painter_execute(p, rho, o, &st);
   if (rc) fprintf(stderr, "CPU execute: %s\n", st.msg);
   assert_int_equal(rc, 0);
@@ -202,7 +173,7 @@ static void compare_case(const char *what, const hp_net *net, const float *rho, 
     for (int a = 0; a < 3; a++) assert_int_equal(gn[a], on[a]);
     assert_true(hp_cuda_painter_nslabs(p) >= 1);
     assert_true(hp_cuda_painter_device_bytes(p) > 0);
-    float **g = alloc_out(K, nv), **g2 = alloc_out(K, nv);
+    float **g = hp_test_alloc_grids(K, nv), **g2 = hp_test_alloc_grids(K, nv);
     gpu_execute(p, rho, g);
     double total = -1, compute = -1;
     hp_cuda_painter_last_ms(p, &total, &compute);
@@ -210,7 +181,7 @@ static void compare_case(const char *what, const hp_net *net, const float *rho, 
     gpu_execute(p, rho, g2);
     assert_true(outputs_equal(g, g2, K, nv));
     err[prec] = prec == HP_GPU_FP32 ? rel_err(g, ref, K, nv) : max_err(g, ref, K, nv);
-    free_out(g, K), free_out(g2, K);
+    hp_test_free_grids(g, K), hp_test_free_grids(g2, K);
     hp_cuda_painter_destroy(p);
   }
   printf(
@@ -221,7 +192,7 @@ static void compare_case(const char *what, const hp_net *net, const float *rho, 
   fflush(stdout);
   assert_true(err[0] <= FP32_TOL);
   assert_true(err[1] <= TF32_TOL);
-  free_out(ref, K);
+  hp_test_free_grids(ref, K);
 }
 
 static void test_random_fields(void **state) {
@@ -234,7 +205,7 @@ static void test_random_fields(void **state) {
       {{37, 33, 29}, 1, 1}, {{37, 33, 29}, 0, 3}, {{64, 64, 64}, 1, 1}, {{64, 64, 64}, 0, 3},
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    hp_net net = make_net(cases[c].K, 100 + c);
+    hp_net net = hp_test_random_net(cases[c].K, 100 + c);
     float *rho = random_density(cases[c].n[0], cases[c].n[1], cases[c].n[2]);
     compare_case("lognormal", &net, rho, cases[c].n[0], cases[c].n[1], cases[c].n[2],
                  cases[c].periodic);
@@ -252,7 +223,7 @@ static void test_lpt_field(void **state) {
   printf("  2LPT z=0 density: max rho/rho_mean %.1f, %.1f%% empty voxels\n", mx,
          100.0 * zeros / (double)(nv * nv * nv));
   for (int K = 1; K <= 3; K += 2) {
-    hp_net net = make_net(K, 200 + K);
+    hp_net net = hp_test_random_net(K, 200 + K);
     compare_case("2LPT+CIC", &net, rho, nv, nv, nv, 1);
     compare_case("2LPT+CIC", &net, rho, nv, nv, nv, 0);
     hp_net_free(&net);
@@ -266,7 +237,7 @@ static void test_lpt_field(void **state) {
  */
 static void slab_case(int64_t n0, int64_t n1, int64_t n2, int periodic, int K, int prec) {
   const int64_t n[3] = {n0, n1, n2};
-  hp_net net = make_net(K, 300 + K);
+  hp_net net = hp_test_random_net(K, 300 + K);
   float *rho = random_density(n0, n1, n2);
   hp_cuda_painter *one = gpu_plan(&net, n, periodic, prec, 0);
   assert_int_equal(hp_cuda_painter_nslabs(one), 1);
@@ -274,7 +245,7 @@ static void slab_case(int64_t n0, int64_t n1, int64_t n2, int periodic, int K, i
   int64_t on[3];
   hp_cuda_painter_out_shape(one, on);
   const int64_t nv = on[0] * on[1] * on[2];
-  float **a = alloc_out(K, nv), **b = alloc_out(K, nv);
+  float **a = hp_test_alloc_grids(K, nv), **b = hp_test_alloc_grids(K, nv);
   gpu_execute(one, rho, a);
   static const double frac[] = {0.75, 0.5, 0.35, 0.25, 0.17, 0.125, 0.09, 0.0625};
   int multi = 0, maxslabs = 1;
@@ -308,7 +279,7 @@ static void slab_case(int64_t n0, int64_t n1, int64_t n2, int periodic, int K, i
       prec == HP_GPU_FP32 ? "fp32" : "tf32", b1, multi, maxslabs);
   fflush(stdout);
   assert_true(multi > 0);
-  free_out(a, K), free_out(b, K);
+  hp_test_free_grids(a, K), hp_test_free_grids(b, K);
   hp_cuda_painter_destroy(one);
   free(rho);
   hp_net_free(&net);
@@ -323,7 +294,7 @@ static void test_slabs(void **state) {
 
 static void test_bad_plans(void **state) {
   (void)state;
-  hp_net net = make_net(1, 1);
+  hp_net net = hp_test_random_net(1, 1);
   hp_cuda_painter *p = NULL;
   hp_status st;
   /* too small for the network's halo, as the CPU engine refuses it */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "fields.h"
 #include "nn/layers.h"
 #include "nn/network.h"
 #include "nn/painter.h"
@@ -95,24 +96,11 @@ static double *generator_d(const hp_net *net, const double *x, int n) {
 }
 
 static uint64_t rng = 12345;
-static double urand(void) {
-  rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
-  return (double)(rng >> 11) * 0x1p-53;
-}
-
-/* Random positive "density": lognormal-ish around 1. */
+static double urand(void) { return hp_test_urand(&rng); }
 static float *random_density(int64_t n0, int64_t n1, int64_t n2) {
-  float *d = malloc(sizeof *d * (size_t)(n0 * n1 * n2));
-  for (int64_t i = 0; i < n0 * n1 * n2; i++) d[i] = (float)exp(0.8 * (urand() - 0.5) * 2.0);
+  float *d = hp_test_random_density(&rng, n0, n1, n2);
+  assert_non_null(d);
   return d;
-}
-
-static hp_net make_net(int K, uint64_t seed) {
-  hp_net net;
-  hp_status st;
-  assert_int_equal(hp_net_generator(&net, 1, K, &st), 0);
-  hp_net_init_random(&net, seed, 0.1, 0.1);
-  return net;
 }
 
 static hp_painter *plan(const hp_net *net, int64_t n0, int64_t n1, int64_t n2, int periodic,
@@ -126,19 +114,9 @@ static hp_painter *plan(const hp_net *net, int64_t n0, int64_t n1, int64_t n2, i
   return p;
 }
 
-static float **alloc_out(int K, int64_t nvox) {
-  float **o = malloc(sizeof *o * (size_t)K);
-  for (int k = 0; k < K; k++) o[k] = calloc((size_t)nvox, sizeof **o);
-  return o;
-}
-static void free_out(float **o, int K) {
-  for (int k = 0; k < K; k++) free(o[k]);
-  free(o);
-}
-
 static void test_arch_counts(void **state) {
   (void)state;
-  hp_net net = make_net(1, 1);
+  hp_net net = hp_test_random_net(1, 1);
   assert_int_equal(net.nparams, 32081); /* DESIGN.md's count for K = 1 */
   assert_int_equal(hp_net_halo(&net), 4);
   assert_float_equal(hp_net_macs_per_voxel(&net), 31940, 0.5);
@@ -180,7 +158,7 @@ static void test_conv3d_against_float64(void **state) {
 static void test_generator_against_float64(void **state) {
   (void)state;
   const int n = 22, m = n - 8, K = 2;
-  hp_net net = make_net(K, 7);
+  hp_net net = hp_test_random_net(K, 7);
   float *rho = random_density(n, n, n);
   double *rd = malloc(sizeof *rd * n * n * n);
   for (int i = 0; i < n * n * n; i++) rd[i] = rho[i];
@@ -191,7 +169,7 @@ static void test_generator_against_float64(void **state) {
   const int64_t nn[3] = {n, n, n};
   assert_int_equal(hp_net_forward_ref(&net, rho, nn, fwd, &st), 0);
   hp_painter *p = plan(&net, n, n, n, 0, 2, 5, 7);
-  float **out = alloc_out(K, (int64_t)m * m * m);
+  float **out = hp_test_alloc_grids(K, (int64_t)m * m * m);
   assert_int_equal(hp_painter_execute(p, rho, out, &st), 0);
   double e1 = 0, e2 = 0, mx = 0;
   for (int k = 0; k < K; k++)
@@ -204,7 +182,7 @@ static void test_generator_against_float64(void **state) {
   assert_true(mx > 0.1);
   assert_true(e1 < 1e-5 * mx);
   assert_true(e2 < 1e-5 * mx);
-  free_out(out, K);
+  hp_test_free_grids(out, K);
   hp_painter_destroy(p);
   free(rho), free(rd), free(ref), free(fwd);
   hp_net_free(&net);
@@ -214,11 +192,11 @@ static void test_generator_against_float64(void **state) {
 static void test_tiling_and_threads_bit_identical(void **state) {
   (void)state;
   const int64_t n0 = 21, n1 = 26, n2 = 37, K = 1;
-  hp_net net = make_net(1, 3);
+  hp_net net = hp_test_random_net(1, 3);
   float *rho = random_density(n0, n1, n2);
   const int64_t nv = n0 * n1 * n2;
   hp_painter *ref = plan(&net, n0, n1, n2, 1, 1, 0, 0);
-  float **a = alloc_out(K, nv), **b = alloc_out(K, nv);
+  float **a = hp_test_alloc_grids(K, nv), **b = hp_test_alloc_grids(K, nv);
   hp_status st;
   assert_int_equal(hp_painter_execute(ref, rho, a, &st), 0);
   const int cfg[5][3] = {{2, 0, 0}, {3, 0, 0}, {2, 5, 7}, {3, 1, 1}, {1, 26, 37}};
@@ -232,7 +210,7 @@ static void test_tiling_and_threads_bit_identical(void **state) {
   double mx = 0;
   for (int64_t i = 0; i < nv; i++) mx = fmax(mx, a[0][i]);
   assert_true(mx > 0);
-  free_out(a, K), free_out(b, K);
+  hp_test_free_grids(a, K), hp_test_free_grids(b, K);
   hp_painter_destroy(ref);
   free(rho);
   hp_net_free(&net);
@@ -242,7 +220,7 @@ static void test_tiling_and_threads_bit_identical(void **state) {
 static void test_periodic_equals_padded_copy(void **state) {
   (void)state;
   const int64_t n = 24, np = n + 8;
-  hp_net net = make_net(1, 11);
+  hp_net net = hp_test_random_net(1, 11);
   float *rho = random_density(n, n, n), *pad = malloc(sizeof(float) * np * np * np);
   for (int64_t i = 0; i < np; i++)
     for (int64_t j = 0; j < np; j++)
@@ -253,12 +231,12 @@ static void test_periodic_equals_padded_copy(void **state) {
   int64_t on[3];
   hp_painter_out_shape(pn, on);
   assert_int_equal(on[0], n);
-  float **a = alloc_out(1, n * n * n), **b = alloc_out(1, n * n * n);
+  float **a = hp_test_alloc_grids(1, n * n * n), **b = hp_test_alloc_grids(1, n * n * n);
   hp_status st;
   assert_int_equal(hp_painter_execute(pp, rho, a, &st), 0);
   assert_int_equal(hp_painter_execute(pn, pad, b, &st), 0);
   assert_memory_equal(a[0], b[0], sizeof(float) * n * n * n);
-  free_out(a, 1), free_out(b, 1);
+  hp_test_free_grids(a, 1), hp_test_free_grids(b, 1);
   hp_painter_destroy(pp), hp_painter_destroy(pn);
   free(rho), free(pad);
   hp_net_free(&net);
@@ -268,14 +246,14 @@ static void test_periodic_equals_padded_copy(void **state) {
 static void test_shift_equivariance(void **state) {
   (void)state;
   const int64_t n = 20, s[3] = {3, 7, 11};
-  hp_net net = make_net(1, 5);
+  hp_net net = hp_test_random_net(1, 5);
   float *rho = random_density(n, n, n), *sh = malloc(sizeof(float) * n * n * n);
   for (int64_t i = 0; i < n; i++)
     for (int64_t j = 0; j < n; j++)
       for (int64_t l = 0; l < n; l++)
         sh[(((i + s[0]) % n) * n + (j + s[1]) % n) * n + (l + s[2]) % n] = rho[(i * n + j) * n + l];
   hp_painter *p = plan(&net, n, n, n, 1, 2, 0, 0);
-  float **a = alloc_out(1, n * n * n), **b = alloc_out(1, n * n * n);
+  float **a = hp_test_alloc_grids(1, n * n * n), **b = hp_test_alloc_grids(1, n * n * n);
   hp_status st;
   assert_int_equal(hp_painter_execute(p, rho, a, &st), 0);
   assert_int_equal(hp_painter_execute(p, sh, b, &st), 0);
@@ -284,7 +262,7 @@ static void test_shift_equivariance(void **state) {
       for (int64_t l = 0; l < n; l++)
         assert_true(b[0][(((i + s[0]) % n) * n + (j + s[1]) % n) * n + (l + s[2]) % n] ==
                     a[0][(i * n + j) * n + l]);
-  free_out(a, 1), free_out(b, 1);
+  hp_test_free_grids(a, 1), hp_test_free_grids(b, 1);
   hp_painter_destroy(p);
   free(rho), free(sh);
   hp_net_free(&net);
@@ -292,7 +270,7 @@ static void test_shift_equivariance(void **state) {
 
 static void test_bad_plans(void **state) {
   (void)state;
-  hp_net net = make_net(1, 1);
+  hp_net net = hp_test_random_net(1, 1);
   hp_painter *p = NULL;
   hp_status st;
   hp_painter_desc small = {{8, 30, 30}, 0, 1, 0, 0};

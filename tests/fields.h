@@ -1,0 +1,20 @@
+/* Random inputs shared by the painter tests (CPU engine, GPU engine, GPU replay). */
+#ifndef HP_TESTS_FIELDS_H
+#define HP_TESTS_FIELDS_H
+
+#include <stdint.h>
+
+#include "nn/network.h"
+
+/** Uniform in [0, 1) from a 64-bit LCG whose state the caller owns. */
+double hp_test_urand(uint64_t *state);
+/** Positive lognormal-ish "density" around 1 (malloc'd, n0 x n1 x n2, row-major). */
+float *hp_test_random_density(uint64_t *state, int64_t n0, int64_t n1, int64_t n2);
+
+/** The paper's generator with K outputs, weights N(0, 0.1) and biases 0.1 from @p seed. */
+hp_net hp_test_random_net(int K, uint64_t seed);
+/** K grids of nvox floats, every value NaN (so that a voxel nobody wrote shows). */
+float **hp_test_alloc_grids(int K, int64_t nvox);
+void hp_test_free_grids(float **g, int K);
+
+#endif
