@@ -6,11 +6,11 @@
  * when 256 is among the sizes.
  *
  * Each engine: plan, one warm-up execute, then 3 executes; compute ms and total ms are the
- * best of the 3 (CUDA events, from *_last_ms: compute = kernels alone, total = first copy to
- * the host to the last copy back). TFLOP/s = 2 x hp_net_macs_per_voxel x N^3 / compute time;
- * share = that over the matching measured peak (FP32 peak for fp32 rows, WMMA TF32 peak for
- * tf32 rows). Targets (judged on compute ms): FP32 256^3 <= 27 ms, 1024^3 <= 1.8 s and >= 60%
- * of the FP32 peak; tensor cores 256^3 <= 8 ms, 1024^3 <= 0.5 s.
+ * best of the 3 (from *_last_ms: compute = the kernels alone, by CUDA events; total = the
+ * whole execute with its copies: wall clock for ours, CUDA events for cuDNN). TFLOP/s = 2 x
+ * hp_net_macs_per_voxel x N^3 / compute time; share = that over the matching measured peak (FP32
+ * peak for fp32 rows, WMMA TF32 peak for tf32 rows). Targets (judged on compute ms): FP32 256^3 <=
+ * 27 ms, 1024^3 <= 1.8 s and >= 60% of the FP32 peak; tensor cores 256^3 <= 8 ms, 1024^3 <= 0.5 s.
  * First, at 128^3: each GPU engine's output against the CPU engine (hp_painter), max over voxels
  * of |gpu - cpu| / max(|cpu|, 1e-3 max|cpu|), and max |gpu - cpu| / max|cpu|.
  *

@@ -9,6 +9,7 @@
 #include <cuda_runtime.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cuda/kernels.h"
 #include "cuda/kernels_tf32.h"
@@ -127,12 +128,13 @@ struct hp_cuda_painter {
   float *dw;                // packed weights on the device
   float *dtf;               // TF32 path: prepared weights, offsets and biases of the 4 convolutions
   tf32_conv tc[4];          // their parts (block 1: 5^3, 3^3; block 2: 5^3, 3^3)
-  float *big[5];            // raw x2, out x2 when streaming; x, r, y1, y2
-  hp_gpu_slab_bufs buf[2];  // slab buffers (x, r, y1, y2 shared by both)
-  cudaStream_t cs, xs;      // compute (the host's or ours), copies
+  float *big[4];            // x, r, y1, y2 (shared by both slab buffers)
+  hp_gpu_slab_bufs buf[2];  // slab buffers: raw input and painted grids, one or two of each
+  float *pin_in[2], *pin_out[2];  // pinned host staging, when the box streams in slabs
+  cudaStream_t cs, xin, xout;     // compute (the host's or ours), copies in, copies out
   int own_cs;
-  cudaEvent_t ev_in[2], t0, t1;  // input of a buffer ready; whole execute
-  cudaEvent_t *ev_c;             // per slab: kernels start, end
+  cudaEvent_t ev_in[2], ev_out[2];  // last copy into / out of each buffer done
+  cudaEvent_t *ev_c;                // per slab: kernels start, end
   head_offs ho;
   int head_n;  // floats of the packed head
   size_t bytes;
@@ -171,19 +173,20 @@ extern "C" void hp_cuda_painter_destroy(hp_cuda_painter *p) {
   device_guard g;
   hp_status st = {};
   if (enter_device(&g, p->dev, &st) == HP_OK) {
-    for (int i = 0; i < 5; i++) cudaFree(p->big[i]);
-    cudaFree(p->buf[0].raw), cudaFree(p->buf[1].raw);
-    cudaFree(p->buf[0].out), cudaFree(p->buf[1].out);
+    for (int i = 0; i < 4; i++) cudaFree(p->big[i]);
+    for (int b = 0; b < 2; b++) {
+      cudaFree(p->buf[b].raw), cudaFree(p->buf[b].out);
+      cudaFreeHost(p->pin_in[b]), cudaFreeHost(p->pin_out[b]);
+      if (p->ev_in[b]) cudaEventDestroy(p->ev_in[b]);
+      if (p->ev_out[b]) cudaEventDestroy(p->ev_out[b]);
+    }
     cudaFree(p->dw);
     cudaFree(p->dtf);
-    for (int i = 0; i < 2; i++)
-      if (p->ev_in[i]) cudaEventDestroy(p->ev_in[i]);
-    if (p->t0) cudaEventDestroy(p->t0);
-    if (p->t1) cudaEventDestroy(p->t1);
     if (p->ev_c)
       for (int i = 0; i < 2 * p->sl.nslabs; i++)
         if (p->ev_c[i]) cudaEventDestroy(p->ev_c[i]);
-    if (p->xs) cudaStreamDestroy(p->xs);
+    if (p->xin) cudaStreamDestroy(p->xin);
+    if (p->xout) cudaStreamDestroy(p->xout);
     if (p->own_cs && p->cs) cudaStreamDestroy(p->cs);
     leave_device(&g);
   }
@@ -205,13 +208,19 @@ static int dalloc(float **ptr, size_t floats, size_t *total, hp_status *st) {
 
 // The tensor-core path's weights: each convolution's lane fragments, rounded to TF32 once
 // here, its offset table and its bias padded to 16, in one device buffer.
-static int prepare_tf32(hp_cuda_painter *p, hp_status *st) {
-  size_t at[4], n = 0;
+static size_t tf32_floats(size_t at[4]) {
+  size_t n = 0;
   for (int c = 0; c < 4; c++) {
     const int k = c % 2 ? 3 : 5;
-    at[c] = n;
+    if (at) at[c] = n;
     n += (size_t)hp_gt_weight_floats(k) + hp_gt_offset_ints(k) + 16;
   }
+  return n;
+}
+
+static int prepare_tf32(hp_cuda_painter *p, hp_status *st) {
+  size_t at[4];
+  const size_t n = tf32_floats(at);
   float *h = (float *)calloc(n, sizeof(float));
   int *off = (int *)calloc((size_t)hp_gt_offset_ints(5), sizeof(int));
   if (!h || !off) {
@@ -258,7 +267,7 @@ extern "C" int hp_cuda_painter_create(hp_cuda_painter **out, const hp_net *net,
   device_guard g = {0, 0};
   int ndev = 0;
   cudaDeviceProp prop;
-  size_t free_b = 0, total_b = 0, budget, smem5;
+  size_t free_b = 0, total_b = 0, budget, weights, smem5;
   if (hp_painter_pack_create(&p->pk, net, "GPU", st)) goto fail;
   CUDA_TRY(cudaGetDeviceCount(&ndev));
   if (d->device_id >= ndev) {
@@ -295,7 +304,14 @@ extern "C" int hp_cuda_painter_create(hp_cuda_painter **out, const hp_net *net,
   }
   CUDA_TRY(cudaMemGetInfo(&free_b, &total_b));
   budget = d->max_bytes ? d->max_bytes : free_b / 10 * 8;
-  if (hp_gpu_slab_plan(&p->sl, d->n, d->periodic, net->k_out, budget, st)) goto fail;
+  weights = sizeof(float) * (p->pk.nfloats + (d->precision == HP_GPU_TF32 ? tf32_floats(NULL) : 0));
+  if (budget <= weights) {
+    hp_fail(st, HP_ERR_NOMEM,
+            "GPU painter: a device-memory budget of %zu bytes does not hold the weights (%zu)",
+            budget, weights);
+    goto fail;
+  }
+  if (hp_gpu_slab_plan(&p->sl, d->n, d->periodic, net->k_out, budget - weights, st)) goto fail;
   {
     int64_t nb[3];
     const hp_gk_geom g1 = {{p->sl.thick + 4, p->sl.out_n[1] + 4, p->sl.out_n[2] + 4}};
@@ -342,10 +358,21 @@ extern "C" int hp_cuda_painter_create(hp_cuda_painter **out, const hp_net *net,
     CUDA_TRY(cudaStreamCreateWithFlags(&p->cs, cudaStreamNonBlocking));
     p->own_cs = 1;
   }
-  CUDA_TRY(cudaStreamCreateWithFlags(&p->xs, cudaStreamNonBlocking));
-  for (int i = 0; i < 2; i++) CUDA_TRY(cudaEventCreate(&p->ev_in[i]));
-  CUDA_TRY(cudaEventCreate(&p->t0));
-  CUDA_TRY(cudaEventCreate(&p->t1));
+  CUDA_TRY(cudaStreamCreateWithFlags(&p->xin, cudaStreamNonBlocking));
+  CUDA_TRY(cudaStreamCreateWithFlags(&p->xout, cudaStreamNonBlocking));
+  for (int i = 0; i < 2; i++) {
+    CUDA_TRY(cudaEventCreateWithFlags(&p->ev_in[i], cudaEventDisableTiming));
+    CUDA_TRY(cudaEventCreateWithFlags(&p->ev_out[i], cudaEventDisableTiming));
+  }
+  if (p->sl.nslabs > 1) {  // pinned staging: truly asynchronous copies beside the compute
+    const size_t oplane = (size_t)p->sl.out_n[1] * p->sl.out_n[2];
+    const size_t in_f = (size_t)(p->sl.thick + 2 * HP_GPU_HALO) * p->sl.in_n[1] * p->sl.in_n[2];
+    const size_t out_f = (size_t)p->sl.k_out * p->sl.thick * oplane;
+    for (int b = 0; b < 2; b++) {
+      CUDA_TRY(cudaMallocHost((void **)&p->pin_in[b], in_f * sizeof(float)));
+      CUDA_TRY(cudaMallocHost((void **)&p->pin_out[b], out_f * sizeof(float)));
+    }
+  }
   p->ev_c = (cudaEvent_t *)calloc(2 * (size_t)p->sl.nslabs, sizeof(cudaEvent_t));
   if (!p->ev_c) {
     hp_fail(st, HP_ERR_NOMEM, "GPU painter: cannot allocate the plan");
@@ -400,6 +427,76 @@ static void launch_slab(hp_cuda_painter *p, int64_t nx, const hp_gpu_slab_bufs *
       b->y2, n2, dw + p->pk.head_w[0], p->head_n, p->ho, p->pk.k_out, p->pk.slope, b->out);
 }
 
+static double wall_ms(void) {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+// Bring the input planes of slab i into its raw buffer (copy stream xin). One slab: straight
+// from the caller's memory. Several: through pinned staging, so that the copy overlaps the
+// kernels; the host fills the staging buffer while the GPU paints the previous slab.
+static int stage_in(hp_cuda_painter *p, const float *density, int i, hp_status *st) {
+  const hp_gpu_slabs *s = &p->sl;
+  const int b = i % s->nbuf;
+  const size_t plane = (size_t)s->in_n[1] * s->in_n[2];
+  int64_t src[HP_GPU_MAX_RUNS], len[HP_GPU_MAX_RUNS], put = 0;
+  const int runs = hp_gpu_slab_runs(s, i, src, len);
+  if (s->nslabs == 1) {
+    for (int r = 0; r < runs; put += len[r], r++)
+      CUDA_TRY(cudaMemcpyAsync(p->buf[b].raw + put * plane, density + src[r] * plane,
+                               len[r] * plane * sizeof(float), cudaMemcpyHostToDevice, p->xin));
+  } else {
+    CUDA_TRY(cudaEventSynchronize(p->ev_in[b]));  // slab i-2's copy has left the staging
+    for (int r = 0; r < runs; put += len[r], r++)
+      memcpy(p->pin_in[b] + put * plane, density + src[r] * plane, len[r] * plane * sizeof(float));
+    if (i >= 2) CUDA_TRY(cudaStreamWaitEvent(p->xin, p->ev_c[2 * (i - 2) + 1], 0));
+    CUDA_TRY(cudaMemcpyAsync(p->buf[b].raw, p->pin_in[b], put * plane * sizeof(float),
+                             cudaMemcpyHostToDevice, p->xin));
+  }
+  CUDA_TRY(cudaEventRecord(p->ev_in[b], p->xin));
+  return HP_OK;
+fail:
+  return st->code;
+}
+
+// Copy the painted grids of slab i out once its kernels are done (copy stream xout): to the
+// caller's grids (one slab) or to the pinned staging (several; finish_out copies on).
+static int take_out(hp_cuda_painter *p, float *const *out, int i, hp_status *st) {
+  const hp_gpu_slabs *s = &p->sl;
+  const int b = i % s->nbuf;
+  const size_t oplane = (size_t)s->out_n[1] * s->out_n[2];
+  int64_t x0, nx;
+  hp_gpu_slab_range(s, i, &x0, &nx);
+  CUDA_TRY(cudaStreamWaitEvent(p->xout, p->ev_c[2 * i + 1], 0));
+  for (int k = 0; k < s->k_out; k++) {
+    float *dst = s->nslabs == 1 ? out[k] + x0 * oplane : p->pin_out[b] + (size_t)k * nx * oplane;
+    CUDA_TRY(cudaMemcpyAsync(dst, p->buf[b].out + (size_t)k * nx * oplane,
+                             nx * oplane * sizeof(float), cudaMemcpyDeviceToHost, p->xout));
+  }
+  CUDA_TRY(cudaEventRecord(p->ev_out[b], p->xout));
+  return HP_OK;
+fail:
+  return st->code;
+}
+
+// Wait for slab i's grids to arrive and, when staged, copy them into the caller's grids.
+static int finish_out(hp_cuda_painter *p, float *const *out, int i, hp_status *st) {
+  const hp_gpu_slabs *s = &p->sl;
+  const int b = i % s->nbuf;
+  const size_t oplane = (size_t)s->out_n[1] * s->out_n[2];
+  int64_t x0, nx;
+  hp_gpu_slab_range(s, i, &x0, &nx);
+  CUDA_TRY(cudaEventSynchronize(p->ev_out[b]));
+  if (s->nslabs > 1)
+    for (int k = 0; k < s->k_out; k++)
+      memcpy(out[k] + x0 * oplane, p->pin_out[b] + (size_t)k * nx * oplane,
+             nx * oplane * sizeof(float));
+  return HP_OK;
+fail:
+  return st->code;
+}
+
 extern "C" int hp_cuda_painter_execute(hp_cuda_painter *p, const float *density, float *const *out,
                                        hp_status *st) {
   if (!density || !out) return hp_fail(st, HP_ERR_INPUT, "GPU painter: NULL density or output");
@@ -408,65 +505,38 @@ extern "C" int hp_cuda_painter_execute(hp_cuda_painter *p, const float *density,
   device_guard g = {0, 0};
   if (enter_device(&g, p->dev, st)) return st->code;
   const hp_gpu_slabs *s = &p->sl;
-  const size_t plane = (size_t)s->in_n[1] * s->in_n[2];
-  const size_t oplane = (size_t)s->out_n[1] * s->out_n[2];
   const int ns = s->nslabs;
-  float total = 0, part = 0;
+  const double t0 = wall_ms();
   double compute = 0;
-  int64_t x0, nx;
-  // input of slab i into raw buffer i % nbuf, on the copy stream
-#define COPY_IN(i)                                                                           \
-  do {                                                                                       \
-    int64_t src_[HP_GPU_MAX_RUNS], len_[HP_GPU_MAX_RUNS], put_ = 0;                          \
-    const int runs_ = hp_gpu_slab_runs(s, (i), src_, len_);                                  \
-    for (int r_ = 0; r_ < runs_; put_ += len_[r_], r_++)                                     \
-      CUDA_TRY(cudaMemcpyAsync(p->buf[(i) % s->nbuf].raw + put_ * plane,                     \
-                               density + src_[r_] * plane, len_[r_] * plane * sizeof(float), \
-                               cudaMemcpyHostToDevice, p->xs));                              \
-    CUDA_TRY(cudaEventRecord(p->ev_in[(i) % s->nbuf], p->xs));                               \
-  } while (0)
-  // output of slab i, after its kernels, on the copy stream
-#define COPY_OUT(i)                                                                          \
-  do {                                                                                       \
-    hp_gpu_slab_range(s, (i), &x0, &nx);                                                     \
-    CUDA_TRY(cudaStreamWaitEvent(p->xs, p->ev_c[2 * (i) + 1], 0));                           \
-    for (int k_ = 0; k_ < s->k_out; k_++)                                                    \
-      CUDA_TRY(cudaMemcpyAsync(out[k_] + x0 * oplane,                                        \
-                               p->buf[(i) % s->nbuf].out + (size_t)k_ * nx * oplane,         \
-                               nx * oplane * sizeof(float), cudaMemcpyDeviceToHost, p->xs)); \
-  } while (0)
-  CUDA_TRY(cudaEventRecord(p->t0, p->xs));
-  COPY_IN(0);
+  float part = 0;
+  if (stage_in(p, density, 0, st)) goto fail;
   for (int i = 0; i < ns; i++) {
+    const int b = i % s->nbuf;
+    int64_t x0, nx;
     hp_gpu_slab_range(s, i, &x0, &nx);
-    CUDA_TRY(cudaStreamWaitEvent(p->cs, p->ev_in[i % s->nbuf], 0));
+    CUDA_TRY(cudaStreamWaitEvent(p->cs, p->ev_in[b], 0));
+    if (i >= 2) CUDA_TRY(cudaStreamWaitEvent(p->cs, p->ev_out[b], 0));  // slab i-2 is out
     CUDA_TRY(cudaEventRecord(p->ev_c[2 * i], p->cs));
-    launch_slab(p, nx, &p->buf[i % s->nbuf]);
+    launch_slab(p, nx, &p->buf[b]);
     CUDA_TRY(cudaGetLastError());
     CUDA_TRY(cudaEventRecord(p->ev_c[2 * i + 1], p->cs));
-    // while slab i computes: take slab i-1 out, then bring slab i+1 into the buffer it freed
-    if (i >= 1) COPY_OUT(i - 1);
-    if (i + 1 < ns) {
-      if (i >= 1) CUDA_TRY(cudaStreamWaitEvent(p->xs, p->ev_c[2 * (i - 1) + 1], 0));
-      COPY_IN(i + 1);
-    }
+    if (take_out(p, out, i, st)) goto fail;
+    // while slab i paints: stage slab i+1 in, and hand slab i-1 over to the caller
+    if (i + 1 < ns && stage_in(p, density, i + 1, st)) goto fail;
+    if (i >= 1 && finish_out(p, out, i - 1, st)) goto fail;
   }
-  COPY_OUT(ns - 1);
-  CUDA_TRY(cudaEventRecord(p->t1, p->xs));
-  CUDA_TRY(cudaEventSynchronize(p->t1));
-  CUDA_TRY(cudaEventElapsedTime(&total, p->t0, p->t1));
+  if (finish_out(p, out, ns - 1, st)) goto fail;
   for (int i = 0; i < ns; i++) {
     CUDA_TRY(cudaEventElapsedTime(&part, p->ev_c[2 * i], p->ev_c[2 * i + 1]));
     compute += part;
   }
-#undef COPY_IN
-#undef COPY_OUT
-  p->last_total = total;
+  p->last_total = wall_ms() - t0;
   p->last_compute = compute;
   leave_device(&g);
   return HP_OK;
 fail:
-  cudaStreamSynchronize(p->xs);  // leave no copy in flight into the caller's buffers
+  cudaStreamSynchronize(p->xin);  // leave no copy in flight into the caller's buffers
+  cudaStreamSynchronize(p->xout);
   cudaStreamSynchronize(p->cs);
   leave_device(&g);
   return st->code;

@@ -5,11 +5,11 @@
  * Same contract as the CPU engine (nn/painter.h): density rho/rho_mean, float,
  * row-major [x][y][z] on the host; K host output grids; periodic input gives an
  * output of the input's shape, non-periodic input of side n gives n - 2 halo.
- * The plan sets the device, packs the weights into constant memory, allocates
- * every device and pinned buffer and splits the box into slabs along x that fit
- * the device-memory budget (one slab when the whole box fits); execute streams
- * the slabs through (host->device copy of slab i+1 and device->host copy of
- * slab i-1 overlap the compute of slab i) and allocates nothing.
+ * The plan sets the device, packs the weights, allocates every device buffer and splits the
+ * box into slabs along x that fit the device-memory budget (one slab when the whole box
+ * fits). With several slabs, two copy streams and pinned host staging (allocated by the plan)
+ * bring slab i+1 in and take slab i-1 out while the compute stream paints slab i, and the
+ * host fills and empties the staging meanwhile. Execute allocates nothing.
  *
  * In a build without CUDA (CUDA=0) these are linked from painter_cuda_stub.c
  * and create returns HP_ERR_DEVICE saying so.
@@ -60,8 +60,8 @@ size_t hp_cuda_painter_device_bytes(const hp_cuda_painter *p);
 /** Slabs the box is painted in (1 when it fits whole). */
 int hp_cuda_painter_nslabs(const hp_cuda_painter *p);
 /**
- * Times of the last execute, by CUDA events, in milliseconds: @p total from the
- * first copy to the last, @p compute the kernels alone (summed over slabs).
+ * Times of the last execute in milliseconds: @p total, the wall-clock time of the whole call
+ * (copies included); @p compute, the kernels alone by CUDA events (summed over slabs).
  */
 void hp_cuda_painter_last_ms(const hp_cuda_painter *p, double *total, double *compute);
 
