@@ -5,6 +5,8 @@
 #   make bench      benchmarks; results written to bench/results/
 #   make validate   the default model against N-body truth on an unseen box (docs/validation.md)
 #   CUDA=0|1        force the CUDA backend off/on (default: on when nvcc is found)
+#   CUDNN=0|1       with CUDA: the cuDNN baseline of the GPU benchmark (default: on when the
+#                   toolkit has cudnn.h)
 
 CC      ?= gcc
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
@@ -23,7 +25,6 @@ LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c stats/*.c nbody
            $(filter-out %_stub.c, $(wildcard cuda/*.c))
 ifeq ($(CUDA),1)
   CUDASRC  = $(wildcard cuda/*.cu)
-  CUDAOBJ  = $(CUDASRC:%.cu=$(BUILD)/%.o)
   NVFLAGS ?= -O3 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
   NVFLAGS += -I. -Xcompiler -fPIC,-Wall
   # nvcc may be a wrapper script (/usr/local/bin/nvcc): ask it where its toolkit lives.
@@ -32,7 +33,16 @@ ifeq ($(CUDA),1)
   ifeq ($(CUDALIB),)
     $(error CUDA=1 but libcudart.so was not found under '$(CUDATOP)' (from $(NVCC) --dryrun); build with CUDA=0)
   endif
-  LDLIBS  += -L$(dir $(CUDALIB)) -Wl,-rpath,$(dir $(CUDALIB)) -lcudnn -lcudart -lstdc++
+  # the cuDNN baseline (benchmark only) when the toolkit has cuDNN; CUDNN=0|1 forces it
+  CUDNN   ?= $(if $(wildcard $(CUDATOP)/include/cudnn.h),1,0)
+  ifeq ($(CUDNN),1)
+    CUDNNLIB = -lcudnn
+  else
+    CUDASRC := $(filter-out cuda/painter_cudnn.cu, $(CUDASRC))
+    LIBSRC  += cuda/painter_cudnn_stub.c
+  endif
+  CUDAOBJ  = $(CUDASRC:%.cu=$(BUILD)/%.o)
+  LDLIBS  += -L$(dir $(CUDALIB)) -Wl,-rpath,$(dir $(CUDALIB)) $(CUDNNLIB) -lcudart -lstdc++
 else
   LIBSRC  += $(wildcard cuda/*_stub.c)
 endif
@@ -105,7 +115,7 @@ PREFIX  ?= /usr/local
 HPVER   := $(shell sed -n 's/.*HP_VERSION "\(.*\)".*/\1/p' plugin/version.h)
 INSTHDR  = $(filter-out plugin/cli.h, $(wildcard util/*.h params/*.h lpt/*.h cic/*.h nn/*.h \
            cuda/*.h stats/*.h nbody/*.h catalog/*.h plugin/*.h))
-PCLIBS   = -lfftw3f_omp -fopenmp -lm $(if $(filter 1,$(CUDA)),-L$(dir $(CUDALIB)) -lcudnn -lcudart -lstdc++)
+PCLIBS   = -lfftw3f_omp -fopenmp -lm $(if $(filter 1,$(CUDA)),-L$(dir $(CUDALIB)) $(CUDNNLIB) -lcudart -lstdc++)
 .PHONY: install
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin \

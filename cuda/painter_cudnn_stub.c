@@ -1,4 +1,5 @@
-/* The cuDNN baseline's stand-in for builds without CUDA: create says so, the rest do nothing. */
+/* The cuDNN baseline's stand-in for builds without CUDA or cuDNN: create says so, the rest do
+ * nothing. */
 #include <stdlib.h>
 
 #include "cuda/painter_cudnn.h"
@@ -9,8 +10,8 @@ int hp_cudnn_painter_create(hp_cudnn_painter **out, const hp_net *net,
   (void)d;
   if (out) *out = NULL;
   return hp_fail(st, HP_ERR_DEVICE,
-                 "cudnn painter: this build has no CUDA backend "
-                 "(rebuild with CUDA=1 where nvcc is installed)");
+                 "cudnn painter: this build has no cuDNN baseline (rebuild with CUDA=1 where "
+                 "nvcc is installed, and CUDNN=1 where cuDNN is)");
 }
 
 int hp_cudnn_painter_execute(hp_cudnn_painter *p, const float *density, float *const *out,
@@ -19,8 +20,8 @@ int hp_cudnn_painter_execute(hp_cudnn_painter *p, const float *density, float *c
   (void)density;
   (void)out;
   return hp_fail(st, HP_ERR_DEVICE,
-                 "cudnn painter: this build has no CUDA backend "
-                 "(rebuild with CUDA=1 where nvcc is installed)");
+                 "cudnn painter: this build has no cuDNN baseline (rebuild with CUDA=1 where "
+                 "nvcc is installed, and CUDNN=1 where cuDNN is)");
 }
 
 void hp_cudnn_painter_destroy(hp_cudnn_painter *p) { (void)p; }
