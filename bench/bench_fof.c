@@ -88,6 +88,47 @@ static void nfw_field(int64_t np, const float *const d[3], float *out[3]) {
   (void)h;
 }
 
+/* Three FoF runs; the median wall time, the info of that run, and the mean CPU time. */
+typedef struct fof_timing {
+  double wall, cpu;
+  hp_fof_info info;
+} fof_timing;
+
+static int time_fof(const hp_fof_desc *fd, const hp_fof_particles *fp, hp_catalog *cat,
+                    fof_timing *out, hp_status *st) {
+  hp_fof_info info[3];
+  double t[3], ts[3];
+  double cpu = cpu_seconds();
+  for (int r = 0; r < 3; r++) {
+    hp_catalog_free(cat);
+    const double t0 = omp_get_wtime();
+    if (hp_fof_find_info(fd, fp, cat, &info[r], st)) return st->code;
+    ts[r] = t[r] = omp_get_wtime() - t0;
+  }
+  out->cpu = (cpu_seconds() - cpu) / 3;
+  qsort(ts, 3, sizeof *ts, cmp);
+  int med = 0;
+  for (int r = 0; r < 3; r++)
+    if (t[r] == ts[1]) med = r;
+  out->wall = ts[1];
+  out->info = info[med];
+  return HP_OK;
+}
+
+/* The result line: "FoF np=... (WHAT): FoF ... workspace ... B/particle" (no newline). */
+static void print_fof(long long np, int threads, const char *what, const fof_timing *ft,
+                      const hp_catalog *cat) {
+  const double n = (double)np * np * np;
+  const hp_fof_info *f = &ft->info;
+  printf(
+      "FoF np=%lld threads=%d b=0.2 (%s): FoF %.3f s = %.1f ns/particle (sort %.3f, link "
+      "%.3f, halos %.3f s; CPU %.3f s); %lld halos >= 20 particles (largest %d), %.2f pair "
+      "tests/particle; workspace %.1f B/particle",
+      np, threads, what, ft->wall, ft->wall / n * 1e9, f->t_grid, f->t_link, f->t_halos, ft->cpu,
+      (long long)cat->n, cat->n > 0 ? (int)cat->npart[0] : 0, (double)f->npairs / n,
+      (double)f->bytes / n);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s NP [THREADS]\n", argv[0]);
@@ -121,32 +162,14 @@ int main(int argc, char **argv) {
   hp_fof_desc fd = {0};
   fd.box = (double)np, fd.b = 0.2, fd.min_members = 20, fd.nthreads = threads;
   fd.particle_mass = HP_IC_RHO_CRIT_GADGET * 1e10 * omega_m; /* (1 Mpc/h)^3 per particle */
-  hp_fof_info info[3];
-  double t[3];
+  fof_timing ft;
+  char what[256];
   const double rss0 = hp_memory_peak();
-  double cpu = cpu_seconds();
-  for (int r = 0; r < 3; r++) {
-    hp_catalog_free(&cat);
-    t0 = omp_get_wtime();
-    if (hp_fof_find_info(&fd, &fp, &cat, &info[r], &st)) goto fail;
-    t[r] = omp_get_wtime() - t0;
-  }
-  cpu = (cpu_seconds() - cpu) / 3;
+  if (time_fof(&fd, &fp, &cat, &ft, &st)) goto fail;
   const double rss1 = hp_memory_peak();
-  int med = 0;
-  double ts[3] = {t[0], t[1], t[2]};
-  qsort(ts, 3, sizeof *ts, cmp);
-  for (int r = 0; r < 3; r++)
-    if (t[r] == ts[1]) med = r;
-  hp_fof_info *f = &info[med];
-  printf(
-      "FoF np=%lld threads=%d b=0.2 (2LPT z=0, L=%lld Mpc/h, 2LPT %.2f s): FoF %.3f s = "
-      "%.1f ns/particle (sort %.3f, link %.3f, halos %.3f s; CPU %.3f s); %lld halos >= 20 "
-      "particles (largest %d), %.2f pair tests/particle; workspace %.1f B/particle; peak RSS "
-      "growth %.1f B/particle\n",
-      np, threads, np, t_lpt, ts[1], ts[1] / n * 1e9, f->t_grid, f->t_link, f->t_halos, cpu,
-      (long long)cat.n, cat.n > 0 ? (int)cat.npart[0] : 0, (double)f->npairs / n,
-      (double)f->bytes / n, (rss1 - rss0) / n);
+  snprintf(what, sizeof what, "2LPT z=0, L=%lld Mpc/h, 2LPT %.2f s", np, t_lpt);
+  print_fof(np, threads, what, &ft, &cat);
+  printf("; peak RSS growth %.1f B/particle\n", (rss1 - rss0) / n);
   /* 2. the N-body-like field */
   {
     float *pos[3];
@@ -160,27 +183,11 @@ int main(int argc, char **argv) {
     nfw_field(np, dsp, pos);
     const double t_field = omp_get_wtime() - t0;
     fp.x = pos[0], fp.y = pos[1], fp.z = pos[2], fp.lattice_np = 0;
-    cpu = cpu_seconds();
-    for (int r = 0; r < 3; r++) {
-      hp_catalog_free(&cat);
-      t0 = omp_get_wtime();
-      if (hp_fof_find_info(&fd, &fp, &cat, &info[r], &st)) goto fail;
-      t[r] = omp_get_wtime() - t0;
-    }
-    cpu = (cpu_seconds() - cpu) / 3;
-    for (int r = 0; r < 3; r++) ts[r] = t[r];
-    qsort(ts, 3, sizeof *ts, cmp);
-    for (int r = 0; r < 3; r++)
-      if (t[r] == ts[1]) med = r;
-    f = &info[med];
-    printf(
-        "FoF np=%lld threads=%d b=0.2 (2LPT + NFW halos holding 30%% of the particles, "
-        "field %.2f s): FoF %.3f s = %.1f ns/particle (sort %.3f, link %.3f, halos %.3f s; "
-        "CPU %.3f s); %lld halos >= 20 particles (largest %d), %.2f pair tests/particle; "
-        "workspace %.1f B/particle\n",
-        np, threads, t_field, ts[1], ts[1] / n * 1e9, f->t_grid, f->t_link, f->t_halos, cpu,
-        (long long)cat.n, cat.n > 0 ? (int)cat.npart[0] : 0, (double)f->npairs / n,
-        (double)f->bytes / n);
+    if (time_fof(&fd, &fp, &cat, &ft, &st)) goto fail;
+    snprintf(what, sizeof what, "2LPT + NFW halos holding 30%% of the particles, field %.2f s",
+             t_field);
+    print_fof(np, threads, what, &ft, &cat);
+    printf("\n");
     for (int a = 0; a < 3; a++) free(pos[a]);
   }
   /* 3. an N-body snapshot */
@@ -199,26 +206,10 @@ int main(int argc, char **argv) {
     sp.x = snap.pos, sp.y = snap.pos + 1, sp.z = snap.pos + 2, sp.stride = 3;
     sp.id = (const int64_t *)snap.id, sp.id_lattice_np = np; /* IDs < 2^63 */
     fd.box = snap.hdr.box;
-    cpu = cpu_seconds();
-    for (int r = 0; r < 3; r++) {
-      hp_catalog_free(&cat);
-      t0 = omp_get_wtime();
-      if (hp_fof_find_info(&fd, &sp, &cat, &info[r], &st)) goto fail;
-      t[r] = omp_get_wtime() - t0;
-    }
-    cpu = (cpu_seconds() - cpu) / 3;
-    for (int r = 0; r < 3; r++) ts[r] = t[r];
-    qsort(ts, 3, sizeof *ts, cmp);
-    for (int r = 0; r < 3; r++)
-      if (t[r] == ts[1]) med = r;
-    f = &info[med];
-    printf(
-        "FoF np=%lld threads=%d b=0.2 (N-body snapshot %s, z=%g): FoF %.3f s = %.1f "
-        "ns/particle (sort %.3f, link %.3f, halos %.3f s; CPU %.3f s); %lld halos >= 20 "
-        "particles (largest %d), %.2f pair tests/particle; workspace %.1f B/particle\n",
-        np, threads, argv[3], snap.hdr.redshift, ts[1], ts[1] / n * 1e9, f->t_grid, f->t_link,
-        f->t_halos, cpu, (long long)cat.n, cat.n > 0 ? (int)cat.npart[0] : 0, (double)f->npairs / n,
-        (double)f->bytes / n);
+    if (time_fof(&fd, &sp, &cat, &ft, &st)) goto fail;
+    snprintf(what, sizeof what, "N-body snapshot %s, z=%g", argv[3], snap.hdr.redshift);
+    print_fof(np, threads, what, &ft, &cat);
+    printf("\n");
     hp_ic_data_free(&snap);
   }
   hp_catalog_free(&cat);

@@ -64,20 +64,14 @@ int FN(critic_ws_create)(FN(critic_ws) * *out, const hp_critic *c, int nthreads,
   }
   memset(ws->mem, 0, floats * sizeof(REAL));
   REAL *p = ws->mem;
-#define HP_TAKE(ptr, count)                \
-  do {                                     \
-    (ptr) = p;                             \
-    p += ((size_t)(count) + 31) / 32 * 32; \
-  } while (0)
   for (int l = 0; l < c->nconv; l++) {
-    HP_TAKE(ws->a[l], FN(layer_size)(c, l));
-    HP_TAKE(ws->e[l], FN(layer_size)(c, l));
-    HP_TAKE(ws->u[l], FN(layer_size)(c, l));
+    ws->a[l] = tv_take(&p, FN(layer_size)(c, l));
+    ws->e[l] = tv_take(&p, FN(layer_size)(c, l));
+    ws->u[l] = tv_take(&p, FN(layer_size)(c, l));
   }
-  HP_TAKE(ws->g, nin);
-  HP_TAKE(ws->v, nin);
-  HP_TAKE(ws->scratch, scratch);
-#undef HP_TAKE
+  ws->g = tv_take(&p, nin);
+  ws->v = tv_take(&p, nin);
+  ws->scratch = tv_take(&p, scratch);
   *out = ws;
   return HP_OK;
 }

@@ -153,22 +153,17 @@ int FN(gen_ws_create)(FN(gen_ws) * *out, const hp_net *net, int64_t n_in, int nt
   memset(g->mem, 0, floats * sizeof(REAL));
   /* carve, 32-REAL aligned */
   REAL *p = g->mem;
-#define HP_TAKE(ptr, count)                \
-  do {                                     \
-    (ptr) = p;                             \
-    p += ((size_t)(count) + 31) / 32 * 32; \
-  } while (0)
   for (int b = 0; b < net->nblocks; b++) {
-    HP_TAKE(g->bout[b], g->b_cout[b] * FN(cube)(g->b_out[b]));
-    HP_TAKE(g->dbout[b], g->b_cout[b] * FN(cube)(g->b_out[b]));
+    g->bout[b] = tv_take(&p, g->b_cout[b] * FN(cube)(g->b_out[b]));
+    g->dbout[b] = tv_take(&p, g->b_cout[b] * FN(cube)(g->b_out[b]));
     const hp_block *bl = &net->block[b];
     int64_t ch = 0;
     for (int br = 0; br < bl->nbranch; br++)
       for (int q = 0; q < bl->len[br]; q++) {
         const int i = bl->first[br] + q;
         if (q + 1 < bl->len[br]) {
-          HP_TAKE(g->act[i], net->conv[i].cout * FN(cube)(g->out_side[i]));
-          HP_TAKE(g->grad[i], net->conv[i].cout * FN(cube)(g->out_side[i]));
+          g->act[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
+          g->grad[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
         } else {
           g->act[i] = g->bout[b] + ch * FN(cube)(g->b_out[b]);
           g->grad[i] = g->dbout[b] + ch * FN(cube)(g->b_out[b]);
@@ -178,12 +173,11 @@ int FN(gen_ws_create)(FN(gen_ws) * *out, const hp_net *net, int64_t n_in, int nt
   }
   for (int q = 0; q < net->head_len; q++) {
     const int i = net->head_first + q;
-    HP_TAKE(g->act[i], net->conv[i].cout * FN(cube)(g->out_side[i]));
-    HP_TAKE(g->grad[i], net->conv[i].cout * FN(cube)(g->out_side[i]));
+    g->act[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
+    g->grad[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
   }
-  HP_TAKE(g->out, net->k_out * FN(cube)(g->n_out));
-  HP_TAKE(g->scratch, scratch);
-#undef HP_TAKE
+  g->out = tv_take(&p, net->k_out * FN(cube)(g->n_out));
+  g->scratch = tv_take(&p, scratch);
   *out = g;
   return HP_OK;
 }

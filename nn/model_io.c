@@ -17,6 +17,7 @@
 #include "nn/model_io.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,24 +311,30 @@ static int write_weights(hid_t file, const hp_net *net, hp_status *st) {
   return HP_OK;
 }
 
+/* The real-valued metadata attributes and where they live in hp_model_meta. */
+static const struct {
+  const char *name;
+  size_t off;
+} meta_reals[] = {{"VoxelSize", offsetof(hp_model_meta, voxel_size)},
+                  {"Redshift", offsetof(hp_model_meta, redshift)},
+                  {"ParticlesPerVoxel", offsetof(hp_model_meta, particles_per_voxel)},
+                  {"Omega0", offsetof(hp_model_meta, omega_m)},
+                  {"OmegaLambda", offsetof(hp_model_meta, omega_l)},
+                  {"OmegaBaryon", offsetof(hp_model_meta, omega_b)},
+                  {"HubbleParam", offsetof(hp_model_meta, h)},
+                  {"Sigma8", offsetof(hp_model_meta, sigma8)},
+                  {"PrimordialIndex", offsetof(hp_model_meta, n_s)}};
+
+static double *meta_real(const hp_model_meta *m, size_t i) {
+  return (double *)((char *)m + meta_reals[i].off);
+}
+
 static int write_metadata(hid_t file, const hp_model_meta *m, hp_status *st) {
   hid_t g;
   int rc = hp_h5_create_group(file, "Metadata", &g, st);
   if (rc) return rc;
-  const struct {
-    const char *name;
-    const double *v;
-  } reals[] = {{"VoxelSize", &m->voxel_size},
-               {"Redshift", &m->redshift},
-               {"ParticlesPerVoxel", &m->particles_per_voxel},
-               {"Omega0", &m->omega_m},
-               {"OmegaLambda", &m->omega_l},
-               {"OmegaBaryon", &m->omega_b},
-               {"HubbleParam", &m->h},
-               {"Sigma8", &m->sigma8},
-               {"PrimordialIndex", &m->n_s}};
-  for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
-    if ((rc = hp_h5_write_attr_double(g, reals[i].name, reals[i].v, 0, st))) goto done;
+  for (size_t i = 0; i < sizeof meta_reals / sizeof meta_reals[0]; i++)
+    if ((rc = hp_h5_write_attr_double(g, meta_reals[i].name, meta_real(m, i), 0, st))) goto done;
   if ((rc = hp_h5_write_attr_int(g, "LPTOrder", &m->lpt_order, 0, st))) goto done;
   if ((rc = hp_h5_write_attr_double(g, "MassBinEdges", m->bin_edges, (size_t)m->nbins + 1, st)))
     goto done;
@@ -610,20 +617,8 @@ static int read_metadata(hid_t file, int k, hp_model_meta *m, hp_status *st) {
   int rc = hp_h5_open_group(file, "Metadata", &g, st);
   if (rc) return rc;
   hp_h5_describe(g, where, sizeof where);
-  const struct {
-    const char *name;
-    double *v;
-  } reals[] = {{"VoxelSize", &m->voxel_size},
-               {"Redshift", &m->redshift},
-               {"ParticlesPerVoxel", &m->particles_per_voxel},
-               {"Omega0", &m->omega_m},
-               {"OmegaLambda", &m->omega_l},
-               {"OmegaBaryon", &m->omega_b},
-               {"HubbleParam", &m->h},
-               {"Sigma8", &m->sigma8},
-               {"PrimordialIndex", &m->n_s}};
-  for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++)
-    if ((rc = read_reals(g, reals[i].name, reals[i].v, 1, st))) goto done;
+  for (size_t i = 0; i < sizeof meta_reals / sizeof meta_reals[0]; i++)
+    if ((rc = read_reals(g, meta_reals[i].name, meta_real(m, i), 1, st))) goto done;
   if ((rc = read_int(g, "LPTOrder", &m->lpt_order, st))) goto done;
   m->nbins = k;
   if ((rc = read_reals(g, "MassBinEdges", m->bin_edges, (size_t)k + 1, st))) goto done;

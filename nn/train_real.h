@@ -20,6 +20,7 @@
 #ifndef HP_TRAIN_REAL_H
 #define HP_TRAIN_REAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -113,6 +114,13 @@ static inline double tv_hsum(tvec v) {
 static inline int FN(threads_for)(int nthreads, double work) {
   if (work < 2e5) return 1;
   return nthreads > 0 ? nthreads : omp_get_max_threads();
+}
+
+/** The next @p count REALs of a workspace being carved at *cursor, kept 32-REAL aligned. */
+static inline REAL *tv_take(REAL **cursor, size_t count) {
+  REAL *q = *cursor;
+  *cursor += (count + 31) / 32 * 32;
+  return q;
 }
 
 #endif

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,167 @@ static int axis_of(const char *opt, const char *s, int *a) {
   return 0;
 }
 
+/* How an option's value is read into opts (the option table below). */
+typedef enum {
+  ARG_FLAG,   /* no value: the int field is set to lo */
+  ARG_STR,    /* the value as is */
+  ARG_REAL,   /* a finite number */
+  ARG_POS,    /* a number > 0 */
+  ARG_INT,    /* an integer in [lo, hi] into an int */
+  ARG_CHOICE, /* one of the '|'-separated words in choices: its index into an int */
+  ARG_LIST,   /* up to hi numbers separated by commas; their count into the int at count */
+  ARG_AXIS,   /* x, y or z (0, 1, 2) */
+  ARG_OTHER   /* read by parse_other() */
+} arg_kind;
+
+typedef struct opt_spec {
+  const char *name;
+  arg_kind kind;
+  size_t off; /* the field in opts */
+  int64_t lo, hi;
+  const char *choices; /* ARG_CHOICE */
+  size_t count;        /* ARG_LIST: the int field holding how many were read */
+} opt_spec;
+
+#define F(field) offsetof(opts, field)
+static const opt_spec options[] = {
+    {"-o", ARG_STR, F(out), 0, 0, NULL, 0},
+    {"--plot", ARG_STR, F(plot), 0, 0, NULL, 0},
+    {"--mesh", ARG_OTHER, 0, 0, 0, NULL, 0},
+    {"--window", ARG_OTHER, 0, 0, 0, NULL, 0},
+    {"--grid-window", ARG_OTHER, 0, 0, 0, NULL, 0},
+    {"--no-interlace", ARG_FLAG, F(interlace), 0, 0, NULL, 0},
+    {"--interlace", ARG_FLAG, F(interlace), 1, 0, NULL, 0},
+    {"--no-deconvolve", ARG_FLAG, F(deconvolve), 0, 0, NULL, 0},
+    {"--dataset", ARG_STR, F(dataset), 0, 0, NULL, 0},
+    {"--kind", ARG_CHOICE, F(kind), 0, 0, "density|contrast|counts", 0}, /* = HP_GRID_* */
+    {"--component", ARG_INT, F(component), 0, 1 << 20, NULL, 0},
+    {"--box", ARG_POS, F(box), 0, 0, NULL, 0},
+    {"--bins", ARG_CHOICE, F(bins_log), 0, 0, "lin|log", 0},
+    {"--kmin", ARG_REAL, F(kmin), 0, 0, NULL, 0},
+    {"--kmax", ARG_REAL, F(kmax), 0, 0, NULL, 0},
+    {"--nbins", ARG_INT, F(nbins), 1, 100000, NULL, 0},
+    {"--mass-bins", ARG_OTHER, 0, 0, 0, NULL, 0},
+    {"--mass-range", ARG_OTHER, 0, 0, 0, NULL, 0},
+    {"--subtract-shot", ARG_FLAG, F(subtract_shot), 1, 0, NULL, 0},
+    {"--rsd", ARG_AXIS, F(rsd), 0, 0, NULL, 0},
+    {"--baseline", ARG_STR, F(baseline), 0, 0, NULL, 0},
+    {"--k-bias", ARG_REAL, F(k_bias), 0, 0, NULL, 0},
+    {"--ref", ARG_STR, F(ref), 0, 0, NULL, 0},
+    {"--k1", ARG_REAL, F(k1), 0, 0, NULL, 0},
+    {"--k2", ARG_REAL, F(k2), 0, 0, NULL, 0},
+    {"--dk", ARG_REAL, F(dk), 0, 0, NULL, 0},
+    {"--theta", ARG_LIST, F(theta), 0, MAX_THETA, NULL, F(ntheta)},
+    {"--ntheta", ARG_OTHER, 0, 0, 0, NULL, 0},
+    {"--mmin", ARG_REAL, F(mmin), 0, 0, NULL, 0},
+    {"--mmax", ARG_REAL, F(mmax), 0, 0, NULL, 0},
+    {"--nmass", ARG_INT, F(nmass_log), 1, 10000, NULL, 0},
+    {"--axis", ARG_AXIS, F(axis), 0, 0, NULL, 0},
+    {"--position", ARG_REAL, F(position), 0, 0, NULL, 0},
+    {"--thickness", ARG_POS, F(thickness), 0, 0, NULL, 0},
+    {"--threads", ARG_INT, F(nthreads), 0, 100000, NULL, 0},
+    {"-s", ARG_OTHER, 0, 0, 0, NULL, 0},
+};
+#undef F
+
+/* "--kind v: expected density, contrast or counts" from the choice list. */
+static int choice(const opt_spec *sp, const char *v, int *out) {
+  char expect[256] = "";
+  const char *w = sp->choices;
+  for (int idx = 0; *w; idx++) {
+    const size_t len = strcspn(w, "|");
+    if (strlen(v) == len && !strncmp(v, w, len)) {
+      *out = idx;
+      return 0;
+    }
+    const char *next = w + len + (w[len] == '|');
+    const size_t at = strlen(expect);
+    snprintf(expect + at, sizeof expect - at, "%s%.*s", at ? (*next ? ", " : " or ") : "", (int)len,
+             w);
+    w = next;
+  }
+  return bad("%s %s: expected %s", sp->name, v, expect);
+}
+
+/* The options whose reading does more than store one value. */
+static int parse_other(const char *a, const char *v, opts *o) {
+  int64_t iv = 0;
+  int rc = 0;
+  if (!strcmp(a, "--mesh")) {
+    rc = integer(a, v, 2, 4096, &o->mesh);
+    o->mesh_set = 1;
+  } else if (!strcmp(a, "--window") || !strcmp(a, "--grid-window")) {
+    const int w = hp_stats_window_parse(v);
+    if (w < 0 || (w == HP_WIN_NONE && !strcmp(a, "--window")))
+      return bad("%s %s: expected ngp, cic or tsc%s", a, v,
+                 strcmp(a, "--window") ? " (or none)" : "");
+    if (!strcmp(a, "--window"))
+      o->window = w;
+    else
+      o->grid_window = w;
+  } else if (!strcmp(a, "--mass-bins")) {
+    int ne;
+    rc = list(a, v, o->medges, MAX_MASS_BINS + 1, &ne);
+    if (!rc && ne < 2) return bad("--mass-bins %s: need at least two edges", v);
+    o->nmass = ne - 1;
+  } else if (!strcmp(a, "--mass-range")) {
+    double r[2];
+    int nr;
+    rc = list(a, v, r, 2, &nr);
+    if (!rc && (nr != 2 || !(r[1] > r[0])))
+      return bad("--mass-range %s: expected LO,HI with LO < HI", v);
+    o->mlo = r[0];
+    o->mhi = r[1];
+  } else if (!strcmp(a, "--ntheta")) {
+    rc = integer(a, v, 1, MAX_THETA, &iv);
+    o->ntheta = (int)iv;
+    for (int t = 0; t < o->ntheta; t++) o->theta[t] = (t + 0.5) / o->ntheta;
+  } else if (!strcmp(a, "-s")) {
+    if (o->nov == MAX_OVERRIDES) return bad("more than %d -s overrides", MAX_OVERRIDES);
+    o->ov[o->nov++] = v;
+  }
+  return rc;
+}
+
+/* One option with its value (NULL when the command line ends): 0, or the exit status. */
+static int parse_option(const opt_spec *sp, const char *v, opts *o) {
+  char *field = (char *)o + sp->off;
+  int64_t iv = 0;
+  int rc = 0;
+  if (sp->kind == ARG_FLAG) {
+    *(int *)field = (int)sp->lo;
+    return 0;
+  }
+  if (!v) return bad("%s needs a value", sp->name);
+  switch (sp->kind) {
+    case ARG_STR:
+      *(const char **)field = v;
+      break;
+    case ARG_REAL:
+    case ARG_POS:
+      rc = num(sp->name, v, (double *)field);
+      if (!rc && sp->kind == ARG_POS && !(*(double *)field > 0))
+        return bad("%s %s: must be > 0", sp->name, v);
+      break;
+    case ARG_INT:
+      rc = integer(sp->name, v, sp->lo, sp->hi, &iv);
+      if (!rc) *(int *)field = (int)iv;
+      break;
+    case ARG_CHOICE:
+      rc = choice(sp, v, (int *)field);
+      break;
+    case ARG_LIST:
+      rc = list(sp->name, v, (double *)field, (int)sp->hi, (int *)((char *)o + sp->count));
+      break;
+    case ARG_AXIS:
+      rc = axis_of(sp->name, v, (int *)field);
+      break;
+    default:
+      rc = parse_other(sp->name, v, o);
+  }
+  return rc;
+}
+
 static int parse(int argc, char **argv, opts *o) {
   memset(o, 0, sizeof *o);
   o->dataset = "density";
@@ -190,158 +352,19 @@ static int parse(int argc, char **argv, opts *o) {
   o->sub = argv[0];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    int64_t iv = 0;
-    int rc = 0;
-#define NEEDV                                \
-  if (!v) return bad("%s needs a value", a); \
-  i++
-    if (!strcmp(a, "-o")) {
-      NEEDV;
-      o->out = v;
-    } else if (!strcmp(a, "--plot")) {
-      NEEDV;
-      o->plot = v;
-    } else if (!strcmp(a, "--mesh")) {
-      NEEDV;
-      rc = integer(a, v, 2, 4096, &o->mesh);
-      o->mesh_set = 1;
-    } else if (!strcmp(a, "--window") || !strcmp(a, "--grid-window")) {
-      NEEDV;
-      const int w = hp_stats_window_parse(v);
-      if (w < 0 || (w == HP_WIN_NONE && !strcmp(a, "--window")))
-        return bad("%s %s: expected ngp, cic or tsc%s", a, v,
-                   strcmp(a, "--window") ? " (or none)" : "");
-      if (!strcmp(a, "--window"))
-        o->window = w;
-      else
-        o->grid_window = w;
-    } else if (!strcmp(a, "--no-interlace")) {
-      o->interlace = 0;
-    } else if (!strcmp(a, "--interlace")) {
-      o->interlace = 1;
-    } else if (!strcmp(a, "--no-deconvolve")) {
-      o->deconvolve = 0;
-    } else if (!strcmp(a, "--dataset")) {
-      NEEDV;
-      o->dataset = v;
-    } else if (!strcmp(a, "--kind")) {
-      NEEDV;
-      if (!strcmp(v, "density"))
-        o->kind = HP_GRID_DENSITY;
-      else if (!strcmp(v, "contrast"))
-        o->kind = HP_GRID_CONTRAST;
-      else if (!strcmp(v, "counts"))
-        o->kind = HP_GRID_COUNTS;
-      else
-        return bad("--kind %s: expected density, contrast or counts", v);
-    } else if (!strcmp(a, "--component")) {
-      NEEDV;
-      rc = integer(a, v, 0, 1 << 20, &iv);
-      o->component = (int)iv;
-    } else if (!strcmp(a, "--box")) {
-      NEEDV;
-      rc = num(a, v, &o->box);
-      if (!rc && !(o->box > 0)) return bad("--box %s: must be > 0", v);
-    } else if (!strcmp(a, "--bins")) {
-      NEEDV;
-      if (!strcmp(v, "lin"))
-        o->bins_log = 0;
-      else if (!strcmp(v, "log"))
-        o->bins_log = 1;
-      else
-        return bad("--bins %s: expected lin or log", v);
-    } else if (!strcmp(a, "--kmin")) {
-      NEEDV;
-      rc = num(a, v, &o->kmin);
-    } else if (!strcmp(a, "--kmax")) {
-      NEEDV;
-      rc = num(a, v, &o->kmax);
-    } else if (!strcmp(a, "--nbins")) {
-      NEEDV;
-      rc = integer(a, v, 1, 100000, &iv);
-      o->nbins = (int)iv;
-    } else if (!strcmp(a, "--mass-bins")) {
-      NEEDV;
-      int ne;
-      rc = list(a, v, o->medges, MAX_MASS_BINS + 1, &ne);
-      if (!rc && ne < 2) return bad("--mass-bins %s: need at least two edges", v);
-      o->nmass = ne - 1;
-    } else if (!strcmp(a, "--mass-range")) {
-      NEEDV;
-      double r[2];
-      int nr;
-      rc = list(a, v, r, 2, &nr);
-      if (!rc && (nr != 2 || !(r[1] > r[0])))
-        return bad("--mass-range %s: expected LO,HI with LO < HI", v);
-      o->mlo = r[0];
-      o->mhi = r[1];
-    } else if (!strcmp(a, "--subtract-shot")) {
-      o->subtract_shot = 1;
-    } else if (!strcmp(a, "--rsd")) {
-      NEEDV;
-      rc = axis_of(a, v, &o->rsd);
-    } else if (!strcmp(a, "--baseline")) {
-      NEEDV;
-      o->baseline = v;
-    } else if (!strcmp(a, "--k-bias")) {
-      NEEDV;
-      rc = num(a, v, &o->k_bias);
-    } else if (!strcmp(a, "--ref")) {
-      NEEDV;
-      o->ref = v;
-    } else if (!strcmp(a, "--k1")) {
-      NEEDV;
-      rc = num(a, v, &o->k1);
-    } else if (!strcmp(a, "--k2")) {
-      NEEDV;
-      rc = num(a, v, &o->k2);
-    } else if (!strcmp(a, "--dk")) {
-      NEEDV;
-      rc = num(a, v, &o->dk);
-    } else if (!strcmp(a, "--theta")) {
-      NEEDV;
-      rc = list(a, v, o->theta, MAX_THETA, &o->ntheta);
-    } else if (!strcmp(a, "--ntheta")) {
-      NEEDV;
-      rc = integer(a, v, 1, MAX_THETA, &iv);
-      o->ntheta = (int)iv;
-      for (int t = 0; t < o->ntheta; t++) o->theta[t] = (t + 0.5) / o->ntheta;
-    } else if (!strcmp(a, "--mmin")) {
-      NEEDV;
-      rc = num(a, v, &o->mmin);
-    } else if (!strcmp(a, "--mmax")) {
-      NEEDV;
-      rc = num(a, v, &o->mmax);
-    } else if (!strcmp(a, "--nmass")) {
-      NEEDV;
-      rc = integer(a, v, 1, 10000, &iv);
-      o->nmass_log = (int)iv;
-    } else if (!strcmp(a, "--axis")) {
-      NEEDV;
-      rc = axis_of(a, v, &o->axis);
-    } else if (!strcmp(a, "--position")) {
-      NEEDV;
-      rc = num(a, v, &o->position);
-    } else if (!strcmp(a, "--thickness")) {
-      NEEDV;
-      rc = num(a, v, &o->thickness);
-      if (!rc && !(o->thickness > 0)) return bad("--thickness %s: must be > 0", v);
-    } else if (!strcmp(a, "--threads")) {
-      NEEDV;
-      rc = integer(a, v, 0, 100000, &iv);
-      o->nthreads = (int)iv;
-    } else if (!strcmp(a, "-s")) {
-      NEEDV;
-      if (o->nov == MAX_OVERRIDES) return bad("more than %d -s overrides", MAX_OVERRIDES);
-      o->ov[o->nov++] = v;
+    const opt_spec *sp = NULL;
+    for (size_t k = 0; k < sizeof options / sizeof options[0] && !sp; k++)
+      if (!strcmp(a, options[k].name)) sp = &options[k];
+    if (sp) {
+      const int rc = parse_option(sp, v, o);
+      if (rc) return rc;
+      if (sp->kind != ARG_FLAG) i++;
     } else if (a[0] == '-' && a[1]) {
       return bad("unknown option '%s'", a);
     } else {
       if (o->ninputs == MAX_INPUTS) return bad("more than %d inputs", MAX_INPUTS);
       o->inputs[o->ninputs++] = a;
     }
-#undef NEEDV
-    if (rc) return rc;
   }
   if (o->nthreads <= 0) o->nthreads = omp_get_max_threads();
   return 0;

@@ -16,20 +16,14 @@
 #include <cmocka.h>
 #include <fftw3.h>
 
+#include "fields.h"
 #include "lpt/cosmology.h"
 #include "plugin/pipeline.h"
 #include "stats/bispec.h"
 #include "stats/mesh.h"
 
 static uint64_t rng_state;
-static uint64_t next_u64(void) { /* splitmix64 */
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static double uniform(void) { return ((next_u64() >> 11) + 0.5) / 9007199254740992.0; }
-static double gauss(void) { return sqrt(-2.0 * log(uniform())) * cos(2.0 * M_PI * uniform()); }
+static double gauss(void) { return hp_test_gauss(&rng_state); }
 
 /* A real-space grid -> field, as a contrast. */
 static void grid_field(const float *g, int64_t n, double L, hp_stats_field *f) {
@@ -120,30 +114,16 @@ static void test_estimator_matches_brute_force(void **state) {
   free(g);
 }
 
+static double pk_power_law(double k) { return 3000.0 * pow(k / 0.1, -1.2); }
+
 /* A Gaussian random field: every configuration's B / sigma_B is consistent with a unit normal
  * (no |B| above 4.5 sigma, chi^2 within 5 sd of its mean). */
 static void test_gaussian_field_zero(void **state) {
   (void)state;
-  const int64_t n = 64, nzc = n / 2 + 1;
-  const double L = 500.0, V = L * L * L, kf = 2 * M_PI / L;
-  float *g = fftwf_malloc(sizeof(float) * n * n * n);
-  fftwf_complex *c = fftwf_malloc(sizeof(fftwf_complex) * n * n * nzc);
-  fftwf_plan fwd = fftwf_plan_dft_r2c_3d(n, n, n, g, c, FFTW_ESTIMATE);
-  fftwf_plan inv = fftwf_plan_dft_c2r_3d(n, n, n, c, g, FFTW_ESTIMATE);
+  const int64_t n = 64;
+  const double L = 500.0, kf = 2 * M_PI / L;
   rng_state = 2024;
-  for (int64_t i = 0; i < n * n * n; i++) g[i] = (float)gauss();
-  fftwf_execute(fwd);
-  for (int64_t ix = 0; ix < n; ix++)
-    for (int64_t iy = 0; iy < n; iy++)
-      for (int64_t iz = 0; iz < nzc; iz++) {
-        const int64_t sx = ix <= n / 2 ? ix : ix - n, sy = iy <= n / 2 ? iy : iy - n;
-        const double k = kf * sqrt((double)(sx * sx + sy * sy + iz * iz));
-        const double p = k > 0 ? 3000.0 * pow(k / 0.1, -1.2) : 0.0;
-        const double fct = sqrt(p * n * n * n / V) / (n * n * n);
-        c[(ix * n + iy) * nzc + iz][0] *= (float)fct;
-        c[(ix * n + iy) * nzc + iz][1] *= (float)fct;
-      }
-  fftwf_execute(inv);
+  float *g = hp_test_gaussian_field(n, L, pk_power_law, &rng_state);
   hp_stats_field f;
   grid_field(g, n, L, &f);
   hp_status st;
@@ -185,10 +165,7 @@ static void test_gaussian_field_zero(void **state) {
   }
   hp_stats_bispec_destroy(b);
   hp_stats_field_free(&f);
-  fftwf_destroy_plan(fwd);
-  fftwf_destroy_plan(inv);
   fftwf_free(g);
-  fftwf_free(c);
 }
 
 /* Modes of the full mesh in the shell [k - dk/2, k + dk/2): signed triples, *count of them. */

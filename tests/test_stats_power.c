@@ -20,20 +20,14 @@
 #include <cmocka.h>
 #include <fftw3.h>
 
+#include "fields.h"
 #include "cic/cic.h"
 #include "stats/cross.h"
 #include "stats/mesh.h"
 #include "stats/power.h"
 
 static uint64_t rng_state;
-static uint64_t next_u64(void) { /* splitmix64 */
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-static double uniform(void) { return ((next_u64() >> 11) + 0.5) / 9007199254740992.0; }
-static double gauss(void) { return sqrt(-2.0 * log(uniform())) * cos(2.0 * M_PI * uniform()); }
+static double uniform(void) { return hp_test_uniform(&rng_state); }
 
 /* n random positions, interleaved xyz, in [0, box). */
 static float *random_positions(int64_t n, double box, uint64_t seed) {
@@ -245,25 +239,10 @@ static double pk_model(double k) { return 2000.0 * pow(k / 0.1, -1.5) * exp(-k *
  * cosmic variance; mode counts and mean k agree with a brute-force loop over the full mesh. */
 static void test_gaussian_field_recovered(void **state) {
   (void)state;
-  const int64_t n = 48, nzc = n / 2 + 1;
-  const double L = 400.0, V = L * L * L, kf = 2 * M_PI / L;
-  float *g = fftwf_malloc(sizeof(float) * n * n * n);
-  fftwf_complex *c = fftwf_malloc(sizeof(fftwf_complex) * n * n * nzc);
-  fftwf_plan fwd = fftwf_plan_dft_r2c_3d(n, n, n, g, c, FFTW_ESTIMATE);
-  fftwf_plan inv = fftwf_plan_dft_c2r_3d(n, n, n, c, g, FFTW_ESTIMATE);
+  const int64_t n = 48;
+  const double L = 400.0, kf = 2 * M_PI / L;
   rng_state = 12345;
-  for (int64_t i = 0; i < n * n * n; i++) g[i] = (float)gauss();
-  fftwf_execute(fwd);
-  for (int64_t ix = 0; ix < n; ix++)
-    for (int64_t iy = 0; iy < n; iy++)
-      for (int64_t iz = 0; iz < nzc; iz++) {
-        const int64_t sx = ix <= n / 2 ? ix : ix - n, sy = iy <= n / 2 ? iy : iy - n;
-        const double k = kf * sqrt((double)(sx * sx + sy * sy + iz * iz));
-        const double f = k > 0 ? sqrt(pk_model(k) * n * n * n / V) / (n * n * n) : 0.0;
-        c[(ix * n + iy) * nzc + iz][0] *= (float)f;
-        c[(ix * n + iy) * nzc + iz][1] *= (float)f;
-      }
-  fftwf_execute(inv);
+  float *g = hp_test_gaussian_field(n, L, pk_model, &rng_state);
   hp_stats_field f;
   field_from_grid(g, n, L, HP_GRID_CONTRAST, &f);
   hp_stats_bins b = {1, 0.02, 0.35, 12}; /* logarithmic */
@@ -300,10 +279,7 @@ static void test_gaussian_field_recovered(void **state) {
   free(en);
   hp_stats_pk_free(&pk);
   hp_stats_field_free(&f);
-  fftwf_destroy_plan(fwd);
-  fftwf_destroy_plan(inv);
   fftwf_free(g);
-  fftwf_free(c);
 }
 
 /* Particles following delta = A cos(k0 x) to first order (a 3x denser lattice displaced by
