@@ -537,6 +537,13 @@ static int geometry(source *const *s, int ns, const opts *o, int64_t *n, double 
   return HP_OK;
 }
 
+/* The one input of a subcommand, loaded, with its mesh side and box. */
+static int source_load_one(source *s, const opts *o, int64_t *n, double *box, hp_status *st) {
+  source *sp = s;
+  const int rc = source_load(s, o->inputs[0], o, st);
+  return rc ? rc : geometry(&sp, 1, o, n, box, st);
+}
+
 static int make_bins(const opts *o, int64_t n, double box, hp_stats_bins *b, hp_status *st) {
   const double kf = 2 * M_PI / box, kny = M_PI * (double)n / box;
   hp_stats_bins_default(b, n, box);
@@ -793,9 +800,7 @@ static int cmd_pk(const opts *o, hp_status *st) {
   int64_t n = 0;
   double box = 0;
   hp_stats_bins bins;
-  int rc = source_load(&s, o->inputs[0], o, st);
-  source *sp = &s;
-  if (!rc) rc = geometry(&sp, 1, o, &n, &box, st);
+  int rc = source_load_one(&s, o, &n, &box, st);
   if (!rc) rc = make_bins(o, n, box, &bins, st);
   if (!rc) rc = mesh_for(o, n, box, &mesh, st);
   const int ns = nsamples(o, s.kind == SRC_CAT), nl = o->rsd >= 0 ? 4 : 1;
@@ -1146,9 +1151,7 @@ static int cmd_bispec(const opts *o, hp_status *st) {
   memset(&t, 0, sizeof t);
   int64_t n = 0;
   double box = 0;
-  int rc = source_load(&s, o->inputs[0], o, st);
-  source *sp = &s;
-  if (!rc) rc = geometry(&sp, 1, o, &n, &box, st);
+  int rc = source_load_one(&s, o, &n, &box, st);
   if (!rc) rc = mesh_for(o, n, box, &mesh, st);
   if (!rc) rc = hp_stats_bispec_create(&bp, n, box, o->nthreads, st);
   const double kf = 2 * M_PI / box, dk = isfinite(o->dk) ? o->dk : 3 * kf;
@@ -1356,9 +1359,7 @@ static int cmd_slice_mesh(const opts *o, int is_slice, hp_status *st) {
   memset(&t, 0, sizeof t);
   int64_t n = 0;
   double box = 0;
-  int rc = source_load(&s, o->inputs[0], o, st);
-  source *sp = &s;
-  if (!rc) rc = geometry(&sp, 1, o, &n, &box, st);
+  int rc = source_load_one(&s, o, &n, &box, st);
   if (!rc) rc = mesh_for(o, n, box, &mesh, st);
   if (!rc && !(g = hp_alloc((size_t)(n * n * n) * sizeof *g, "the density mesh", st)))
     rc = st->code;
