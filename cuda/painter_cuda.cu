@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cuda/device.h"
 #include "cuda/kernels.h"
 #include "cuda/kernels_tf32.h"
 #include "cuda/painter_cuda.h"
@@ -269,7 +270,7 @@ extern "C" int hp_cuda_painter_create(hp_cuda_painter **out, const hp_net *net,
   cudaDeviceProp prop;
   size_t free_b = 0, total_b = 0, budget, weights, smem5;
   if (hp_painter_pack_create(&p->pk, net, "GPU", st)) goto fail;
-  CUDA_TRY(cudaGetDeviceCount(&ndev));
+  if (hp_cuda_device_count(&ndev, st)) goto fail;  // no driver or no GPU: 0 devices
   if (d->device_id >= ndev) {
     hp_fail(st, HP_ERR_DEVICE, "GPU painter: device id %d, but %d CUDA device(s) are present",
             d->device_id, ndev);

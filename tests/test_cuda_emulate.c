@@ -16,8 +16,10 @@
 #include <cmocka.h>
 
 #include "fields.h"
+#include "cuda/device.h"
 #include "cuda/kernels.h"
 #include "cuda/kernels_tf32.h"
+#include "cuda/painter_cuda.h"
 #include "cuda/plan.h"
 #include "nn/network.h"
 #include "nn/painter.h"
@@ -285,9 +287,41 @@ static void test_planner(void **state) {
   assert_int_equal(hp_gpu_slab_runs(&sl, 0, src, len), 9);
 }
 
+/* The GPU plan's refusals that need no GPU: a bad precision, a layer list that is not the
+ * paper's generator; and, on a machine without a device (or a build without CUDA), a clear
+ * device error rather than a crash. */
+static void test_plan_refusals(void **state) {
+  (void)state;
+  int ndev = 0;
+  hp_status st = {0};
+  assert_int_equal(hp_cuda_device_count(&ndev, &st), HP_OK);
+  hp_net net = hp_test_random_net(1, 3);
+  hp_cuda_painter *p = NULL;
+  hp_cuda_painter_desc d = {{16, 16, 16}, 1, 0, NULL, 7, 0};
+  if (!hp_cuda_compiled()) {
+    assert_int_equal(hp_cuda_painter_create(&p, &net, &d, &st), HP_ERR_DEVICE);
+    assert_non_null(strstr(st.msg, "no CUDA backend"));
+  } else {
+    assert_int_equal(hp_cuda_painter_create(&p, &net, &d, &st), HP_ERR_INPUT);
+    assert_non_null(strstr(st.msg, "precision 7"));
+    d.precision = HP_GPU_FP32;
+    net.conv[1].k = 3;
+    assert_int_equal(hp_cuda_painter_create(&p, &net, &d, &st), HP_ERR_INPUT);
+    assert_non_null(strstr(st.msg, "Kodi Ramanah"));
+    net.conv[1].k = 5;
+    if (ndev == 0) {
+      assert_int_equal(hp_cuda_painter_create(&p, &net, &d, &st), HP_ERR_DEVICE);
+      assert_non_null(strstr(st.msg, "0 CUDA device(s)"));
+    }
+  }
+  assert_null(p);
+  hp_net_free(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_planner),
+      cmocka_unit_test(test_plan_refusals),
       cmocka_unit_test(test_whole_box),
       cmocka_unit_test(test_slabs),
   };

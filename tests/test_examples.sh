@@ -78,6 +78,8 @@ if [ -x "$bin" ] && [ -x "$ex" ]; then
   # --device cuda paints where a GPU is present; elsewhere it is refused and says why
   $bin paint "$tmp/ex/model.h5" "$tmp/ex/density.h5" "$tmp/gpu.h5" --device cuda > /dev/null 2> "$tmp/e.txt"
   rc=$?
+  $bin paint "$tmp/ex/model.h5" "$tmp/ex/density.h5" "$tmp/fp16.h5" --precision fp16 > /dev/null 2> "$tmp/e16.txt"
+  check "paint --precision fp16: refused naming the value" '[ $? -eq 1 ] && grep -q "precision \"fp16\"" "$tmp/e16.txt" && [ ! -e "$tmp/fp16.h5" ]'
   check "paint --device cuda: painted on a GPU, or refused naming the device" \
     '{ [ $rc -eq 0 ] && [ -s "$tmp/gpu.h5" ]; } || { [ $rc -eq 1 ] && grep -q "device \"cuda\"" "$tmp/e.txt" && [ ! -e "$tmp/gpu.h5" ]; }'
   check "paint: failed runs leave only their inputs and good outputs" '[ "$(ls "$tmp/ex" | tr "\n" " ")" = "counts.h5 density.h5 model.h5 np.h5 " ]'
