@@ -20,8 +20,8 @@ CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -pedantic -fopenmp -fPIC -I.
 LDLIBS   = -lfftw3f_omp $(PKGLIBS) -fopenmp -lm
 
 BUILD    = build
-LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c stats/*.c nbody/*.c catalog/*.c) \
-           $(filter-out plugin/main.c plugin/cli_%.c, $(wildcard plugin/*.c)) \
+LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c train/*.c stats/*.c nbody/*.c \
+           catalog/*.c plugin/*.c) \
            $(filter-out %_stub.c, $(wildcard cuda/*.c))
 ifeq ($(CUDA),1)
   CUDASRC  = $(wildcard cuda/*.cu)
@@ -78,7 +78,7 @@ $(SHARED): $(LIBOBJ)
 	@mkdir -p lib
 	$(CC) -shared -o $@ $^ $(LDLIBS)
 
-CLIOBJ   = $(patsubst %.c,$(BUILD)/%.o,plugin/main.c $(wildcard plugin/cli_*.c))
+CLIOBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard app/*.c))
 $(PROGRAM): $(CLIOBJ) $(STATIC)
 	@mkdir -p bin
 	$(CC) -o $@ $^ $(LDLIBS)
@@ -113,8 +113,8 @@ bench: deps
 # program and a pkg-config file (pkg-config --cflags --libs halopaint).
 PREFIX  ?= /usr/local
 HPVER   := $(shell sed -n 's/.*HP_VERSION "\(.*\)".*/\1/p' plugin/version.h)
-INSTHDR  = $(filter-out plugin/cli.h, $(wildcard util/*.h params/*.h lpt/*.h cic/*.h nn/*.h \
-           cuda/*.h stats/*.h nbody/*.h catalog/*.h plugin/*.h))
+INSTHDR  = $(wildcard util/*.h params/*.h lpt/*.h cic/*.h nn/*.h train/*.h cuda/*.h stats/*.h \
+           nbody/*.h catalog/*.h plugin/*.h)
 PCLIBS   = -lfftw3f_omp -fopenmp -lm $(if $(filter 1,$(CUDA)),-L$(dir $(CUDALIB)) $(CUDNNLIB) -lcudart -lstdc++)
 .PHONY: install
 install: all

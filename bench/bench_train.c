@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/critic.h"
-#include "nn/gen_train.h"
+#include "train/critic.h"
+#include "train/generator.h"
 #include "nn/network.h"
 #include "bench/fma_peak.h"
 #include "nn/simd.h"
-#include "nn/trainer.h"
+#include "train/trainer.h"
 
 /* A smooth periodic density and Poisson-like counts. */
 static int make_data(hp_train_data *d, int64_t n, hp_status *st) {

@@ -16,7 +16,7 @@
 #include "plugin/engine.h"
 #include "params/resolve.h"
 #include "lpt/massfunction.h"
-#include "plugin/sampler.h"
+#include "catalog/sampler.h"
 #include "util/sha256.h"
 
 /* The sampler's mass shape: Tinker et al. (2008) dn/dlnM (Delta = 200 mean) at the run's

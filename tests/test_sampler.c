@@ -14,7 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "plugin/sampler.h"
+#include "catalog/sampler.h"
 
 /* dn/dlnM proportional to M^-1: the mean of ln M in [a, b] is known in closed form. */
 static double power_law(void *ctx, double m) {

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "catalog/catalog.h"
-#include "nn/checkpoint.h"
+#include "train/checkpoint.h"
 #include "nn/model_io.h"
 #include "params/params.h"
 

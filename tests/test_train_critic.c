@@ -1,5 +1,5 @@
 /*
- * The critic (nn/critic.h): the paper's shapes (8x22^3, 16x18^3, 32x8^3, 64x8^3, 32768 for a
+ * The critic (train/critic.h): the paper's shapes (8x22^3, 16x18^3, 32x8^3, 64x8^3, 32768 for a
  * 50^3 input); the forward pass against a plain float64 evaluation written here; in float64,
  * dC/dtheta and dC/dx, and the gradient penalty's weight gradient (double backpropagation)
  * against central finite differences of C and of lambda (||g|| - 1)^2 (relative error < 1e-4;
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "nn/critic.h"
+#include "train/critic.h"
 
 static double urand(uint64_t *s) { /* [-1, 1) */
   uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);

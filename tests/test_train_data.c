@@ -1,5 +1,5 @@
 /*
- * Training data from catalogues (nn/train_catalog.h): nearest-grid-point counts per mass bin;
+ * Training data from catalogues (train/truth.h): nearest-grid-point counts per mass bin;
  * the density regenerated from a halopaint catalogue's own parameters equals the density made
  * directly from that parameter set (2LPT + CIC, bit for bit); a user's ASCII and HDF5
  * catalogues (columns and units from the parameter file) give the same box; a box that is not
@@ -19,7 +19,7 @@
 
 #include "catalog/catalog.h"
 #include "cic/cic.h"
-#include "nn/train_catalog.h"
+#include "train/truth.h"
 #include "plugin/pipeline.h"
 #include "util/hdf5_util.h"
 

@@ -1,5 +1,5 @@
 /*
- * The generator's training passes (nn/gen_train.h): the forward pass against the plain
+ * The generator's training passes (train/generator.h): the forward pass against the plain
  * reference hp_net_forward_ref; the float64 weight gradient of the whole generator against
  * central finite differences (every layer sampled, and a random direction; relative error
  * < 1e-4, kinks avoided by redrawing until every pre-activation is 10 steps from 0); the float
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "nn/gen_train.h"
+#include "train/generator.h"
 #include "nn/network.h"
 #include "nn/painter.h"
 

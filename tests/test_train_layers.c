@@ -1,5 +1,5 @@
 /*
- * Training layers (nn/train_layers.h): the forward pass against a plain float64 convolution
+ * Training layers (train/layers.h): the forward pass against a plain float64 convolution
  * written here; the float64 input and weight gradients of conv + leaky ReLU against central
  * finite differences (relative error < 1e-4) for every geometry the generator and the critic
  * use (kernels 1, 3, 5, 7; strides 1 and 2; cropped views); the float path against the float64
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "nn/train_layers.h"
+#include "train/layers.h"
 
 /* splitmix64 uniform in [-1, 1) */
 static double urand(uint64_t *s) {

@@ -23,7 +23,7 @@
 
 #include "nn/network.h"
 #include "nn/painter.h"
-#include "nn/trainer.h"
+#include "train/trainer.h"
 #include "tests/train_synthetic.h"
 
 static void learn(hp_objective obj, int patch, int updates, int n_critic, double pw) {

@@ -15,10 +15,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "nn/adam.h"
-#include "nn/gen_train.h"
-#include "nn/losses.h"
-#include "nn/train_log.h"
+#include "train/adam.h"
+#include "train/generator.h"
+#include "train/losses.h"
+#include "train/log.h"
 
 static double urand(uint64_t *s) { /* [0, 1) */
   uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);

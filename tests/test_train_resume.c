@@ -1,5 +1,5 @@
 /*
- * Exact resumption and thread-count independence of training (nn/trainer.h, nn/checkpoint.h):
+ * Exact resumption and thread-count independence of training (train/trainer.h, train/checkpoint.h):
  * N updates in one go, N/2 + checkpoint + reload + N/2, and the same with 1 and 2 threads, give
  * bit-identical generator and critic weights and Adam moments, for the wgan-gp, both and
  * poisson objectives. A checkpoint is a valid model file; resuming with another seed or
@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "nn/checkpoint.h"
+#include "train/checkpoint.h"
 #include "nn/model_io.h"
-#include "nn/symmetry.h"
-#include "nn/trainer.h"
+#include "train/symmetry.h"
+#include "train/trainer.h"
 
 static uint64_t sm64(uint64_t *s) {
   uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);

@@ -21,7 +21,7 @@
 
 #include "nn/network.h"
 #include "nn/painter.h"
-#include "nn/trainer.h"
+#include "train/trainer.h"
 #include "tests/train_synthetic.h"
 
 static void test_learn_wgan_gp(void **state) {

@@ -6,7 +6,7 @@
 #define HP_TESTS_TRAIN_SYNTHETIC_H
 
 #include "nn/network.h"
-#include "nn/trainer.h"
+#include "train/trainer.h"
 
 /** Two boxes (training 32^3, held-out 24^3) prepared for patches of side @p patch. */
 void synth_make_data(hp_train_data *d, int patch);

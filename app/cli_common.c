@@ -1,0 +1,70 @@
+/* Argument parsing, parameter loading and progress lines shared by the subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <omp.h>
+
+#include "app/cli.h"
+#include "util/memory.h"
+
+int hp_cli_parse(int argc, char **argv, const char *cmd, hp_cli_args *a) {
+  memset(a, 0, sizeof *a);
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "-s")) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "halopaint %s: -s needs Key=Value\n", cmd);
+        return 1;
+      }
+      if (a->n_overrides == 256) {
+        fprintf(stderr, "halopaint %s: more than 256 -s overrides\n", cmd);
+        return 1;
+      }
+      a->overrides[a->n_overrides++] = argv[++i];
+    } else if (!strncmp(argv[i], "-s", 2) && strchr(argv[i], '=')) {
+      if (a->n_overrides < 256) a->overrides[a->n_overrides++] = argv[i] + 2;
+    } else if (!strcmp(argv[i], "--k") && i + 1 < argc && !strcmp(cmd, "cosmo")) {
+      a->k_list = argv[++i];
+    } else if (argv[i][0] == '-') {
+      fprintf(stderr, "halopaint %s: unknown option '%s' (see `halopaint help`)\n", cmd, argv[i]);
+      return 1;
+    } else if (!a->param_file) {
+      a->param_file = argv[i];
+    } else {
+      fprintf(stderr, "halopaint %s: unexpected argument '%s' after %s\n", cmd, argv[i],
+              a->param_file);
+      return 1;
+    }
+  }
+  if (!a->param_file) {
+    fprintf(stderr, "usage: halopaint %s FILE.param [-s Key=Value]...%s\n", cmd,
+            strcmp(cmd, "cosmo") ? "" : " [--k k1,k2,...]");
+    return 1;
+  }
+  return 0;
+}
+
+hp_params *hp_cli_load(const hp_cli_args *a, unsigned need) {
+  hp_params *p = NULL;
+  hp_status st;
+  hp_status_clear(&st);
+  if (hp_params_load(&p, a->param_file, a->overrides, a->n_overrides, need, &st)) {
+    fprintf(stderr, "halopaint: %s\n", st.msg);
+    return NULL;
+  }
+  return p;
+}
+
+int hp_cli_error(const char *cmd, const hp_status *st) {
+  fprintf(stderr, "halopaint %s: %s\n", cmd, st->msg);
+  return 1;
+}
+
+void hp_cli_progress(double t0, const char *fmt, ...) {
+  va_list ap;
+  printf("[%8.2f s %7.0f MB] ", omp_get_wtime() - t0, hp_memory_rss() / 1e6);
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  putchar('\n');
+  fflush(stdout);
+}

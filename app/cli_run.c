@@ -1,0 +1,152 @@
+/*
+ * `halopaint run FILE.param`: the main job. Parameters + model + seed(s) -> halo
+ * catalogues, one per seed, in one process (model loaded and FFTs planned once;
+ * a failed seed is reported and the others go on).
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "params/resolve.h"
+#include "app/cli.h"
+#include "plugin/run.h"
+#include "plugin/version.h"
+#include "util/memory.h"
+
+/* Header, parameters and the model's identity into the catalogue. */
+static int fill_header(hp_catalog *cat, const hp_params *p, const hp_run *r, uint64_t seed,
+                       const char *cmdline, hp_status *st) {
+  hp_catalog_header *h = &cat->hdr;
+  h->box = hp_params_real(p, "BoxSize");
+  h->redshift = hp_params_real(p, "Redshift");
+  h->omega_m = hp_params_real(p, "Omega0");
+  h->omega_l = hp_params_real(p, "OmegaLambda");
+  h->omega_b = hp_params_real(p, "OmegaBaryon");
+  h->h = hp_params_real(p, "HubbleParam");
+  h->sigma8 = hp_params_real(p, "Sigma8");
+  h->n_s = hp_params_real(p, "PrimordialIndex");
+  h->seed = (int64_t)seed;
+  snprintf(h->mass_def, sizeof h->mass_def,
+           "painted (model's training truth: see ModelProvenance)");
+  snprintf(h->command, sizeof h->command, "%s", cmdline);
+  snprintf(h->software, sizeof h->software, "%s", HP_SOFTWARE);
+  const hp_model *m = hp_run_model(r);
+  hp_kv_list kv = hp_params_kv(p);
+  enum { EXTRA = 5 }; /* ModelFile itself is a parameter key */
+  const char **keys = malloc(sizeof *keys * (size_t)(kv.n + EXTRA));
+  const char **vals = malloc(sizeof *vals * (size_t)(kv.n + EXTRA));
+  char vs[64], zs[64], edges[64 * (HP_NET_MAX_K + 1)], seedstr[32];
+  if (!keys || !vals) {
+    free(keys), free(vals);
+    return hp_fail(st, HP_ERR_NOMEM, "catalogue header");
+  }
+  for (int i = 0; i < kv.n; i++) {
+    keys[i] = kv.key[i];
+    vals[i] = strcmp(kv.key[i], "Seed") ? kv.value[i] : seedstr;
+  }
+  snprintf(seedstr, sizeof seedstr, "%llu", (unsigned long long)seed);
+  snprintf(vs, sizeof vs, "%.10g", m->meta.voxel_size);
+  snprintf(zs, sizeof zs, "%.10g", m->meta.redshift);
+  size_t used = 0;
+  for (int k = 0; k <= m->meta.nbins; k++)
+    used += (size_t)snprintf(edges + used, sizeof edges - used, "%s%.6e", k ? "," : "",
+                             m->meta.bin_edges[k]);
+  const char *ek[EXTRA] = {"ModelSHA256", "ModelVoxelSize", "ModelRedshift", "ModelMassBinEdges",
+                           "ModelProvenance"};
+  const char *ev[EXTRA] = {hp_run_model_sha256(r), vs, zs, edges, m->meta.provenance};
+  for (int i = 0; i < EXTRA; i++) keys[kv.n + i] = ek[i], vals[kv.n + i] = ev[i];
+  hp_kv_list all = {kv.n + EXTRA, keys, vals};
+  const int rc = hp_catalog_set_params(cat, &all, st);
+  free(keys), free(vals);
+  return rc;
+}
+
+int hp_cmd_run(int argc, char **argv) {
+  hp_cli_args a;
+  if (hp_cli_parse(argc, argv, "run", &a)) return 2;
+  hp_params *p = hp_cli_load(&a, HP_NEED_ALL);
+  if (!p) return 1;
+  const double t0 = omp_get_wtime();
+  hp_status st;
+  hp_status_clear(&st);
+  hp_run *r = NULL;
+  uint64_t *seeds = NULL;
+  int64_t nseeds = 0, failed = 0;
+  int rc = 1;
+  char cmdline[512] = "halopaint run";
+  for (int i = 0; i < argc; i++) {
+    size_t l = strlen(cmdline);
+    snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
+  }
+  if (hp_run_parse_seeds(hp_params_string(p, "Seeds"), (uint64_t)hp_params_int(p, "Seed"), &seeds,
+                         &nseeds, &st))
+    goto fail;
+  if (hp_run_create(&r, p, &st)) goto fail;
+  const hp_model *m = hp_run_model(r);
+  const int64_t nv = hp_run_nvoxels(r);
+  const double box = hp_params_real(p, "BoxSize");
+  hp_cli_progress(t0,
+                  "planned: %lld^3 particles, %lld^3 voxels of %.3f Mpc/h, %d mass bins, "
+                  "model %s (sha256 %.12s...), %.0f MB; painter on %s",
+                  (long long)hp_params_int(p, "NParticles"), (long long)nv, box / nv, m->meta.nbins,
+                  hp_params_string(p, "ModelFile"), hp_run_model_sha256(r),
+                  hp_run_planned_bytes(r) / 1e6, hp_run_device(r));
+  hp_run_times sum = {0};
+  int64_t per_bin[HP_NET_MAX_K] = {0}, total = 0;
+  const int ascii = !strcmp(hp_params_string(p, "OutputFormat"), "ASCII");
+  for (int64_t i = 0; i < nseeds; i++) {
+    hp_catalog cat;
+    hp_run_times t;
+    char suffix[64], path[4200];
+    memset(&cat, 0, sizeof cat);
+    snprintf(suffix, sizeof suffix, "_seed%llu%s", (unsigned long long)seeds[i],
+             ascii ? ".txt" : ".hdf5");
+    if (hp_resolve_output_path(p, suffix, path, sizeof path, &st) ||
+        hp_run_seed(r, seeds[i], &cat, &t, &st) ||
+        fill_header(&cat, p, r, seeds[i], cmdline, &st) ||
+        (ascii ? hp_catalog_write_ascii(&cat, path, &st)
+               : hp_catalog_write_hdf5(&cat, path, &st))) {
+      fprintf(stderr, "halopaint run: seed %llu failed: %s\n", (unsigned long long)seeds[i],
+              st.msg);
+      failed++;
+      hp_catalog_free(&cat);
+      hp_status_clear(&st);
+      continue;
+    }
+    sum.lpt += t.lpt, sum.cic += t.cic, sum.paint += t.paint, sum.sample += t.sample;
+    for (int64_t h = 0; h < cat.n; h++) per_bin[cat.mass_bin[h]]++;
+    total += cat.n;
+    hp_cli_progress(t0,
+                    "seed %llu: %lld halos -> %s (2LPT %.2f s, CIC %.2f s, paint %.2f s, "
+                    "sample %.2f s)",
+                    (unsigned long long)seeds[i], (long long)cat.n, path, t.lpt, t.cic, t.paint,
+                    t.sample);
+    hp_catalog_free(&cat);
+  }
+  const int64_t ok = nseeds - failed;
+  printf("summary: %lld of %lld seeds done", (long long)ok, (long long)nseeds);
+  if (ok > 0) {
+    printf("; per realisation: %.0f halos, number density %.3e (Mpc/h)^-3\n", (double)total / ok,
+           (double)total / ok / (box * box * box));
+    for (int k = 0; k < m->meta.nbins; k++)
+      printf("  bin %d [%.3e, %.3e) Msun/h: %.1f halos per realisation\n", k, m->meta.bin_edges[k],
+             m->meta.bin_edges[k + 1], (double)per_bin[k] / ok);
+    printf("  time per realisation: 2LPT %.2f s, CIC %.2f s, paint %.2f s, sample %.2f s\n",
+           sum.lpt / ok, sum.cic / ok, sum.paint / ok, sum.sample / ok);
+  } else {
+    printf("\n");
+  }
+  printf("  total %.2f s, peak memory %.0f MB\n", omp_get_wtime() - t0, hp_memory_peak() / 1e6);
+  rc = failed ? 1 : 0;
+  goto done;
+fail:
+  hp_error_context(&st, "%s", a.param_file);
+  hp_cli_error("run", &st);
+done:
+  free(seeds);
+  hp_run_destroy(r);
+  hp_params_free(p);
+  return rc;
+}

@@ -1,0 +1,66 @@
+/* halopaint: cosmological parameters and a seed -> mock halo catalogue. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cuda/device.h"
+#include "params/params.h"
+#include "app/cli.h"
+#include "plugin/version.h"
+
+static void usage(FILE *out) {
+  fprintf(
+      out,
+      "%s — 2LPT initial conditions, CIC and the halo painter\n"
+      "usage: halopaint COMMAND [ARGS]\n"
+      "  run FILE.param      the main job: 2LPT -> CIC -> painter -> halo catalogue per seed\n"
+      "  ic FILE.param       2LPT initial conditions at RedshiftIC (Gadget-2 / HDF5 files)\n"
+      "  sim FILE.param      particle-mesh N-body (FastPM scheme) + FoF halo catalogues\n"
+      "  cosmo FILE.param    linear theory table: T(k), P(k), sigma(R), D1 f1 D2 f2 [--k LIST]\n"
+      "  paint MODEL IN OUT  paint a density grid (HDF5) into halo count grids (--help)\n"
+      "  stats SUB INPUT...  pk, cross (T, r_c, s), bispec, hmf, slice, mesh: tables + plots\n"
+      "  model init|info     a random model (init OUT.h5 --seed S --bins LIST); a model card\n"
+      "  train FILE.param    train the painter on halo catalogues (wgan-gp, poisson or both)\n"
+      "  help params         every parameter key with unit, default and help\n"
+      "  version             the version\n"
+      "Every command that reads FILE.param accepts -s Key=Value (repeatable) to override it.\n",
+      HP_SOFTWARE);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
+      !strcmp(argv[1], "--help")) {
+    if (argc >= 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "params")) {
+      hp_params_help(stdout);
+      return 0;
+    }
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    hp_status st;
+    int n = 0;
+    hp_status_clear(&st);
+    printf("%s\nCUDA backend: %s", HP_SOFTWARE, hp_cuda_compiled() ? "built" : "not built");
+    if (hp_cuda_device_count(&n, &st))
+      printf(" (%s)\n", st.msg);
+    else
+      printf(", %d device(s)\n", n);
+    for (int i = 0; i < n; i++) {
+      char name[256];
+      if (!hp_cuda_device_name(i, name, sizeof name, &st)) printf("  device %d: %s\n", i, name);
+    }
+    return 0;
+  }
+  if (!strcmp(cmd, "cosmo")) return hp_cmd_cosmo(argc - 2, argv + 2);
+  if (!strcmp(cmd, "ic")) return hp_cmd_ic(argc - 2, argv + 2);
+  if (!strcmp(cmd, "run")) return hp_cmd_run(argc - 2, argv + 2);
+  if (!strcmp(cmd, "sim")) return hp_cmd_sim(argc - 2, argv + 2);
+  if (!strcmp(cmd, "stats")) return hp_cmd_stats(argc - 2, argv + 2);
+  if (!strcmp(cmd, "paint")) return hp_cmd_paint(argc - 2, argv + 2);
+  if (!strcmp(cmd, "model")) return hp_cmd_model(argc - 2, argv + 2);
+  if (!strcmp(cmd, "train")) return hp_cmd_train(argc - 2, argv + 2);
+  fprintf(stderr, "halopaint: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return 2;
+}

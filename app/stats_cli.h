@@ -1,0 +1,124 @@
+/*
+ * The `halopaint stats` command's own parts, shared by its files: the parsed options, the
+ * inputs (catalogue, grid or parameter file) on a mesh, the tables, and one function per
+ * subcommand (app/stats_pk.c, stats_cross.c, stats_bispec.c, stats_hmf.c, stats_slice.c).
+ */
+#ifndef HP_APP_STATS_CLI_H
+#define HP_APP_STATS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog/catalog.h"
+#include "lpt/cosmology.h"
+#include "params/resolve.h"
+#include "plugin/pipeline.h"
+#include "stats/bispec.h"
+#include "stats/cross.h"
+#include "stats/figures.h"
+#include "stats/grid_io.h"
+#include "stats/hmf.h"
+#include "stats/mesh.h"
+#include "stats/multipoles.h"
+#include "stats/power.h"
+#include "stats/sample.h"
+#include "stats/table.h"
+
+#define MAX_INPUTS 8
+#define MAX_OVERRIDES 64
+#define MAX_MASS_BINS 64
+#define MAX_THETA 256
+
+/* ---------------------------------------------------------------------------------------- */
+/* Options. */
+
+typedef struct opts {
+  const char *sub, *out, *plot, *dataset, *baseline, *ref;
+  const char *inputs[MAX_INPUTS];
+  int ninputs;
+  const char *ov[MAX_OVERRIDES];
+  int nov;
+  int64_t mesh;
+  int mesh_set, window, interlace, deconvolve, grid_window, kind, component, nthreads;
+  double box;
+  int bins_log, nbins;
+  double kmin, kmax;
+  double medges[MAX_MASS_BINS + 1];
+  int nmass;
+  double mlo, mhi;
+  int subtract_shot, rsd;
+  double k_bias, k1, k2, dk;
+  double theta[MAX_THETA];
+  int ntheta;
+  double mmin, mmax;
+  int nmass_log;
+  int axis;
+  double position, thickness;
+  char cmdline[1024];
+} opts;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Inputs: catalogue, grid or parameter file (app/stats_source.c). */
+
+enum { SRC_CAT = 1, SRC_GRID = 2, SRC_PARAM = 3 };
+
+typedef struct source {
+  int kind;
+  const char *path;
+  double box;
+  hp_catalog cat; /* SRC_CAT */
+  float *grid;    /* SRC_GRID */
+  int64_t n;
+  int ncomp, gkind;
+  hp_params *par;  /* SRC_PARAM (also a catalogue's regenerated 2LPT) */
+  int regenerated; /* 1: par are a catalogue's stored parameters */
+  hp_cosmology *cosmo;
+  hp_lpt *lpt;
+  double z;
+} source;
+
+void stats_source_free(source *s);
+void stats_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int stats_source_load(source *s, const char *path, const opts *o, hp_status *st);
+int stats_source_regenerate(source *m, const source *c, const opts *o, hp_status *st);
+int stats_source_cosmology(source *s, hp_cosmology **c, double *z, hp_status *st);
+int stats_source_geometry(source *const *s, int ns, const opts *o, int64_t *n, double *box,
+                          hp_status *st);
+int stats_source_load_one(source *s, const opts *o, int64_t *n, double *box, hp_status *st);
+int stats_make_bins(const opts *o, int64_t n, double box, hp_stats_bins *b, hp_status *st);
+int stats_source_field(source *s, const opts *o, double mlo, double mhi, int rsd,
+                       hp_stats_mesh *mesh, hp_stats_field *f, hp_status *st);
+int stats_source_density(source *s, const opts *o, hp_stats_mesh *mesh, float *g, hp_status *st);
+int stats_mesh_for(const opts *o, int64_t n, double box, hp_stats_mesh **m, hp_status *st);
+/* The one input of a subcommand with its mesh side, box and a mesh for it (*m NULL on failure). */
+int stats_open_one(source *s, const opts *o, int64_t *n, double *box, hp_stats_mesh **m,
+                   hp_status *st);
+
+/* Tables (app/stats_table.c). */
+
+typedef struct cols {
+  char name[512][64];
+  const char *ptr[512];
+  int n;
+} cols;
+
+void stats_col(cols *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void stats_describe_source(hp_stats_table *t, const source *s, const char *role, hp_status *st);
+void stats_describe_mesh(hp_stats_table *t, const opts *o, int64_t n, double box,
+                         const hp_stats_bins *b, hp_status *st);
+int stats_emit(const hp_stats_table *t, const opts *o, hp_status *st);
+/* The figure of sample j of ns: --plot FILE, or FILE_mJ.EXT when there are several samples. */
+void stats_plot_path(char *buf, size_t n, const opts *o, int ns, int j);
+/* The k columns every binned table starts with, and their values in row i. */
+void stats_k_columns(cols *c);
+void stats_k_row(hp_stats_table *t, const hp_stats_pk *pk, int64_t i, int *k);
+int stats_nsamples(const opts *o, int any_cat);
+void stats_sample_range(const opts *o, int j, double *lo, double *hi);
+int stats_read_ref(const char *path, double **k, double **p, int64_t *n, hp_status *st);
+int stats_cmd_pk(const opts *o, hp_status *st);
+int stats_cmd_cross(const opts *o, hp_status *st);
+int stats_cmd_bispec(const opts *o, hp_status *st);
+int stats_cmd_hmf(const opts *o, hp_status *st);
+int stats_cmd_slice_mesh(const opts *o, int is_slice, hp_status *st);
+
+#endif

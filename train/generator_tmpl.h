@@ -1,0 +1,311 @@
+/*
+ * The generator's training passes, written once for both precisions (API and algorithm:
+ * train/generator.h); included by train/generator_f.c and train/generator_d.c after train/real.h.
+ * No include guard on purpose.
+ */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/layers.h"
+
+/* The layer kernels of this precision under short names (clang-format splits a call through
+ * FN(name)(...) that does not fit on a line into two). */
+#define T_conv_forward FN(conv_forward)
+#define T_conv_backward_data FN(conv_backward_data)
+#define T_conv_backward_weight FN(conv_backward_weight)
+#define T_lrelu_forward FN(lrelu_forward)
+#define T_lrelu_backward FN(lrelu_backward)
+#define T_relu_forward FN(relu_forward)
+#define T_relu_backward FN(relu_backward)
+
+struct FN(gen_ws) {
+  hp_net net; /* layer list (w = NULL) */
+  int nthreads;
+  int64_t n_in, n_out;
+  /* per convolution */
+  int64_t in_side[HP_NET_MAX_CONV], out_side[HP_NET_MAX_CONV], off[HP_NET_MAX_CONV];
+  int src[HP_NET_MAX_CONV];   /* producing convolution, or -1 - b: the input of block b (b =
+                                 nblocks: the head's input, i.e. the last block's output) */
+  int blk[HP_NET_MAX_CONV];   /* block of the convolution, -1 in the head */
+  int slice[HP_NET_MAX_CONV]; /* 1: output and gradient are channel slices of the block's */
+  REAL *act[HP_NET_MAX_CONV], *grad[HP_NET_MAX_CONV];
+  /* per block */
+  int64_t b_in[HP_NET_MAX_BLOCKS], b_out[HP_NET_MAX_BLOCKS];
+  int b_cout[HP_NET_MAX_BLOCKS], b_crop[HP_NET_MAX_BLOCKS], b_last[HP_NET_MAX_BLOCKS];
+  REAL *bout[HP_NET_MAX_BLOCKS], *dbout[HP_NET_MAX_BLOCKS];
+  REAL *out; /* relu of the output layer's pre-activation act[last] */
+  const REAL *x;
+  REAL *scratch;
+  REAL *mem;
+  size_t bytes;
+};
+
+static int64_t FN(cube)(int64_t n) { return n * n * n; }
+
+/* Input tensor of convolution i, its side, and its gradient (NULL: none is needed). */
+static const REAL *FN(gen_input)(const FN(gen_ws) * g, int i, REAL **din) {
+  const int s = g->src[i];
+  if (s >= 0) {
+    if (din) *din = g->grad[s];
+    return g->act[s];
+  }
+  const int b = -1 - s;
+  if (din) *din = b > 0 ? g->dbout[b - 1] : NULL;
+  return b > 0 ? g->bout[b - 1] : g->x;
+}
+
+int FN(gen_ws_create)(FN(gen_ws) * *out, const hp_net *net, int64_t n_in, int nthreads,
+                      hp_status *st) {
+  *out = NULL;
+  FN(gen_ws) *g = calloc(1, sizeof *g);
+  if (!g) return hp_fail(st, HP_ERR_NOMEM, "generator training workspace: out of memory");
+  g->net = *net;
+  g->net.w = NULL;
+  g->nthreads = nthreads;
+  g->n_in = n_in;
+  for (int i = 0; i < net->nconv; i++)
+    if (net->conv[i].stride != 1 || net->conv[i].k > 11) {
+      free(g);
+      return hp_fail(st, HP_ERR_INPUT,
+                     "generator training: layer %s has stride %d and kernel %d (expected stride "
+                     "1 and kernel <= 11)",
+                     net->conv[i].name, net->conv[i].stride, net->conv[i].k);
+    }
+  /* plan the sides backwards from each block's output */
+  int64_t n = n_in;
+  size_t floats = 0, scratch = 0;
+  for (int b = 0; b < net->nblocks; b++) {
+    const hp_block *bl = &net->block[b];
+    int shrink = 0, cout = 0;
+    for (int br = 0; br < bl->nbranch; br++) {
+      int s = 0;
+      for (int q = 0; q < bl->len[br]; q++) s += net->conv[bl->first[br] + q].k - 1;
+      if (s > shrink) shrink = s;
+      cout += net->conv[bl->first[br] + bl->len[br] - 1].cout;
+    }
+    const int64_t m = n - shrink;
+    if (m < 1 || shrink % 2) {
+      free(g);
+      return hp_fail(st, HP_ERR_INPUT,
+                     "generator training: input side %lld too small (block %d shrinks by %d)",
+                     (long long)n_in, b, shrink);
+    }
+    g->b_in[b] = n, g->b_out[b] = m, g->b_cout[b] = cout, g->b_crop[b] = shrink / 2;
+    floats += 2 * (size_t)(cout * FN(cube)(m)) + 32;
+    for (int br = 0; br < bl->nbranch; br++) {
+      int64_t side = m;
+      for (int q = bl->len[br] - 1; q >= 0; q--) {
+        const int i = bl->first[br] + q;
+        g->out_side[i] = side;
+        g->in_side[i] = side + net->conv[i].k - 1;
+        side = g->in_side[i];
+        g->blk[i] = b;
+        g->slice[i] = q + 1 == bl->len[br];
+        if (i > g->b_last[b]) g->b_last[b] = i;
+        g->src[i] = q == 0 ? -1 - b : i - 1;
+        if (q + 1 < bl->len[br])
+          floats += 2 * (size_t)(net->conv[i].cout * FN(cube)(g->out_side[i])) + 32;
+      }
+      const int i0 = bl->first[br];
+      if ((n - g->in_side[i0]) % 2) {
+        const long long side = (long long)g->in_side[i0];
+        free(g);
+        return hp_fail(st, HP_ERR_INPUT,
+                       "generator training: branch %d of block %d cannot be centred (side %lld "
+                       "in %lld)",
+                       br, b, side, (long long)n);
+      }
+      g->off[i0] = (n - g->in_side[i0]) / 2;
+      g->in_side[i0] = n; /* the first convolution reads a view of the block input */
+    }
+    n = m;
+  }
+  for (int q = 0; q < net->head_len; q++) {
+    const int i = net->head_first + q;
+    g->blk[i] = -1;
+    g->src[i] = q == 0 ? -1 - net->nblocks : i - 1;
+    g->in_side[i] = n;
+    g->off[i] = 0;
+    g->out_side[i] = n - net->conv[i].k + 1;
+    n = g->out_side[i];
+    if (n < 1) {
+      free(g);
+      return hp_fail(st, HP_ERR_INPUT, "generator training: input side %lld too small",
+                     (long long)n_in);
+    }
+    floats += 2 * (size_t)(net->conv[i].cout * FN(cube)(n)) + 32;
+  }
+  g->n_out = n;
+  floats += (size_t)(net->k_out * FN(cube)(n)) + 32;
+  for (int i = 0; i < net->nconv; i++) {
+    const size_t s = FN(conv_scratch)(&net->conv[i], g->out_side[i]);
+    if (s > scratch) scratch = s;
+  }
+  floats += scratch + 32;
+  g->bytes = floats * sizeof(REAL) + sizeof *g;
+  g->mem = hp_alloc(floats * sizeof(REAL), "generator training workspace", st);
+  if (!g->mem) {
+    free(g);
+    return st->code;
+  }
+  memset(g->mem, 0, floats * sizeof(REAL));
+  /* carve, 32-REAL aligned */
+  REAL *p = g->mem;
+  for (int b = 0; b < net->nblocks; b++) {
+    g->bout[b] = tv_take(&p, g->b_cout[b] * FN(cube)(g->b_out[b]));
+    g->dbout[b] = tv_take(&p, g->b_cout[b] * FN(cube)(g->b_out[b]));
+    const hp_block *bl = &net->block[b];
+    int64_t ch = 0;
+    for (int br = 0; br < bl->nbranch; br++)
+      for (int q = 0; q < bl->len[br]; q++) {
+        const int i = bl->first[br] + q;
+        if (q + 1 < bl->len[br]) {
+          g->act[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
+          g->grad[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
+        } else {
+          g->act[i] = g->bout[b] + ch * FN(cube)(g->b_out[b]);
+          g->grad[i] = g->dbout[b] + ch * FN(cube)(g->b_out[b]);
+          ch += net->conv[i].cout;
+        }
+      }
+  }
+  for (int q = 0; q < net->head_len; q++) {
+    const int i = net->head_first + q;
+    g->act[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
+    g->grad[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
+  }
+  g->out = tv_take(&p, net->k_out * FN(cube)(g->n_out));
+  g->scratch = tv_take(&p, scratch);
+  *out = g;
+  return HP_OK;
+}
+
+void FN(gen_ws_destroy)(FN(gen_ws) * g) {
+  if (!g) return;
+  hp_free(g->mem);
+  free(g);
+}
+
+int64_t FN(gen_ws_out_side)(const FN(gen_ws) * g) { return g->n_out; }
+size_t FN(gen_ws_bytes)(const FN(gen_ws) * g) { return g->bytes; }
+
+/* y[ch] += x[0] cropped, then leaky ReLU, for every channel of block b's output. */
+static void FN(residual_lrelu)(FN(gen_ws) * g, int b, const REAL *x) {
+  const int64_t n = g->b_in[b], m = g->b_out[b], c = g->b_crop[b];
+  const REAL slope = (REAL)g->net.slope;
+  const int res = g->net.block[b].residual;
+  REAL *y = g->bout[b];
+#pragma omp parallel for num_threads( \
+    FN(threads_for)(g->nthreads, (double)g->b_cout[b] * m * m * m)) schedule(static)
+  for (int64_t t = 0; t < g->b_cout[b] * m; t++) {
+    const int64_t ch = t / m, i = t % m;
+    for (int64_t j = 0; j < m; j++) {
+      REAL *row = y + ((ch * m + i) * m + j) * m;
+      const REAL *xr = x + ((i + c) * n + j + c) * n + c;
+      for (int64_t l = 0; l < m; l++) {
+        const REAL z = res ? row[l] + xr[l] : row[l];
+        row[l] = z < 0 ? slope * z : z;
+      }
+    }
+  }
+}
+
+const REAL *FN(gen_forward)(FN(gen_ws) * g, const REAL *w, const REAL *in) {
+  const hp_net *net = &g->net;
+  g->x = in;
+  for (int i = 0; i < net->nconv; i++) {
+    const hp_conv *c = &net->conv[i];
+    const REAL *x = FN(gen_input)(g, i, NULL);
+    T_conv_forward(c, w, x, g->in_side[i], g->off[i], g->act[i], g->out_side[i], 1, g->scratch,
+                   g->nthreads);
+    const int b = g->blk[i];
+    if (b >= 0) {
+      if (i == g->b_last[b]) FN(residual_lrelu)(g, b, b > 0 ? g->bout[b - 1] : in);
+    } else if (i + 1 < net->nconv) {
+      T_lrelu_forward(g->act[i], c->cout * FN(cube)(g->out_side[i]), net->slope, g->nthreads);
+    } else {
+      const int64_t cnt = c->cout * FN(cube)(g->out_side[i]);
+      memcpy(g->out, g->act[i], sizeof(REAL) * (size_t)cnt);
+      T_relu_forward(g->out, cnt, g->nthreads);
+    }
+  }
+  return g->out;
+}
+
+/* dx[0][crop] += sum over channels of dz (the residual's gradient), for block b > 0. */
+static void FN(residual_backward)(FN(gen_ws) * g, int b) {
+  const int64_t n = g->b_in[b], m = g->b_out[b], c = g->b_crop[b], m3 = FN(cube)(m);
+  const REAL *dz = g->dbout[b];
+  REAL *dx = g->dbout[b - 1];
+  const int nc = g->b_cout[b];
+#pragma omp parallel for num_threads(FN(threads_for)(g->nthreads, (double)nc * m * m * m)) \
+    schedule(static)
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < m; j++) {
+      REAL *xr = dx + ((i + c) * n + j + c) * n + c;
+      for (int ch = 0; ch < nc; ch++) {
+        const REAL *zr = dz + ch * m3 + (i * m + j) * m;
+        for (int64_t l = 0; l < m; l++) xr[l] += zr[l];
+      }
+    }
+}
+
+void FN(gen_backward)(FN(gen_ws) * g, const REAL *w, const REAL *dout, REAL *gw) {
+  const hp_net *net = &g->net;
+  for (int i = 0; i < net->nconv; i++)
+    if (!g->slice[i])
+      memset(g->grad[i], 0, sizeof(REAL) * (size_t)(net->conv[i].cout * FN(cube)(g->out_side[i])));
+  for (int b = 0; b < net->nblocks; b++)
+    memset(g->dbout[b], 0, sizeof(REAL) * (size_t)(g->b_cout[b] * FN(cube)(g->b_out[b])));
+  const int last = net->nconv - 1;
+  const int64_t nout = net->conv[last].cout * FN(cube)(g->out_side[last]);
+  memcpy(g->grad[last], dout, sizeof(REAL) * (size_t)nout);
+  T_relu_backward(g->act[last], g->grad[last], nout, g->nthreads);
+  int done_block = net->nblocks; /* blocks whose lrelu mask is applied: b >= done_block */
+  for (int i = last; i >= 0; i--) {
+    const hp_conv *c = &net->conv[i];
+    const int b = g->blk[i];
+    if (b < 0 && i != last) {
+      T_lrelu_backward(g->act[i], g->grad[i], c->cout * FN(cube)(g->out_side[i]), net->slope,
+                       g->nthreads);
+    }
+    if (b >= 0 && b < done_block) { /* first convolution met of block b: its output's mask */
+      T_lrelu_backward(g->bout[b], g->dbout[b], g->b_cout[b] * FN(cube)(g->b_out[b]), net->slope,
+                       g->nthreads);
+      if (b > 0 && net->block[b].residual) FN(residual_backward)(g, b);
+      done_block = b;
+    }
+    REAL *din = NULL;
+    const REAL *x = FN(gen_input)(g, i, &din);
+    T_conv_backward_weight(c, x, g->in_side[i], g->off[i], g->grad[i], g->out_side[i], 1.0, 1, gw,
+                           g->scratch, g->nthreads);
+    if (din) {
+      T_conv_backward_data(c, w, g->grad[i], g->out_side[i], din, g->in_side[i], g->off[i],
+                           g->scratch, g->nthreads);
+    }
+  }
+}
+
+double FN(gen_min_abs_preact)(const FN(gen_ws) * g) {
+  const hp_net *net = &g->net;
+  const double slope = net->slope;
+  double mn = INFINITY;
+  for (int b = 0; b < net->nblocks; b++) {
+    const int64_t cnt = g->b_cout[b] * FN(cube)(g->b_out[b]);
+    for (int64_t v = 0; v < cnt; v++) {
+      const double a = g->bout[b][v];
+      mn = fmin(mn, a > 0 ? a : fabs(a) / slope);
+    }
+  }
+  for (int q = 0; q < net->head_len; q++) {
+    const int i = net->head_first + q;
+    const int64_t cnt = net->conv[i].cout * FN(cube)(g->out_side[i]);
+    for (int64_t v = 0; v < cnt; v++) {
+      const double a = g->act[i][v];
+      mn = fmin(mn, i + 1 < net->nconv ? (a > 0 ? a : fabs(a) / slope) : fabs(a));
+    }
+  }
+  return mn;
+}

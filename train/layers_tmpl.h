@@ -1,0 +1,513 @@
+/*
+ * Training layers, written once for both precisions (train/layers.h documents the API):
+ * included by train/layers_f.c (float) and train/layers_d.c (float64) after
+ * train/real.h. No include guard on purpose.
+ *
+ * Algorithms (per layer, valid convolution of side n -> m, kernel k, stride s):
+ *   forward        out[co][i] = b[co] + sum_{ci,d} w[co][ci][d] in[ci][s i + d]
+ *   input grad     din[ci][x] += sum_{co, d: x = s i + d} w[co][ci][d] dout[co][i]
+ *                  (s = 1: the forward kernel on dout padded by k - 1, kernel flipped and
+ *                  transposed; s > 1: a direct gather per input row)
+ *   weight grad    gw[co][ci][d] += sum_i dout[co][i] in[ci][s i + d], gb[co] += sum_i dout[co][i]
+ * where i and d run over the three axes.
+ */
+#include <omp.h>
+
+#define HP_TRAIN_MAX_K 11 /* largest kernel side of the training kernels */
+#define HP_TCB 4          /* output channels per register block */
+
+/* Phase length of a stride-s split of R elements. */
+static int64_t FN(phase_len)(int64_t r, int s) { return (r + s - 1) / s; }
+
+/* Partial sums of the weight gradient: one double per (task, channel, tap), as REALs. */
+static int64_t FN(wg_partials)(const hp_conv *c) {
+  const int64_t nblk = (c->cout + HP_TCB - 1) / HP_TCB;
+  return nblk * c->cin * c->k * c->k * HP_TCB * HP_TRAIN_MAX_K *
+             (int64_t)(sizeof(double) / sizeof(REAL)) +
+         8;
+}
+
+size_t FN(conv_scratch)(const hp_conv *c, int64_t m) {
+  const int64_t k = c->k, s = c->stride, k3 = k * k * k, r = (m - 1) * s + k;
+  const int64_t wsz = (int64_t)c->cout * c->cin * k3;
+  int64_t need = wsz, split = 0;
+  if (s > 1) split = (int64_t)c->cin * r * r * s * FN(phase_len)(r, (int)s);
+  if (wsz + split > need) need = wsz + split;
+  if ((split + 7) / 8 * 8 + FN(wg_partials)(c) > need)
+    need = (split + 7) / 8 * 8 + FN(wg_partials)(c);
+  if (s == 1 && k > 1) {
+    const int64_t np = m + 2 * (k - 1);
+    if (wsz + c->cout * np * np * np > need) need = wsz + c->cout * np * np * np;
+  }
+  return (size_t)(need + 64);
+}
+
+/* ---- the forward core: any strided input view, any output view, register blocks --------- */
+
+typedef struct FN(fwd_args) {
+  const REAL *in;           /* input view origin */
+  int64_t ics, ixs, iys;    /* input channel, x and y strides */
+  int s;                    /* stride along x and y (z is handled by zoff) */
+  int zoff[HP_TRAIN_MAX_K]; /* offset of tap dz along z (stride and phase split included) */
+  const REAL *wp;           /* packed weights: blocks of HP_TCB output channels, [ci][tap][c] */
+  const REAL *bias;         /* or NULL */
+  REAL *out;                /* output view origin */
+  int64_t ocs, oxs, oys;    /* output strides */
+  int64_t m0, m1, m2;       /* output extents: x-planes, rows per plane, row length */
+  int cin, cout, k, acc;    /* acc: add to the output instead of overwriting it */
+} FN(fwd_args);
+
+/* NC output channels x NV vectors of output row (i, j) starting at z = l0; the last vector
+ * has the lanes of @p last. NC and NV are constants at every call site (unrolled). */
+HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, const int NV,
+                              int64_t i, int64_t j, int64_t l0, tmask last, tmask full) {
+  tvec acc[HP_TCB][4];
+  REAL *o = a->out + co0 * a->ocs + i * a->oxs + j * a->oys + l0;
+  for (int c = 0; c < NC; c++)
+    for (int v = 0; v < NV; v++) {
+      if (a->acc)
+        acc[c][v] = tv_loadm(o + c * a->ocs + v * TVW, v == NV - 1 ? last : full);
+      else
+        acc[c][v] = a->bias ? tv_set1(a->bias[co0 + c]) : tv_zero();
+    }
+  const int k = a->k, k3 = k * k * k;
+  const REAL *wb = a->wp + (int64_t)co0 * a->cin * k3;
+  for (int ci = 0; ci < a->cin; ci++) {
+    const REAL *ib = a->in + ci * a->ics + a->s * i * a->ixs + a->s * j * a->iys + l0;
+    for (int dx = 0; dx < k; dx++)
+      for (int dy = 0; dy < k; dy++) {
+        const REAL *row = ib + dx * a->ixs + dy * a->iys;
+        const REAL *wr = wb + (int64_t)((ci * k + dx) * k + dy) * k * NC;
+        for (int dz = 0; dz < k; dz++) {
+          const REAL *r = row + a->zoff[dz];
+          tvec x[4];
+          for (int v = 0; v < NV; v++)
+            x[v] = v == NV - 1 ? tv_loadm(r + v * TVW, last) : tv_load(r + v * TVW);
+          for (int c = 0; c < NC; c++) {
+            const tvec wv = tv_set1(wr[dz * NC + c]);
+            for (int v = 0; v < NV; v++) acc[c][v] = tv_fma(wv, x[v], acc[c][v]);
+          }
+        }
+      }
+  }
+  for (int c = 0; c < NC; c++)
+    for (int v = 0; v < NV; v++) {
+      if (v == NV - 1)
+        tv_storem(o + c * a->ocs + v * TVW, acc[c][v], last);
+      else
+        tv_store(o + c * a->ocs + v * TVW, acc[c][v]);
+    }
+}
+
+#define HP_FWD_NV(NC)                                   \
+  switch (nv) {                                         \
+    case 1:                                             \
+      FN(fwd_block)(a, co0, NC, 1, i, j, l0, mk, full); \
+      break;                                            \
+    case 2:                                             \
+      FN(fwd_block)(a, co0, NC, 2, i, j, l0, mk, full); \
+      break;                                            \
+    case 3:                                             \
+      FN(fwd_block)(a, co0, NC, 3, i, j, l0, mk, full); \
+      break;                                            \
+    default:                                            \
+      FN(fwd_block)(a, co0, NC, 4, i, j, l0, mk, full); \
+      break;                                            \
+  }
+
+/* One output row of nc channels: chunks of TNV_MAX vectors, the last chunk ends masked. */
+static void FN(fwd_row)(const FN(fwd_args) * a, int co0, int nc, int64_t i, int64_t j) {
+  const int64_t chunk = (int64_t)TNV_MAX * TVW;
+  const tmask full = tv_mask(TVW);
+  int64_t l0 = 0;
+  while (l0 < a->m2) {
+    const int64_t rem = a->m2 - l0 < chunk ? a->m2 - l0 : chunk;
+    const int nv = (int)((rem + TVW - 1) / TVW);
+    const tmask mk = tv_mask((int)(rem - (int64_t)(nv - 1) * TVW));
+    switch (nc) {
+      case 1:
+        HP_FWD_NV(1) break;
+      case 2:
+        HP_FWD_NV(2) break;
+      case 3:
+        HP_FWD_NV(3) break;
+      default:
+        HP_FWD_NV(4) break;
+    }
+    l0 += rem;
+  }
+}
+#undef HP_FWD_NV
+
+static void FN(fwd_run)(const FN(fwd_args) * a, int nthreads) {
+  const int nblk = (a->cout + HP_TCB - 1) / HP_TCB;
+  /* one task per output plane, every channel block inside: the plane's input is read from
+   * memory once and reused from the cache by the blocks */
+  const double work = (double)a->m0 * a->m1 * a->m2 * a->cout * a->cin * a->k * a->k * a->k;
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, work)) schedule(dynamic, 1)
+  for (int64_t i = 0; i < a->m0; i++)
+    for (int b = 0; b < nblk; b++) {
+      const int co0 = b * HP_TCB, nc = a->cout - co0 < HP_TCB ? a->cout - co0 : HP_TCB;
+      for (int64_t j = 0; j < a->m1; j++) FN(fwd_row)(a, co0, nc, i, j);
+    }
+}
+
+/* Weights [co][ci][tap] -> blocks of HP_TCB output channels [ci][tap][c]. With @p flip, the
+ * transposed and flipped kernel of the input gradient: w'[ci][co][tap'] = w[co][ci][k3-1-tap']
+ * (then "co" below runs over the original input channels). */
+static void FN(pack)(const hp_conv *c, const REAL *w, int flip, REAL *wp) {
+  const int k3 = c->k * c->k * c->k;
+  const int co_n = flip ? c->cin : c->cout, ci_n = flip ? c->cout : c->cin;
+  const REAL *kern = w + c->w_off;
+  for (int co0 = 0; co0 < co_n; co0 += HP_TCB) {
+    const int nc = co_n - co0 < HP_TCB ? co_n - co0 : HP_TCB;
+    REAL *dst = wp + (int64_t)co0 * ci_n * k3;
+    for (int ci = 0; ci < ci_n; ci++)
+      for (int t = 0; t < k3; t++)
+        for (int q = 0; q < nc; q++)
+          dst[((int64_t)ci * k3 + t) * nc + q] =
+              flip ? kern[((int64_t)ci * c->cin + co0 + q) * k3 + (k3 - 1 - t)]
+                   : kern[((int64_t)(co0 + q) * c->cin + ci) * k3 + t];
+  }
+}
+
+/* The view [off, off + r)^3 of @p in, split by phase along z: dst[ci][x][y][p PL + q] =
+ * view[ci][x][y][s q + p] (0 past the end). Returns the split row length s PL. */
+static int64_t FN(split_z)(const REAL *in, int64_t n, int64_t off, int cin, int64_t r, int s,
+                           REAL *dst, int nthreads) {
+  const int64_t pl = FN(phase_len)(r, s), row = s * pl;
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, (double)cin * r * r * row)) \
+    schedule(static)
+  for (int64_t t = 0; t < (int64_t)cin * r; t++) {
+    const int64_t ci = t / r, x = t % r;
+    for (int64_t y = 0; y < r; y++) {
+      const REAL *src = in + ((ci * n + off + x) * n + off + y) * n + off;
+      REAL *d = dst + ((ci * r + x) * r + y) * row;
+      for (int p = 0; p < s; p++)
+        for (int64_t q = 0; q < pl; q++) {
+          const int64_t z = s * q + p;
+          d[p * pl + q] = z < r ? src[z] : 0;
+        }
+    }
+  }
+  return row;
+}
+
+/* Input view of a layer as (pointer, strides, z offsets): direct for stride 1, split otherwise. */
+static void FN(input_view)(const hp_conv *c, const REAL *in, int64_t n, int64_t off, int64_t m,
+                           REAL *split, int nthreads, const REAL **src, int64_t st[3],
+                           int zoff[HP_TRAIN_MAX_K]) {
+  const int k = c->k, s = c->stride;
+  if (s == 1) {
+    *src = in + (off * n + off) * n + off;
+    st[0] = n * n * n, st[1] = n * n, st[2] = n;
+    for (int dz = 0; dz < k; dz++) zoff[dz] = dz;
+    return;
+  }
+  const int64_t r = (m - 1) * s + k, pl = FN(phase_len)(r, s);
+  const int64_t row = FN(split_z)(in, n, off, c->cin, r, s, split, nthreads);
+  *src = split;
+  st[0] = r * r * row, st[1] = r * row, st[2] = row;
+  for (int dz = 0; dz < k; dz++) zoff[dz] = (int)((dz % s) * pl + dz / s);
+}
+
+void FN(conv_forward)(const hp_conv *c, const REAL *w, const REAL *in, int64_t n, int64_t off,
+                      REAL *out, int64_t m, int bias, REAL *scratch, int nthreads) {
+  const int64_t wsz = (int64_t)c->cout * c->cin * c->k * c->k * c->k;
+  FN(fwd_args) a;
+  int64_t st[3];
+  FN(pack)(c, w, 0, scratch);
+  FN(input_view)(c, in, n, off, m, scratch + wsz, nthreads, &a.in, st, a.zoff);
+  a.ics = st[0], a.ixs = st[1], a.iys = st[2];
+  a.s = c->stride;
+  a.wp = scratch;
+  a.bias = bias ? w + c->b_off : NULL;
+  a.out = out;
+  a.ocs = m * m * m, a.oxs = m * m, a.oys = m;
+  a.m0 = a.m1 = a.m2 = m;
+  if (c->k == 1 && c->stride == 1 && off == 0 && n == m) a.m1 = 1, a.m2 = m * m; /* planes */
+  a.cin = c->cin, a.cout = c->cout, a.k = c->k, a.acc = 0;
+  FN(fwd_run)(&a, nthreads);
+}
+
+/* ---- input gradient ------------------------------------------------------------------------ */
+
+/* Stride > 1: each input row of the view gathers from the output rows that read it. Along z
+ * the row is accumulated split by phase (z = s q + p: tap dz adds w dout[l] to phase dz % s at
+ * q = l + dz / s), so every addition is a contiguous vector operation; the phases are then
+ * interleaved into the row. */
+#define HP_TROW_MAX 4096
+static void FN(bwd_data_strided)(const hp_conv *c, const REAL *w, const REAL *dout, int64_t m,
+                                 REAL *din, int64_t n, int64_t off, int nthreads) {
+  const int k = c->k, s = c->stride;
+  const int64_t r = (m - 1) * s + k, m3 = m * m * m, n3 = n * n * n, pl = FN(phase_len)(r, s);
+  const REAL *kern = w + c->w_off;
+  const tmask full = tv_mask(TVW);
+  const double work = (double)m3 * c->cout * c->cin * k * k * k;
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, work)) schedule(dynamic, 1)
+  for (int64_t t = 0; t < (int64_t)c->cin * r; t++) {
+    const int64_t ci = t / r, x = t % r;
+    REAL tmp[HP_TROW_MAX + 64];
+    const int direct = s * pl > HP_TROW_MAX; /* a row too long for tmp: scatter directly */
+    int xv[HP_TRAIN_MAX_K], yv[HP_TRAIN_MAX_K], nxv = 0; /* taps that reach x (and y) */
+    int64_t xi[HP_TRAIN_MAX_K], yj[HP_TRAIN_MAX_K];
+    for (int dx = 0; dx < k; dx++)
+      if (x >= dx && (x - dx) % s == 0 && (x - dx) / s < m) xv[nxv] = dx, xi[nxv++] = (x - dx) / s;
+    for (int64_t y = 0; y < r; y++) {
+      REAL *drow = din + ci * n3 + ((off + x) * n + off + y) * n + off;
+      int nyv = 0;
+      for (int dy = 0; dy < k; dy++)
+        if (y >= dy && (y - dy) % s == 0 && (y - dy) / s < m)
+          yv[nyv] = dy, yj[nyv++] = (y - dy) / s;
+      if (direct) {
+        for (int co = 0; co < c->cout; co++)
+          for (int a = 0; a < nxv; a++)
+            for (int b = 0; b < nyv; b++) {
+              const REAL *orow = dout + co * m3 + (xi[a] * m + yj[b]) * m;
+              const REAL *wk = kern + (((int64_t)co * c->cin + ci) * k + xv[a]) * k * k + yv[b] * k;
+              for (int dz = 0; dz < k; dz++)
+                for (int64_t l = 0; l < m; l++) drow[s * l + dz] += wk[dz] * orow[l];
+            }
+        continue;
+      }
+      memset(tmp, 0, sizeof(REAL) * (size_t)(s * pl));
+      /* per tap and vector of the row, the sum over (co, dx, dy) stays in a register */
+      for (int dz = 0; dz < k; dz++) {
+        REAL *tq = tmp + (dz % s) * pl + dz / s;
+        for (int64_t l0 = 0; l0 < m; l0 += TVW) {
+          const tmask mk = m - l0 >= TVW ? full : tv_mask((int)(m - l0));
+          tvec acc = tv_loadm(tq + l0, mk);
+          for (int co = 0; co < c->cout; co++)
+            for (int a = 0; a < nxv; a++)
+              for (int b = 0; b < nyv; b++) {
+                const REAL *orow = dout + co * m3 + (xi[a] * m + yj[b]) * m;
+                const REAL wv =
+                    kern[((((int64_t)co * c->cin + ci) * k + xv[a]) * k + yv[b]) * k + dz];
+                acc = tv_fma(tv_set1(wv), tv_loadm(orow + l0, mk), acc);
+              }
+          tv_storem(tq + l0, acc, mk);
+        }
+      }
+      for (int p = 0; p < s; p++)
+        for (int64_t q = 0; q < pl && s * q + p < r; q++) drow[s * q + p] += tmp[p * pl + q];
+    }
+  }
+}
+
+void FN(conv_backward_data)(const hp_conv *c, const REAL *w, const REAL *dout, int64_t m, REAL *din,
+                            int64_t n, int64_t off, REAL *scratch, int nthreads) {
+  if (c->stride != 1) {
+    FN(bwd_data_strided)(c, w, dout, m, din, n, off, nthreads);
+    return;
+  }
+  const int k = c->k;
+  const int64_t wsz = (int64_t)c->cout * c->cin * k * k * k;
+  const REAL *pad = dout;
+  int64_t np = m;
+  FN(pack)(c, w, 1, scratch);
+  if (k > 1) { /* dout padded by k - 1 zeros on every side */
+    REAL *p = scratch + wsz;
+    const int64_t h = k - 1;
+    np = m + 2 * h;
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, (double)c->cout * np * np * np)) \
+    schedule(static)
+    for (int64_t t = 0; t < (int64_t)c->cout * np; t++) {
+      const int64_t co = t / np, x = t % np;
+      REAL *dst = p + (co * np + x) * np * np;
+      memset(dst, 0, sizeof *dst * (size_t)(np * np));
+      if (x < h || x >= h + m) continue;
+      for (int64_t y = h; y < h + m; y++)
+        memcpy(dst + y * np + h, dout + ((co * m + x - h) * m + y - h) * m,
+               sizeof *dst * (size_t)m);
+    }
+    pad = p;
+  }
+  FN(fwd_args) a;
+  a.in = pad;
+  a.ics = np * np * np, a.ixs = np * np, a.iys = np;
+  a.s = 1;
+  for (int dz = 0; dz < k; dz++) a.zoff[dz] = dz;
+  a.wp = scratch;
+  a.bias = NULL;
+  a.out = din + (off * n + off) * n + off;
+  a.ocs = n * n * n, a.oxs = n * n, a.oys = n;
+  a.m0 = a.m1 = a.m2 = m + k - 1;
+  if (k == 1 && off == 0 && n == m) a.m1 = 1, a.m2 = m * m; /* contiguous planes: long rows */
+  a.cin = c->cout, a.cout = c->cin, a.k = k, a.acc = 1;
+  FN(fwd_run)(&a, nthreads);
+}
+
+/* ---- weight gradient ----------------------------------------------------------------------- */
+
+typedef struct FN(wg_args) {
+  const REAL *in; /* input view origin (split for stride > 1) */
+  int64_t ics, ixs, iys;
+  int zoff[HP_TRAIN_MAX_K];
+  const REAL *dout; /* [cout][m][m][m] */
+  int64_t m;
+  int s, cin, k;
+} FN(wg_args);
+
+/* Task (co0..co0+NC, ci, dx, dy, taps dz0..dz0+K): NC x K accumulators (NC <= 4, K <= 7;
+ * constants at every call site), one pass over output planes [i0, i1). The accumulators are
+ * named variables: GCC keeps an array of vectors in registers but also stores it on every
+ * iteration. Sums in double per tap at the end, added to @p res. */
+HP_TINLINE void FN(wg_task)(const FN(wg_args) * a, int co0, const int NC, const int K, int dz0,
+                            int ci, int dx, int dy, int64_t i0, int64_t i1, double *res) {
+  const tvec z = tv_zero();
+  tvec a00 = z, a01 = z, a02 = z, a03 = z, a04 = z, a05 = z, a06 = z;
+  tvec a10 = z, a11 = z, a12 = z, a13 = z, a14 = z, a15 = z, a16 = z;
+  tvec a20 = z, a21 = z, a22 = z, a23 = z, a24 = z, a25 = z, a26 = z;
+  tvec a30 = z, a31 = z, a32 = z, a33 = z, a34 = z, a35 = z, a36 = z;
+  const int64_t m = a->m, m3 = m * m * m;
+  const tmask full = tv_mask(TVW);
+  const int *zo = a->zoff + dz0;
+  for (int64_t i = i0; i < i1; i++)
+    for (int64_t j = 0; j < m; j++) {
+      const REAL *d = a->dout + co0 * m3 + (i * m + j) * m;
+      const REAL *row = a->in + ci * a->ics + (a->s * i + dx) * a->ixs + (a->s * j + dy) * a->iys;
+      for (int64_t l0 = 0; l0 < m; l0 += TVW) {
+        const tmask mk = m - l0 >= TVW ? full : tv_mask((int)(m - l0));
+        const tvec d0 = tv_loadm(d + l0, mk);
+        const tvec d1 = NC > 1 ? tv_loadm(d + m3 + l0, mk) : z;
+        const tvec d2 = NC > 2 ? tv_loadm(d + 2 * m3 + l0, mk) : z;
+        const tvec d3 = NC > 3 ? tv_loadm(d + 3 * m3 + l0, mk) : z;
+#define HP_TAP(t)                                  \
+  if (K > t) {                                     \
+    const tvec x = tv_loadm(row + zo[t] + l0, mk); \
+    a0##t = tv_fma(d0, x, a0##t);                  \
+    if (NC > 1) a1##t = tv_fma(d1, x, a1##t);      \
+    if (NC > 2) a2##t = tv_fma(d2, x, a2##t);      \
+    if (NC > 3) a3##t = tv_fma(d3, x, a3##t);      \
+  }
+        HP_TAP(0) HP_TAP(1) HP_TAP(2) HP_TAP(3) HP_TAP(4) HP_TAP(5) HP_TAP(6)
+#undef HP_TAP
+      }
+    }
+  const tvec acc[4][7] = {{a00, a01, a02, a03, a04, a05, a06},
+                          {a10, a11, a12, a13, a14, a15, a16},
+                          {a20, a21, a22, a23, a24, a25, a26},
+                          {a30, a31, a32, a33, a34, a35, a36}};
+  for (int c = 0; c < NC; c++)
+    for (int t = 0; t < K; t++) res[c * HP_TRAIN_MAX_K + dz0 + t] += tv_hsum(acc[c][t]);
+}
+
+#define HP_WG_K(NC)                                                                    \
+  switch (k) {                                                                         \
+    case 1:                                                                            \
+      FN(wg_task)(a, co0, NC, 1, 0, ci, dx, dy, i0, i1, res);                          \
+      break;                                                                           \
+    case 3:                                                                            \
+      FN(wg_task)(a, co0, NC, 3, 0, ci, dx, dy, i0, i1, res);                          \
+      break;                                                                           \
+    case 5:                                                                            \
+      FN(wg_task)(a, co0, NC, 5, 0, ci, dx, dy, i0, i1, res);                          \
+      break;                                                                           \
+    case 7:                                                                            \
+      FN(wg_task)(a, co0, NC, 7, 0, ci, dx, dy, i0, i1, res);                          \
+      break;                                                                           \
+    default: /* taps in groups of at most 7 */                                         \
+      for (int d0 = 0; d0 < k; d0 += 7)                                                \
+        FN(wg_task)(a, co0, NC, k - d0 < 7 ? k - d0 : 7, d0, ci, dx, dy, i0, i1, res); \
+      break;                                                                           \
+  }
+
+void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64_t off,
+                              const REAL *dout, int64_t m, double scale, int bias, REAL *gw,
+                              REAL *scratch, int nthreads) {
+  const int k = c->k, k3 = k * k * k;
+  FN(wg_args) args, *a = &args;
+  int64_t st[3];
+  FN(input_view)(c, in, n, off, m, scratch, nthreads, &a->in, st, a->zoff);
+  a->ics = st[0], a->ixs = st[1], a->iys = st[2];
+  a->dout = dout;
+  a->m = m;
+  a->s = c->stride, a->cin = c->cin, a->k = k;
+  const int nblk = (c->cout + HP_TCB - 1) / HP_TCB;
+  const int64_t ntask = (int64_t)nblk * c->cin * k * k;
+  /* partial sums per task, after the split input (if any), 8-REAL aligned */
+  int64_t split = 0;
+  if (c->stride > 1) {
+    const int64_t r = (m - 1) * c->stride + k;
+    split = (int64_t)c->cin * r * r * c->stride * FN(phase_len)(r, c->stride);
+  }
+  double *part = (double *)(void *)(scratch + (split + 7) / 8 * 8);
+  memset(part, 0, sizeof(double) * (size_t)(ntask * HP_TCB * HP_TRAIN_MAX_K));
+  /* spatial tiles of output x-planes, sized so that a tile's output gradient and input
+   * (about 1 MB) stay in the core's cache while every task passes over them; tiles are
+   * summed in order, so the result does not depend on the thread count */
+  const int64_t plane_out = (int64_t)c->cout * m * m, r1 = (m - 1) * c->stride + k;
+  const int64_t plane_in = (int64_t)c->cin * r1 * r1 * c->stride;
+  int64_t tile = (int64_t)(256 * 1024) / (plane_out + plane_in + 1);
+  if (tile < 1) tile = 1;
+  REAL *gk = gw + c->w_off;
+  const double work = (double)m * m * m * c->cout * c->cin * k3;
+#pragma omp parallel num_threads(FN(threads_for)(nthreads, work))
+  {
+    for (int64_t i0 = 0; i0 < m; i0 += tile) {
+      const int64_t i1 = i0 + tile < m ? i0 + tile : m;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t t = 0; t < ntask; t++) {
+        const int dy = (int)(t % k), dx = (int)(t / k % k), ci = (int)(t / k / k % c->cin);
+        const int co0 = (int)(t / k / k / c->cin) * HP_TCB;
+        const int nc = c->cout - co0 < HP_TCB ? c->cout - co0 : HP_TCB;
+        double *res = part + t * HP_TCB * HP_TRAIN_MAX_K;
+        switch (nc) {
+          case 1:
+            HP_WG_K(1) break;
+          case 2:
+            HP_WG_K(2) break;
+          case 3:
+            HP_WG_K(3) break;
+          default:
+            HP_WG_K(4) break;
+        }
+      }
+    }
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < ntask; t++) {
+      const int dy = (int)(t % k), dx = (int)(t / k % k), ci = (int)(t / k / k % c->cin);
+      const int co0 = (int)(t / k / k / c->cin) * HP_TCB;
+      const int nc = c->cout - co0 < HP_TCB ? c->cout - co0 : HP_TCB;
+      const double *res = part + t * HP_TCB * HP_TRAIN_MAX_K;
+      for (int q = 0; q < nc; q++)
+        for (int dz = 0; dz < k; dz++)
+          gk[((int64_t)(co0 + q) * c->cin + ci) * k3 + (dx * k + dy) * k + dz] +=
+              (REAL)(scale * res[q * HP_TRAIN_MAX_K + dz]);
+    }
+    if (bias) {
+      const int64_t m3 = m * m * m;
+#pragma omp for schedule(static)
+      for (int co = 0; co < c->cout; co++) {
+        double sum = 0;
+        for (int64_t v = 0; v < m3; v++) sum += dout[co * m3 + v];
+        gw[c->b_off + co] += (REAL)(scale * sum);
+      }
+    }
+  }
+}
+#undef HP_WG_K
+
+/* ---- activations ------------------------------------------------------------------------- */
+
+void FN(lrelu_forward)(REAL *x, int64_t count, double slope, int nthreads) {
+  const REAL sl = (REAL)slope;
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, (double)count)) schedule(static)
+  for (int64_t i = 0; i < count; i++) x[i] = x[i] < 0 ? sl * x[i] : x[i];
+}
+
+void FN(lrelu_backward)(const REAL *a, REAL *d, int64_t count, double slope, int nthreads) {
+  const REAL sl = (REAL)slope;
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, (double)count)) schedule(static)
+  for (int64_t i = 0; i < count; i++) d[i] = a[i] > 0 ? d[i] : sl * d[i];
+}
+
+void FN(relu_forward)(REAL *x, int64_t count, int nthreads) {
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, (double)count)) schedule(static)
+  for (int64_t i = 0; i < count; i++) x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+void FN(relu_backward)(const REAL *a, REAL *d, int64_t count, int nthreads) {
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, (double)count)) schedule(static)
+  for (int64_t i = 0; i < count; i++) d[i] = a[i] > 0 ? d[i] : 0;
+}

@@ -1,0 +1,333 @@
+/* The training loop's step: WGAN-GP (Gulrajani et al. 2017, as Kodi Ramanah et al. 2019),
+ * Poisson likelihood, or both (train/trainer.h). */
+#include "train/trainer.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/critic.h"
+#include "train/generator.h"
+#include "train/losses.h"
+#include "nn/painter.h"
+
+struct hp_trainer {
+  hp_train_config cfg;
+  hp_net net; /* the generator (owned copy) */
+  const hp_train_data *data;
+  int wgan;        /* a critic is trained */
+  int64_t update;  /* generator updates done */
+  int64_t m, nout; /* output side, K m^3 */
+  hp_f_gen_ws *gws;
+  hp_adam gadam;
+  float *ggrad; /* generator gradient */
+  hp_critic critic;
+  float *cw, *cgrad; /* critic weights and gradient */
+  hp_adam cadam;
+  hp_f_critic_ws *cws;
+  float *rho, *counts, *xhat, *dfake; /* sample buffers */
+  double gen_fwd_macs, gen_bwd_macs;
+  size_t bytes;
+};
+
+void hp_train_config_default(hp_train_config *c) {
+  memset(c, 0, sizeof *c);
+  c->objective = HP_OBJ_WGAN_GP;
+  c->lr = 1e-4, c->beta1 = 0.5, c->beta2 = 0.999, c->adam_eps = 1e-8;
+  c->n_critic = 5;
+  c->gp_lambda = 10;
+  c->poisson_weight = 1;
+  c->patch = 58;
+  c->seed = 1;
+}
+
+const char *hp_objective_name(hp_objective o) {
+  return o == HP_OBJ_POISSON ? "poisson" : o == HP_OBJ_BOTH ? "both" : "wgan-gp";
+}
+
+void hp_trainer_destroy(hp_trainer *t) {
+  if (!t) return;
+  hp_f_gen_ws_destroy(t->gws);
+  hp_f_critic_ws_destroy(t->cws);
+  hp_adam_free(&t->gadam);
+  hp_adam_free(&t->cadam);
+  hp_net_free(&t->net);
+  hp_free(t->ggrad), hp_free(t->cw), hp_free(t->cgrad);
+  hp_free(t->rho), hp_free(t->counts), hp_free(t->xhat), hp_free(t->dfake);
+  free(t);
+}
+
+/* Multiply-adds of the generator's forward pass on the planned patch, and of its backward pass
+ * (weight gradients of every layer, input gradients of all but the density's consumers). */
+static void gen_macs(const hp_net *net, int64_t n_in, double *fwd, double *bwd) {
+  *fwd = *bwd = 0;
+  int64_t n = n_in;
+  for (int b = 0; b < net->nblocks; b++) {
+    const hp_block *bl = &net->block[b];
+    int shrink = 0;
+    for (int br = 0; br < bl->nbranch; br++) {
+      int s = 0;
+      for (int q = 0; q < bl->len[br]; q++) s += net->conv[bl->first[br] + q].k - 1;
+      if (s > shrink) shrink = s;
+    }
+    const int64_t m = n - shrink;
+    for (int br = 0; br < bl->nbranch; br++) {
+      double side = (double)m;
+      for (int q = bl->len[br] - 1; q >= 0; q--) {
+        const hp_conv *c = &net->conv[bl->first[br] + q];
+        const double macs = (double)c->cout * c->cin * c->k * c->k * c->k * side * side * side;
+        *fwd += macs;
+        *bwd += (b == 0 && q == 0) ? macs : 2 * macs;
+        side += c->k - 1;
+      }
+    }
+    n = m;
+  }
+  for (int q = 0; q < net->head_len; q++) {
+    const hp_conv *c = &net->conv[net->head_first + q];
+    n -= c->k - 1;
+    const double macs = (double)c->cout * c->cin * c->k * c->k * c->k * (double)(n * n * n);
+    *fwd += macs;
+    *bwd += 2 * macs;
+  }
+}
+
+static float *alloc_floats(size_t n, const char *what, size_t *bytes, hp_status *st) {
+  float *p = hp_alloc(n * sizeof(float), what, st);
+  if (p) memset(p, 0, n * sizeof(float)), *bytes += n * sizeof(float);
+  return p;
+}
+
+int hp_trainer_create(hp_trainer **out, const hp_train_config *cfg, const hp_net *gen,
+                      const hp_train_data *data, hp_status *st) {
+  *out = NULL;
+  if (cfg->objective != HP_OBJ_WGAN_GP && cfg->objective != HP_OBJ_POISSON &&
+      cfg->objective != HP_OBJ_BOTH)
+    return hp_fail(st, HP_ERR_INPUT, "training: unknown objective %d", (int)cfg->objective);
+  if (cfg->n_critic < 1 || !(cfg->gp_lambda >= 0) || !(cfg->poisson_weight >= 0))
+    return hp_fail(st, HP_ERR_INPUT,
+                   "training: TrainCriticSteps = %d, TrainGPLambda = %g, TrainPoissonWeight = "
+                   "%g (expected >= 1, >= 0, >= 0)",
+                   cfg->n_critic, cfg->gp_lambda, cfg->poisson_weight);
+  if (data->patch != cfg->patch || data->k != gen->k_out)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "training: data prepared for patch %d and %d mass bins, the run needs %d and "
+                   "%d",
+                   data->patch, data->k, cfg->patch, gen->k_out);
+  hp_trainer *t = calloc(1, sizeof *t);
+  if (!t) return hp_fail(st, HP_ERR_NOMEM, "training: out of memory");
+  t->cfg = *cfg;
+  t->data = data;
+  t->wgan = cfg->objective != HP_OBJ_POISSON;
+  t->bytes = sizeof *t;
+  if (hp_net_copy(&t->net, gen, st)) goto fail;
+  if (hp_f_gen_ws_create(&t->gws, &t->net, cfg->patch, cfg->nthreads, st)) goto fail;
+  t->bytes += hp_f_gen_ws_bytes(t->gws) + 3 * t->net.nparams * sizeof(float);
+  t->m = hp_f_gen_ws_out_side(t->gws);
+  if (t->m != cfg->patch - 2 * data->halo) {
+    hp_fail(st, HP_ERR_INPUT, "training: the generator's halo (%lld) differs from the data's (%d)",
+            (long long)(cfg->patch - t->m) / 2, data->halo);
+    goto fail;
+  }
+  t->nout = (int64_t)t->net.k_out * t->m * t->m * t->m;
+  if (hp_adam_init(&t->gadam, t->net.nparams, cfg->lr, cfg->beta1, cfg->beta2, cfg->adam_eps, st))
+    goto fail;
+  if (!(t->ggrad = alloc_floats(t->net.nparams, "generator gradient", &t->bytes, st))) goto fail;
+  if (!(t->rho = alloc_floats((size_t)cfg->patch * cfg->patch * cfg->patch, "density patch",
+                              &t->bytes, st)))
+    goto fail;
+  if (!(t->counts = alloc_floats((size_t)t->nout, "counts patch", &t->bytes, st))) goto fail;
+  if (!(t->dfake = alloc_floats((size_t)t->nout, "output gradient", &t->bytes, st))) goto fail;
+  gen_macs(&t->net, cfg->patch, &t->gen_fwd_macs, &t->gen_bwd_macs);
+  if (t->wgan) {
+    if (hp_critic_paper(&t->critic, t->net.k_out, t->m, st)) goto fail;
+    if (!(t->cw = alloc_floats(t->critic.nparams, "critic weights", &t->bytes, st))) goto fail;
+    if (!(t->cgrad = alloc_floats(t->critic.nparams, "critic gradient", &t->bytes, st))) goto fail;
+    if (!(t->xhat = alloc_floats((size_t)t->nout, "penalty sample", &t->bytes, st))) goto fail;
+    hp_critic_init_random(&t->critic, t->cw, cfg->seed ^ 0x6372697469635eedULL, 0.1, 0.1);
+    if (hp_adam_init(&t->cadam, t->critic.nparams, cfg->lr, cfg->beta1, cfg->beta2, cfg->adam_eps,
+                     st))
+      goto fail;
+    t->bytes += 2 * t->critic.nparams * sizeof(float);
+    if (hp_f_critic_ws_create(&t->cws, &t->critic, cfg->nthreads, st)) goto fail;
+  }
+  *out = t;
+  return HP_OK;
+fail:
+  hp_trainer_destroy(t);
+  return hp_error_context(st, "planning the training");
+}
+
+static int all_finite(const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i])) return 0;
+  return 1;
+}
+
+int hp_trainer_step(hp_trainer *t, hp_train_stats *s, hp_status *st) {
+  const hp_train_config *cfg = &t->cfg;
+  const int nt = cfg->nthreads;
+  const int64_t u = t->update;
+  hp_train_stats loc = {NAN, NAN, NAN, NAN, NAN};
+  hp_train_draw dr;
+  if (t->wgan) {
+    double lc = 0, w = 0, pen = 0;
+    for (int c = 0; c < cfg->n_critic; c++) {
+      hp_train_data_draw(t->data, cfg->seed, u, c, &dr);
+      hp_train_data_patch(t->data, &dr, t->rho, t->counts, nt);
+      const float *fake = hp_f_gen_forward(t->gws, t->net.w, t->rho);
+      memset(t->cgrad, 0, sizeof(float) * t->critic.nparams);
+      const double cf = hp_f_critic_forward(t->cws, t->cw, fake);
+      hp_f_critic_backward(t->cws, t->cw, 1.0, t->cgrad, NULL);
+      const double cr = hp_f_critic_forward(t->cws, t->cw, t->counts);
+      hp_f_critic_backward(t->cws, t->cw, -1.0, t->cgrad, NULL);
+      const float e = (float)dr.eps, e1 = 1.0f - e;
+#pragma omp parallel for num_threads(nt > 0 ? nt : omp_get_max_threads()) schedule(static)
+      for (int64_t i = 0; i < t->nout; i++) t->xhat[i] = e * t->counts[i] + e1 * fake[i];
+      const double p =
+          hp_f_critic_gradient_penalty(t->cws, t->cw, t->xhat, cfg->gp_lambda, t->cgrad, NULL);
+      hp_adam_step(&t->cadam, t->cw, t->cgrad, nt);
+      lc += cf - cr + p, w += cr - cf, pen += p;
+    }
+    loc.critic_loss = lc / cfg->n_critic;
+    loc.wasserstein = w / cfg->n_critic;
+    loc.penalty = pen / cfg->n_critic;
+  }
+  hp_train_data_draw(t->data, cfg->seed, u, t->wgan ? cfg->n_critic : 0, &dr);
+  hp_train_data_patch(t->data, &dr, t->rho, t->counts, nt);
+  const float *fake = hp_f_gen_forward(t->gws, t->net.w, t->rho);
+  double lg = 0;
+  memset(t->dfake, 0, sizeof(float) * (size_t)t->nout);
+  if (t->wgan) {
+    const double cf = hp_f_critic_forward(t->cws, t->cw, fake);
+    hp_f_critic_backward(t->cws, t->cw, -1.0, NULL, t->dfake);
+    lg -= cf;
+  }
+  if (cfg->objective != HP_OBJ_WGAN_GP) {
+    const double wgt =
+        cfg->objective == HP_OBJ_BOTH ? cfg->poisson_weight * sqrt((double)t->nout) : 1.0;
+    loc.poisson = hp_f_poisson_loss(fake, t->counts, t->nout, HP_POISSON_EPS, t->dfake, wgt, nt);
+    lg += wgt * loc.poisson;
+  } else {
+    loc.poisson = hp_f_poisson_loss(fake, t->counts, t->nout, HP_POISSON_EPS, NULL, 0, nt);
+  }
+  loc.gen_loss = lg;
+  memset(t->ggrad, 0, sizeof(float) * t->net.nparams);
+  hp_f_gen_backward(t->gws, t->net.w, t->dfake, t->ggrad);
+  hp_adam_step(&t->gadam, t->net.w, t->ggrad, nt);
+  t->update++;
+  if (s) *s = loc;
+  if (!isfinite(lg) || !all_finite(t->net.w, t->net.nparams) ||
+      (t->wgan && (!isfinite(loc.critic_loss) || !all_finite(t->cw, t->critic.nparams))))
+    return hp_fail(st, HP_ERR_NUMERIC,
+                   "training diverged at update %lld (generator loss %g, critic loss %g): lower "
+                   "TrainLearningRate",
+                   (long long)u + 1, lg, loc.critic_loss);
+  return HP_OK;
+}
+
+/* Paint one validation region and add its loss terms and moments. */
+static int validate_box(hp_trainer *t, int b, double acc[7], hp_status *st) {
+  const hp_train_data *d = t->data;
+  const hp_train_box *bx = &d->box[b];
+  const int h = d->halo, k = d->k;
+  int64_t x0, nx;
+  int periodic;
+  if (!hp_train_data_val_region(d, b, &x0, &nx, &periodic)) return HP_OK;
+  const int64_t nv = bx->nv, nv3 = nv * nv * nv;
+  hp_painter_desc pd;
+  memset(&pd, 0, sizeof pd);
+  pd.nthreads = t->cfg.nthreads;
+  pd.periodic = periodic;
+  float *in = NULL, *outbuf = NULL, *outs[HP_NET_MAX_K];
+  int64_t ox = nv, n1 = nv;
+  const float *src = bx->rho;
+  if (periodic) {
+    pd.n[0] = pd.n[1] = pd.n[2] = nv;
+  } else { /* the slab, padded periodically in y and z by the halo */
+    n1 = nv + 2 * h;
+    ox = nx - 2 * h;
+    pd.n[0] = nx, pd.n[1] = pd.n[2] = n1;
+    in = hp_alloc(sizeof(float) * (size_t)(nx * n1 * n1), "validation input", st);
+    if (!in) return st->code;
+    for (int64_t i = 0; i < nx; i++)
+      for (int64_t j = 0; j < n1; j++)
+        for (int64_t l = 0; l < n1; l++)
+          in[(i * n1 + j) * n1 + l] =
+              bx->rho[((x0 + i) * nv + (j - h + nv) % nv) * nv + (l - h + nv) % nv];
+    src = in;
+  }
+  const int64_t nvox = ox * nv * nv;
+  outbuf = hp_alloc(sizeof(float) * (size_t)(k * nvox), "validation output", st);
+  hp_painter *p = NULL;
+  int rc = outbuf ? hp_painter_create(&p, &t->net, &pd, st) : st->code;
+  if (!rc) {
+    for (int q = 0; q < k; q++) outs[q] = outbuf + q * nvox;
+    rc = hp_painter_execute(p, src, outs, st);
+  }
+  if (!rc) {
+    const int64_t xs = periodic ? 0 : x0 + h;
+    for (int q = 0; q < k; q++)
+      for (int64_t v = 0; v < nvox; v++) {
+        const double lam = outs[q][v], n = bx->counts[q * nv3 + xs * nv * nv + v];
+        acc[0] += lam - n * log(lam + HP_POISSON_EPS);
+        acc[1] += 1;
+        acc[2] += lam, acc[3] += n, acc[4] += lam * n;
+        acc[5] += lam * lam;
+        acc[6] += n * n;
+      }
+  }
+  hp_painter_destroy(p);
+  hp_free(in);
+  hp_free(outbuf);
+  return rc ? hp_error_context(st, "validation on %s", bx->name) : HP_OK;
+}
+
+int hp_trainer_validate(hp_trainer *t, double *loss, double *corr, hp_status *st) {
+  double acc[7] = {0};
+  *loss = NAN;
+  if (corr) *corr = NAN;
+  for (int b = 0; b < t->data->nbox; b++)
+    if (validate_box(t, b, acc, st)) return st->code;
+  if (acc[1] == 0) return HP_OK;
+  const double n = acc[1];
+  *loss = acc[0] / n;
+  if (corr) {
+    const double cov = acc[4] / n - acc[2] / n * acc[3] / n;
+    const double va = acc[5] / n - acc[2] / n * acc[2] / n,
+                 vb = acc[6] / n - acc[3] / n * acc[3] / n;
+    *corr = va > 0 && vb > 0 ? cov / sqrt(va * vb) : NAN;
+  }
+  return HP_OK;
+}
+
+const hp_net *hp_trainer_net(const hp_trainer *t) { return &t->net; }
+int64_t hp_trainer_updates(const hp_trainer *t) { return t->update; }
+const hp_train_config *hp_trainer_config(const hp_trainer *t) { return &t->cfg; }
+size_t hp_trainer_bytes(const hp_trainer *t) { return t->bytes; }
+
+double hp_trainer_flops_per_update(const hp_trainer *t) {
+  double macs = t->gen_fwd_macs + t->gen_bwd_macs;
+  if (t->wgan) {
+    const double fc = hp_critic_macs(&t->critic);
+    const hp_conv *c0 = &t->critic.conv[0];
+    const double s0 = (double)t->critic.out_side[0];
+    const double f0 = (double)c0->cout * c0->cin * c0->k * c0->k * c0->k * s0 * s0 * s0;
+    /* per critic update: G forward; C forward at fake, real, x_hat; backward (weights and
+     * inner input gradients) at fake and real; penalty: input gradient, tangent forward,
+     * weight gradients. Generator update: C forward and input gradient. */
+    macs += t->cfg.n_critic * (t->gen_fwd_macs + 3 * fc + 2 * (2 * fc - f0) + 3 * fc) + 2 * fc;
+  }
+  return 2 * macs;
+}
+
+void hp_trainer_state(hp_trainer *t, hp_train_state *s) {
+  s->update = &t->update;
+  s->gen_w = t->net.w;
+  s->gen_n = t->net.nparams;
+  s->gen_adam = &t->gadam;
+  s->critic_w = t->wgan ? t->cw : NULL;
+  s->critic_n = t->wgan ? t->critic.nparams : 0;
+  s->critic_adam = t->wgan ? &t->cadam : NULL;
+}
