@@ -221,7 +221,24 @@ static int cmd_info(int argc, char **argv) {
   print_cosmo("  HubbleParam", meta->h, "(H0 / 100 km/s/Mpc)");
   print_cosmo("  Sigma8", meta->sigma8, "(at 8 Mpc/h)");
   print_cosmo("  PrimordialIndex", meta->n_s, "");
-  printf("  %-22s %s\n", "provenance", meta->provenance);
+  if (meta->count.kind == HP_COUNT_CMP) {
+    printf("  %-22s Conway-Maxwell-Poisson of the painted mean, ln nu = a + b ln(1 + mu)\n",
+           "count distribution");
+    for (int i = 0; i < meta->nbins; i++)
+      printf("    bin %-16d a = %+.4f, b = %+.4f (nu = %.3f at mu = 0.1, %.3f at mu = 1)\n", i,
+             meta->count.a[i], meta->count.b[i], exp(hp_count_lognu(&meta->count, i, 0.1)),
+             exp(hp_count_lognu(&meta->count, i, 1.0)));
+  } else {
+    printf("  %-22s Poisson of the painted mean\n", "count distribution");
+  }
+  /* the provenance is free text from a file: no control characters reach the terminal */
+  char prov[sizeof meta->provenance];
+  size_t j = 0;
+  for (const unsigned char *c = (const unsigned char *)meta->provenance; *c && j + 1 < sizeof prov;
+       c++)
+    prov[j++] = (*c < 0x20 || *c == 0x7f) ? '?' : (char)*c;
+  prov[j] = '\0';
+  printf("  %-22s %s\n", "provenance", prov);
   hp_model_free(&m);
   return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "train/dispersion.h"
 #include "train/checkpoint.h"
 #include "nn/model_io.h"
 #include "train/truth.h"
@@ -279,6 +280,25 @@ static void provenance(train_ctx *x, double vloss, double vcorr) {
                           x->info[i].redshift, (long long)x->info[i].seed);
 }
 
+/* The count distribution of the trained means (TrainCountModel): CMP fitted on the training
+ * boxes, scored on the validation boxes (train/dispersion.h), or Poisson. */
+static int fit_counts(train_ctx *x, hp_status *st) {
+  hp_count_dist *d = &x->model.meta.count;
+  if (strcmp(hp_params_string(x->p, "TrainCountModel"), "cmp")) {
+    hp_count_dist_poisson(d, x->model.meta.nbins);
+    return HP_OK;
+  }
+  hp_dispersion_report r;
+  if (hp_dispersion_fit_net(&x->model.net, &x->data, x->cfg.nthreads, d, &r, st)) return st->code;
+  for (int k = 0; k < r.k; k++)
+    hp_cli_progress(x->t0,
+                    "count distribution, bin %d: ln nu = %+.4f %+.4f ln(1 + mu); -ln L per voxel "
+                    "(Poisson -> CMP): training %.6f -> %.6f, validation %.6f -> %.6f",
+                    k, d->a[k], d->b[k], r.nll_train_poisson[k], r.nll_train_cmp[k],
+                    r.nll_val_poisson[k], r.nll_val_cmp[k]);
+  return HP_OK;
+}
+
 static int write_log(train_ctx *x, hp_status *st) {
   char title[512];
   snprintf(title, sizeof title,
@@ -402,6 +422,7 @@ int hp_cmd_train(int argc, char **argv) {
   signal(SIGINT, SIG_DFL);
   if (isnan(vloss) && hp_trainer_validate(x.t, &vloss, &vcorr, &st)) goto fail;
   memcpy(x.model.net.w, hp_trainer_net(x.t)->w, sizeof(float) * x.model.net.nparams);
+  if (fit_counts(&x, &st)) goto fail;
   provenance(&x, vloss, vcorr);
   if (save(&x, elapsed0 + omp_get_wtime() - trun, &st)) goto fail;
   if (hp_model_save(&x.model, hp_params_string(x.p, "TrainModelOut"), &st)) goto fail;

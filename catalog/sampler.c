@@ -19,37 +19,17 @@ struct hp_sampler {
   uint32_t *sorted;    /* particle indices sorted by voxel (stable) */
   int64_t *cell_start; /* nv^3 + 1 offsets into sorted */
   hp_cic_plan *cic;
+  hp_count_table *counts; /* HP_COUNTS_MODEL */
 };
 
-int64_t hp_sampler_count(int mode, double lambda, double u) {
+int64_t hp_sampler_count(const hp_sampler *s, int k, double lambda, double u) {
   if (!(lambda > 0)) return 0;
-  if (mode == HP_COUNTS_ROUNDING) {
+  if (s->d.count_mode == HP_COUNTS_ROUNDING) {
     const double f = floor(lambda);
     return (int64_t)f + (u < lambda - f);
   }
-  if (lambda > 50) { /* normal approximation (painted means per voxel are O(1)): Acklam-free
-                        bisection of the normal CDF, one uniform as for the inversion below */
-    double lo = -40, hi = 40;
-    for (int i = 0; i < 100; i++) {
-      const double mid = 0.5 * (lo + hi);
-      if (0.5 * erfc(-mid / sqrt(2.0)) < u)
-        lo = mid;
-      else
-        hi = mid;
-    }
-    const double n = floor(lambda + sqrt(lambda) * 0.5 * (lo + hi) + 0.5);
-    return n < 0 ? 0 : (int64_t)n;
-  }
-  /* inversion of the Poisson CDF with one uniform */
-  double p = exp(-lambda), F = p;
-  int64_t n = 0;
-  while (u > F && n < 100000) {
-    n++;
-    p *= lambda / (double)n;
-    F += p;
-    if (p < 1e-300 && (double)n > lambda) break;
-  }
-  return n;
+  if (s->counts) return hp_count_draw(s->counts, k, lambda, u);
+  return hp_poisson_draw(lambda, u);
 }
 
 void hp_sampler_set_seed(hp_sampler *s, uint64_t seed) { s->d.seed = seed; }
@@ -62,6 +42,7 @@ void hp_sampler_destroy(hp_sampler *s) {
   free(s->sorted);
   free(s->cell_start);
   hp_cic_plan_destroy(s->cic);
+  hp_count_table_destroy(s->counts);
   free(s);
 }
 
@@ -120,10 +101,13 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
       for (int i = 0; i < NCDF; i++) c[i] /= tot;
     }
   }
-  if (hp_cic_plan_create(&s->cic, d->nv, d->box, s->d.nthreads, st)) {
+  if (hp_cic_plan_create(&s->cic, d->nv, d->box, s->d.nthreads, st) ||
+      (d->count_mode == HP_COUNTS_MODEL && d->count_dist &&
+       hp_count_table_create(&s->counts, d->count_dist, st))) {
     hp_sampler_destroy(s);
     return hp_error_context(st, "sampler");
   }
+  s->d.count_dist = NULL; /* the tables hold what is needed; the caller's may go */
   *out = s;
   return HP_OK;
 }
@@ -148,24 +132,44 @@ static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
   return i < 0 ? i + nv : i;
 }
 
-/* Counting sort of the particles by the voxel they fall in (NGP), stable. */
+/* Counting sort of the particles by the voxel they fall in (NGP), stable: each thread owns a
+ * contiguous range of voxels and scans all particles for its own (sequential reads of 4 bytes a
+ * particle; the random writes are split between the threads), so the particles of a voxel are
+ * in increasing index order whatever the number of threads. */
 static void index_particles(hp_sampler *s, const hp_sampler_input *in) {
   const int64_t np = s->d.np, nv = s->d.nv, n = np * np * np, nc = nv * nv * nv;
   const double dq = s->d.box / (double)np, inv_dx = (double)nv / s->d.box;
-#pragma omp parallel for num_threads(s->d.nthreads) schedule(static)
+  const int T = s->d.nthreads;
+  uint32_t *cell = s->cell;
+  int64_t *start = s->cell_start;
+#pragma omp parallel for num_threads(T) schedule(static)
   for (int64_t i = 0; i < n; i++) {
     const int64_t a = i / (np * np), b = (i / np) % np, c = i % np;
     const int64_t cx = wrap_cell(a * dq + in->disp[0][i], inv_dx, nv);
     const int64_t cy = wrap_cell(b * dq + in->disp[1][i], inv_dx, nv);
     const int64_t cz = wrap_cell(c * dq + in->disp[2][i], inv_dx, nv);
-    s->cell[i] = (uint32_t)((cx * nv + cy) * nv + cz);
+    cell[i] = (uint32_t)((cx * nv + cy) * nv + cz);
   }
-  memset(s->cell_start, 0, sizeof *s->cell_start * (size_t)(nc + 1));
-  for (int64_t i = 0; i < n; i++) s->cell_start[s->cell[i] + 1]++;
-  for (int64_t c = 0; c < nc; c++) s->cell_start[c + 1] += s->cell_start[c];
-  for (int64_t i = 0; i < n; i++) s->sorted[s->cell_start[s->cell[i]]++] = (uint32_t)i;
-  for (int64_t c = nc; c > 0; c--) s->cell_start[c] = s->cell_start[c - 1];
-  s->cell_start[0] = 0;
+  start[0] = 0;
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const uint32_t lo = (uint32_t)(nc * t / nt), hi = (uint32_t)(nc * (t + 1) / nt);
+    memset(start + lo + 1, 0, sizeof *start * (size_t)(hi - lo));
+    for (int64_t i = 0; i < n; i++)
+      if (cell[i] >= lo && cell[i] < hi) start[cell[i] + 1]++;
+  }
+  for (int64_t c = 0; c < nc; c++) start[c + 1] += start[c];
+#pragma omp parallel num_threads(T)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const uint32_t lo = (uint32_t)(nc * t / nt), hi = (uint32_t)(nc * (t + 1) / nt);
+    for (int64_t i = 0; i < n; i++)
+      if (cell[i] >= lo && cell[i] < hi) s->sorted[start[cell[i]]++] = (uint32_t)i;
+  }
+  /* the fill moved start[c] to the end of voxel c, the start of c + 1: shift back by one */
+  memmove(start + 1, start, sizeof *start * (size_t)nc);
+  start[0] = 0;
 }
 
 int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *cat, hp_status *st) {
@@ -183,7 +187,7 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   for (int64_t c = 0; c < nc; c++) {
     int64_t tot = 0;
     for (int64_t k = 0; k < K; k++)
-      tot += hp_sampler_count(d->count_mode, in->counts[k][c],
+      tot += hp_sampler_count(s, (int)k, in->counts[k][c],
                               hp_rng_uniform(hp_rng_at(kc, (uint64_t)(c * K + k), 0)));
     nvox[c + 1] = tot;
   }
@@ -198,11 +202,12 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
 #pragma omp parallel for num_threads(d->nthreads) schedule(dynamic, 256)
   for (int64_t c = 0; c < nc; c++) {
     int64_t h = nvox[c];
+    if (nvox[c + 1] == h) continue; /* no halo here (most voxels): no second draw */
     const int64_t ix = c / (nv * nv), iy = (c / nv) % nv, iz = c % nv;
     for (int64_t k = 0; k < K; k++) {
       const uint64_t ctr = (uint64_t)(c * K + k);
       const int64_t n =
-          hp_sampler_count(d->count_mode, in->counts[k][c], hp_rng_uniform(hp_rng_at(kc, ctr, 0)));
+          hp_sampler_count(s, (int)k, in->counts[k][c], hp_rng_uniform(hp_rng_at(kc, ctr, 0)));
       for (int64_t j = 0; j < n; j++, h++) {
         double x[3];
         const int64_t np_in = use_particles ? s->cell_start[c + 1] - s->cell_start[c] : 0;

@@ -4,8 +4,10 @@
  *
  * For every voxel and mass bin the painter gives a mean count lambda. The
  * sampler turns it into halos:
- *  - an integer count: Poisson(lambda) (default) or stochastic rounding
- *    (floor(lambda) + 1 with probability lambda - floor(lambda));
+ *  - an integer count: drawn from the model's count distribution (default: Poisson, or the
+ *    Conway-Maxwell-Poisson with the dispersion the model learned, nn/count_dist.h), from
+ *    Poisson(lambda), or by stochastic rounding (floor(lambda) + 1 with probability
+ *    lambda - floor(lambda));
  *  - positions: a 2LPT particle that fell in the voxel, drawn uniformly among
  *    them (default: keeps the sub-voxel structure of the matter), or a
  *    uniform point in the voxel; a voxel without particles falls back to
@@ -27,9 +29,10 @@
 
 #include "catalog/catalog.h"
 #include "cic/cic.h"
+#include "nn/count_dist.h"
 #include "util/status.h"
 
-enum hp_count_mode { HP_COUNTS_POISSON = 0, HP_COUNTS_ROUNDING = 1 };
+enum hp_count_mode { HP_COUNTS_POISSON = 0, HP_COUNTS_ROUNDING = 1, HP_COUNTS_MODEL = 2 };
 enum hp_position_mode { HP_POS_PARTICLES = 0, HP_POS_UNIFORM = 1 };
 
 /** What the sampler is planned for. */
@@ -43,10 +46,11 @@ typedef struct hp_sampler_desc {
   void *ctx;                             /**< passed to dndlnm */
   int count_mode;                        /**< enum hp_count_mode */
   int position_mode;                     /**< enum hp_position_mode */
-  int rsd_axis;      /**< -1: real space; 0, 1, 2: redshift space along x, y, z */
-  double rsd_factor; /**< [Mpc/h per km/s] = 1 / (100 a E(a)) */
-  uint64_t seed;     /**< Seed */
-  int nthreads;      /**< 0 = all */
+  int rsd_axis;                    /**< -1: real space; 0, 1, 2: redshift space along x, y, z */
+  double rsd_factor;               /**< [Mpc/h per km/s] = 1 / (100 a E(a)) */
+  uint64_t seed;                   /**< Seed */
+  int nthreads;                    /**< 0 = all */
+  const hp_count_dist *count_dist; /**< HP_COUNTS_MODEL: the model's (copied); NULL = Poisson */
 } hp_sampler_desc;
 
 /** The 2LPT particles and velocity field the halos take positions and velocities from. */
@@ -66,7 +70,7 @@ void hp_sampler_destroy(hp_sampler *s);
 /** Change the seed between realisations (the plan is otherwise reused). */
 void hp_sampler_set_seed(hp_sampler *s, uint64_t seed);
 
-/** The integer count for mean @p lambda from uniform @p u in (0, 1) (exposed for tests). */
-int64_t hp_sampler_count(int mode, double lambda, double u);
+/** The integer count of bin @p k for mean @p lambda from uniform @p u in (0, 1). */
+int64_t hp_sampler_count(const hp_sampler *s, int k, double lambda, double u);
 
 #endif

@@ -7,9 +7,11 @@
 #ifndef HP_MODEL_H
 #define HP_MODEL_H
 
+#include "nn/count_dist.h"
 #include "nn/network.h"
 
-#define HP_MODEL_FORMAT_VERSION 1
+/* 2: the count distribution (CountDistribution, DispersionA/B); a version-1 file is Poisson */
+#define HP_MODEL_FORMAT_VERSION 2
 
 /** What a model was trained on and for; checked against a run's parameters. */
 typedef struct hp_model_meta {
@@ -23,6 +25,7 @@ typedef struct hp_model_meta {
   double omega_m, omega_l, omega_b, h, sigma8, n_s; /**< training cosmology */
   char density_norm[64];                            /**< input normalisation: "rho/rho_mean" */
   char provenance[2048]; /**< how it was made: data, objective, updates, command */
+  hp_count_dist count;   /**< the distribution of a voxel's count given the painted mean */
 } hp_model_meta;
 
 /** Network + metadata. */

@@ -213,6 +213,7 @@ int hp_model_init(hp_model *m, int k_out, const double *bin_edges, uint64_t seed
   snprintf(meta->density_norm, sizeof meta->density_norm, "%s", HP_MODEL_DENSITY_NORM);
   snprintf(meta->provenance, sizeof meta->provenance, "random initialisation, seed %llu",
            (unsigned long long)seed);
+  hp_count_dist_poisson(&meta->count, k_out);
   return HP_OK;
 }
 
@@ -340,6 +341,10 @@ static int write_metadata(hid_t file, const hp_model_meta *m, hp_status *st) {
     goto done;
   if ((rc = hp_h5_write_attr_string(g, "DensityNormalisation", m->density_norm, st))) goto done;
   if ((rc = hp_h5_write_attr_string(g, "Provenance", m->provenance, st))) goto done;
+  if ((rc = hp_h5_write_attr_string(g, "CountDistribution", hp_count_kind_name(m->count.kind), st)))
+    goto done;
+  if ((rc = hp_h5_write_attr_double(g, "DispersionA", m->count.a, (size_t)m->nbins, st))) goto done;
+  if ((rc = hp_h5_write_attr_double(g, "DispersionB", m->count.b, (size_t)m->nbins, st))) goto done;
   if ((rc = hp_h5_write_attr_string(g, "VoxelSizeUnit", VOXEL_UNIT, st))) goto done;
   rc = hp_h5_write_attr_string(g, "MassBinEdgesUnit", MASS_UNIT, st);
 done:
@@ -611,7 +616,24 @@ static int check_edge_count(hid_t file, int k, hp_status *st) {
   return rc;
 }
 
-static int read_metadata(hid_t file, int k, hp_model_meta *m, hp_status *st) {
+/* The count distribution: required from format 2 on; a version-1 file paints Poisson counts. */
+static int read_count_dist(hid_t g, int version, int k, hp_count_dist *d, const char *where,
+                           hp_status *st) {
+  hp_count_dist_poisson(d, k);
+  if (version < 2) return HP_OK;
+  char kind[32];
+  int rc = read_text(g, "CountDistribution", kind, sizeof kind, 0, st);
+  if (rc) return rc;
+  if ((d->kind = hp_count_kind_parse(kind)) < 0)
+    return hp_fail(st, HP_ERR_FORMAT,
+                   "%s: attribute 'CountDistribution' = \"%s\", expected \"poisson\" or \"cmp\"",
+                   where, kind);
+  if ((rc = read_reals(g, "DispersionA", d->a, (size_t)k, st))) return rc;
+  if ((rc = read_reals(g, "DispersionB", d->b, (size_t)k, st))) return rc;
+  return hp_count_dist_check(d, where, st);
+}
+
+static int read_metadata(hid_t file, int version, int k, hp_model_meta *m, hp_status *st) {
   char where[WHERE_LEN];
   hid_t g;
   int rc = hp_h5_open_group(file, "Metadata", &g, st);
@@ -625,6 +647,7 @@ static int read_metadata(hid_t file, int k, hp_model_meta *m, hp_status *st) {
   if ((rc = read_text(g, "DensityNormalisation", m->density_norm, sizeof m->density_norm, 0, st)))
     goto done;
   if ((rc = read_text(g, "Provenance", m->provenance, sizeof m->provenance, 1, st))) goto done;
+  if ((rc = read_count_dist(g, version, k, &m->count, where, st))) goto done;
   if ((rc = read_unit(g, "VoxelSizeUnit", VOXEL_UNIT, st))) goto done;
   if ((rc = read_unit(g, "MassBinEdgesUnit", MASS_UNIT, st))) goto done;
   rc = check_meta(m, k, where, st);
@@ -673,7 +696,7 @@ int hp_model_load(hp_model *out, const char *path, hp_status *st) {
     if (!rc) rc = read_param(file, path, &m.net, c, 1, m.net.w + c->b_off, st);
   }
   if (rc) goto done;
-  if ((rc = read_metadata(file, k, &m.meta, st))) goto done;
+  if ((rc = read_metadata(file, version, k, &m.meta, st))) goto done;
   m.meta.format_version = version;
 done:
   if (arch >= 0) H5Gclose(arch);

@@ -83,8 +83,10 @@ static const hp_param_spec table[] = {
     {"Seeds", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
      "Seeds for many realisations in one run (model loaded and FFTs planned once): a list and "
      "ranges such as 1-100 or 1,4,7-9; empty = the single Seed."},
-    {"CountSampling", HP_P_CHOICE, "Poisson", 0, 0, 0, 0, "Poisson|Rounding", "",
-     "Integer halo counts from the painted mean: Poisson draws, or stochastic rounding."},
+    {"CountSampling", HP_P_CHOICE, "Model", 0, 0, 0, 0, "Model|Poisson|Rounding", "",
+     "Integer halo counts from the painted mean: drawn from the model's count distribution "
+     "(Conway-Maxwell-Poisson with its learned dispersion, or Poisson), Poisson draws, or "
+     "stochastic rounding."},
     {"HaloPositions", HP_P_CHOICE, "Particles", 0, 0, 0, 0, "Particles|Uniform", "",
      "Halo positions inside a voxel: on 2LPT particles that fell in it, or uniform."},
     {"RedshiftSpaceAxis", HP_P_CHOICE, "none", 0, 0, 0, 0, "none|x|y|z", "",
@@ -162,6 +164,10 @@ static const hp_param_spec table[] = {
      "wgan-gp: the paper's Wasserstein GAN with gradient penalty; poisson: Poisson likelihood of "
      "the true counts given the painted mean (supervised, fast); both: the GAN loss plus the "
      "Poisson term (see docs/training.md)."},
+    {"TrainCountModel", HP_P_CHOICE, "cmp", 0, 0, 0, 0, "cmp|poisson", "",
+     "Count distribution stored with the model: cmp fits a Conway-Maxwell-Poisson dispersion per "
+     "mass bin to the trained means on the training boxes (docs/training.md); poisson keeps "
+     "Poisson counts."},
     {"TrainPoissonWeight", HP_P_REAL, "1", 0, 0, 0, INF, NULL, "",
      "Weight of the Poisson term in TrainObjective = both, in units of sqrt(voxels of a patch) "
      "(1: gradients of the two terms of the same order)."},

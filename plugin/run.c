@@ -192,7 +192,9 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                         r->model.meta.bin_edges,
                         mf_shape,
                         &r->mf,
-                        strcmp(cs, "Rounding") ? HP_COUNTS_POISSON : HP_COUNTS_ROUNDING,
+                        !strcmp(cs, "Rounding")  ? HP_COUNTS_ROUNDING
+                        : !strcmp(cs, "Poisson") ? HP_COUNTS_POISSON
+                                                 : HP_COUNTS_MODEL,
                         strcmp(hpos, "Uniform") ? HP_POS_PARTICLES : HP_POS_UNIFORM,
                         rsd[0] == 'x'   ? 0
                         : rsd[0] == 'y' ? 1
@@ -200,7 +202,8 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                                         : -1,
                         1.0 / (100.0 * a * hp_cosmo_E(r->cosmo, a)),
                         0,
-                        threads};
+                        threads,
+                        &r->model.meta.count};
   if (hp_sampler_create(&r->sampler, &sd, st)) goto fail;
   r->bytes = hp_lpt_get_counters(r->lpt).bytes + hp_cic_plan_workspace_bytes(r->cic) +
              hp_engine_host_bytes(r->painter) + (4 + (size_t)K) * gb + 8 * (size_t)n3;

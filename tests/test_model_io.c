@@ -344,6 +344,11 @@ static void check_round_trip(const hp_model *m, const char *path) {
   assert_same_double(a->n_s, b->n_s);
   assert_string_equal(a->density_norm, b->density_norm);
   assert_string_equal(a->provenance, b->provenance);
+  assert_int_equal(a->count.kind, b->count.kind);
+  for (int i = 0; i < a->nbins; i++) {
+    assert_same_double(a->count.a[i], b->count.a[i]);
+    assert_same_double(a->count.b[i], b->count.b[i]);
+  }
   hp_model_free(&r);
 }
 
@@ -375,6 +380,10 @@ static void test_round_trip(void **state) {
   check_round_trip(&m, path);
   /* overwrite an existing file */
   m.net.w[5] = -7.25f;
+  check_round_trip(&m, path);
+  /* a learned count distribution */
+  m.meta.count.kind = HP_COUNT_CMP;
+  for (int i = 0; i < 3; i++) m.meta.count.a[i] = 0.1 * i - 0.3, m.meta.count.b[i] = 1.0 / 3 + i;
   check_round_trip(&m, path);
   hp_model_free(&m);
 }
@@ -558,7 +567,7 @@ static void test_bad_architecture(void **state) {
   (void)state;
   const char *p = copy_good("newer.h5");
   set_attr_int(p, "/", "FormatVersion", HP_MODEL_FORMAT_VERSION + 1);
-  expect_refused(p, HP_ERR_FORMAT, "FormatVersion = 2", "newer", NULL);
+  expect_refused(p, HP_ERR_FORMAT, "FormatVersion = 3", "newer", NULL);
   p = copy_good("version0.h5");
   set_attr_int(p, "/", "FormatVersion", 0);
   expect_refused(p, HP_ERR_FORMAT, "FormatVersion = 0", NULL);
@@ -598,6 +607,34 @@ static void test_bad_architecture(void **state) {
   p = copy_good("layers_short.h5");
   set_attr_string(p, "Architecture", "LayerList", "inception1/branch5_reduce 1 10 1 1\n");
   expect_refused(p, HP_ERR_FORMAT, "'LayerList' line 2", NULL);
+}
+
+/* Format 1 (before the count distribution) paints Poisson; format 2 needs a valid one. */
+static void test_count_distribution(void **state) {
+  (void)state;
+  const char *p = copy_good("v1.h5");
+  set_attr_int(p, "/", "FormatVersion", 1);
+  del_attr(p, "Metadata", "CountDistribution");
+  del_attr(p, "Metadata", "DispersionA");
+  del_attr(p, "Metadata", "DispersionB");
+  hp_model m;
+  hp_status st;
+  hp_status_clear(&st);
+  if (hp_model_load(&m, p, &st)) fail_msg("a version-1 model: %s", st.msg);
+  assert_int_equal(m.meta.count.kind, HP_COUNT_POISSON);
+  hp_model_free(&m);
+  p = copy_good("nocount.h5");
+  del_attr(p, "Metadata", "CountDistribution");
+  expect_refused(p, HP_ERR_FORMAT, "CountDistribution", NULL);
+  p = copy_good("badcount.h5");
+  set_attr_string(p, "Metadata", "CountDistribution", "binomial");
+  expect_refused(p, HP_ERR_FORMAT, "CountDistribution", "binomial", "cmp", NULL);
+  p = copy_good("nandisp.h5");
+  set_attr_doubles(p, "Metadata", "DispersionB", (const double[]){0, NAN}, 2);
+  expect_refused(p, HP_ERR_FORMAT, "bin 1", "finite", NULL);
+  p = copy_good("shortdisp.h5");
+  set_attr_doubles(p, "Metadata", "DispersionA", (const double[]){0}, 1);
+  expect_refused(p, HP_ERR_FORMAT, "DispersionA", NULL);
 }
 
 static void test_bad_metadata(void **state) {
@@ -660,12 +697,13 @@ static void test_bad_metadata(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_init_distribution), cmocka_unit_test(test_init_refuses),
-      cmocka_unit_test(test_layer_list),        cmocka_unit_test(test_round_trip),
-      cmocka_unit_test(test_atomic_save),       cmocka_unit_test(test_not_a_model),
-      cmocka_unit_test(test_truncated),         cmocka_unit_test(test_wrong_kernel_shape),
-      cmocka_unit_test(test_nonfinite_weight),  cmocka_unit_test(test_missing_objects),
-      cmocka_unit_test(test_bad_architecture),  cmocka_unit_test(test_bad_metadata),
+      cmocka_unit_test(test_init_distribution),  cmocka_unit_test(test_init_refuses),
+      cmocka_unit_test(test_layer_list),         cmocka_unit_test(test_round_trip),
+      cmocka_unit_test(test_atomic_save),        cmocka_unit_test(test_not_a_model),
+      cmocka_unit_test(test_truncated),          cmocka_unit_test(test_wrong_kernel_shape),
+      cmocka_unit_test(test_nonfinite_weight),   cmocka_unit_test(test_missing_objects),
+      cmocka_unit_test(test_bad_architecture),   cmocka_unit_test(test_bad_metadata),
+      cmocka_unit_test(test_count_distribution),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

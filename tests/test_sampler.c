@@ -57,7 +57,7 @@ static void free_fixture(fixture *f) {
 
 static hp_sampler *plan(int threads, int count_mode, int pos_mode, int rsd) {
   hp_sampler_desc d = {NV,         48.0,     NP,  K,    EDGES, power_law, NULL,
-                       count_mode, pos_mode, rsd, 0.01, 2024,  threads};
+                       count_mode, pos_mode, rsd, 0.01, 2024,  threads,   NULL};
   hp_sampler *s = NULL;
   hp_status st;
   int rc = hp_sampler_create(&s, &d, &st);
@@ -97,27 +97,56 @@ static void test_expected_counts_per_bin(void **state) {
   free_fixture(&f);
 }
 
-static void test_poisson_law(void **state) {
+static void test_count_laws(void **state) {
   (void)state;
   const double lam = 2.5;
   const int N = 200000;
+  hp_sampler *sp = plan(1, HP_COUNTS_POISSON, HP_POS_UNIFORM, -1);
   double m = 0, v = 0, p0 = 0;
   for (int i = 0; i < N; i++) {
-    const int64_t n = hp_sampler_count(HP_COUNTS_POISSON, lam, (i + 0.5) / N);
+    const int64_t n = hp_sampler_count(sp, 0, lam, (i + 0.5) / N);
     m += n, v += (double)n * n, p0 += n == 0;
   }
   m /= N, v = v / N - m * m, p0 /= N;
   assert_float_equal(m, lam, 1e-3);
   assert_float_equal(v, lam, 1e-2);
   assert_float_equal(p0, exp(-lam), 1e-4);
+  hp_sampler_destroy(sp);
   /* stochastic rounding: floor or ceil, with the right mean */
+  hp_sampler *sr = plan(1, HP_COUNTS_ROUNDING, HP_POS_UNIFORM, -1);
   double r = 0;
   for (int i = 0; i < N; i++) {
-    const int64_t n = hp_sampler_count(HP_COUNTS_ROUNDING, lam, (i + 0.5) / N);
+    const int64_t n = hp_sampler_count(sr, 0, lam, (i + 0.5) / N);
     assert_true(n == 2 || n == 3);
     r += n;
   }
   assert_float_equal(r / N, lam, 1e-4);
+  hp_sampler_destroy(sr);
+  /* the model's count distribution: sub-Poisson in bin 0, super-Poisson in bin 1 */
+  hp_count_dist cd;
+  hp_count_dist_poisson(&cd, K);
+  cd.kind = HP_COUNT_CMP;
+  cd.a[0] = 0.7, cd.a[1] = -0.7;
+  hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_MODEL, HP_POS_UNIFORM,
+                       -1, 0.01, 2024, 1, &cd};
+  hp_sampler *sm = NULL;
+  hp_status st;
+  assert_int_equal(hp_sampler_create(&sm, &d, &st), 0);
+  for (int k = 0; k < K; k++) {
+    m = v = 0;
+    for (int i = 0; i < N; i++) {
+      const int64_t n = hp_sampler_count(sm, k, lam, (i + 0.5) / N);
+      m += n, v += (double)n * n;
+    }
+    m /= N, v = v / N - m * m;
+    hp_cmp_moments mo;
+    const double nu = exp(cd.a[k]);
+    hp_cmp_moments_at(hp_cmp_lnlambda(lam, nu), nu, &mo);
+    assert_float_equal(m, lam, 1e-3);
+    assert_float_equal(v, mo.var, 1e-2);
+    assert_true(k == 0 ? v < 0.8 * lam : v > 1.2 * lam);
+  }
+  hp_sampler_destroy(sm);
 }
 
 static void test_masses_positions_velocities(void **state) {
@@ -202,7 +231,7 @@ static void test_threads_identical_and_rsd(void **state) {
 static void test_bad_plans(void **state) {
   (void)state;
   const double bad[3] = {1e14, 1e13, 1e15};
-  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1};
+  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1, NULL};
   hp_sampler *s = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&s, &d, &st), HP_ERR_INPUT);
@@ -213,7 +242,7 @@ static void test_bad_plans(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_expected_counts_per_bin),
-      cmocka_unit_test(test_poisson_law),
+      cmocka_unit_test(test_count_laws),
       cmocka_unit_test(test_masses_positions_velocities),
       cmocka_unit_test(test_threads_identical_and_rsd),
       cmocka_unit_test(test_bad_plans),

@@ -1,0 +1,243 @@
+/* The count distribution of a voxel given the painted mean: Poisson or CMP (count_dist.h). */
+#include "nn/count_dist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAIL 40.0       /* terms below e^-40 of the largest are dropped */
+#define LNMU_LO (-16.0) /* table range in ln mu: 1.1e-7 ... HP_CMP_MU_MAX */
+#define PER_UNIT 128    /* table points per unit of ln mu */
+
+void hp_count_dist_poisson(hp_count_dist *d, int nbins) {
+  memset(d, 0, sizeof *d);
+  d->kind = HP_COUNT_POISSON;
+  d->nbins = nbins;
+}
+
+const char *hp_count_kind_name(int kind) { return kind == HP_COUNT_CMP ? "cmp" : "poisson"; }
+
+int hp_count_kind_parse(const char *name) {
+  if (!strcmp(name, "poisson")) return HP_COUNT_POISSON;
+  if (!strcmp(name, "cmp")) return HP_COUNT_CMP;
+  return -1;
+}
+
+int hp_count_dist_check(const hp_count_dist *d, const char *where, hp_status *st) {
+  if (d->kind != HP_COUNT_POISSON && d->kind != HP_COUNT_CMP)
+    return hp_fail(st, HP_ERR_FORMAT, "%s: unknown count distribution %d", where, d->kind);
+  if (d->nbins < 1 || d->nbins > HP_NET_MAX_K)
+    return hp_fail(st, HP_ERR_FORMAT, "%s: %d mass bins in the count distribution", where,
+                   d->nbins);
+  for (int k = 0; k < d->nbins; k++)
+    if (!isfinite(d->a[k]) || !isfinite(d->b[k]) || fabs(d->a[k]) > 100 || fabs(d->b[k]) > 100)
+      return hp_fail(st, HP_ERR_FORMAT,
+                     "%s: dispersion of bin %d (a = %g, b = %g) must be finite, |a|, |b| <= 100",
+                     where, k, d->a[k], d->b[k]);
+  return HP_OK;
+}
+
+static double raw_lognu(const hp_count_dist *d, int k, double mu) {
+  return d->a[k] + d->b[k] * log1p(mu);
+}
+
+double hp_count_lognu(const hp_count_dist *d, int k, double mu) {
+  if (d->kind != HP_COUNT_CMP) return 0.0;
+  const double x = raw_lognu(d, k, mu);
+  return x > HP_CMP_LNNU_MAX ? HP_CMP_LNNU_MAX : x < -HP_CMP_LNNU_MAX ? -HP_CMP_LNNU_MAX : x;
+}
+
+int hp_count_lognu_clamped(const hp_count_dist *d, int k, double mu) {
+  return d->kind == HP_COUNT_CMP && fabs(raw_lognu(d, k, mu)) > HP_CMP_LNNU_MAX;
+}
+
+void hp_cmp_moments_at(double lnlam, double nu, hp_cmp_moments *m) {
+  /* t_j = j ln(lambda) - nu ln(j!) rises to the mode, then falls (log-concave in j): sum with a
+   * running maximum M, every sum kept relative to exp(M) */
+  double M = 0, s0 = 1, s1 = 0, s2 = 0, s3 = 0, s4 = 0, t = 0, lf = 0;
+  const double mode = exp(lnlam / nu);
+  for (int j = 1; j < HP_CMP_MAX_TERMS; j++) {
+    const double lj = log((double)j);
+    t += lnlam - nu * lj;
+    lf += lj;
+    if (t > M) {
+      const double r = exp(M - t);
+      s0 *= r, s1 *= r, s2 *= r, s3 *= r, s4 *= r;
+      M = t;
+    }
+    const double w = exp(t - M);
+    s0 += w;
+    s1 += w * j;
+    s2 += w * (double)j * j;
+    s3 += w * lf;
+    s4 += w * j * lf;
+    if ((double)j > mode && t < M - TAIL) break;
+  }
+  m->lnz = M + log(s0);
+  m->mean = s1 / s0;
+  m->var = s2 / s0 - m->mean * m->mean;
+  if (m->var < 0) m->var = 0;
+  m->elf = s3 / s0;
+  m->cov = s4 / s0 - m->mean * m->elf;
+}
+
+double hp_cmp_lnlambda(double mu, double nu) {
+  const double c = mu + (nu - 1) / (2 * nu); /* E[n] ~ lambda^(1/nu) - (nu - 1)/(2 nu) */
+  double x = mu < 0.5 || c <= 0.25 ? log(mu) : nu * log(c);
+  for (int it = 0; it < 200; it++) {
+    hp_cmp_moments m;
+    hp_cmp_moments_at(x, nu, &m);
+    const double g = m.mean - mu;
+    if (fabs(g) <= 1e-13 * mu) break;
+    double step = m.var > 0 ? g / m.var : (g > 0 ? 1 : -1);
+    if (step > 2) step = 2;
+    if (step < -2) step = -2;
+    x -= step;
+  }
+  return x;
+}
+
+double hp_cmp_nll(double lnlam, double nu, const hp_cmp_moments *m, int64_t n) {
+  return -(double)n * lnlam + nu * lgamma((double)n + 1) + m->lnz;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Tables for drawing counts. */
+
+struct hp_count_table {
+  hp_count_dist d;
+  int n;                    /* points per bin */
+  double *lnlam, *lnz, *nu; /* [K][n] */
+};
+
+void hp_count_table_destroy(hp_count_table *t) {
+  if (!t) return;
+  free(t->lnlam);
+  free(t->lnz);
+  free(t->nu);
+  free(t);
+}
+
+int hp_count_table_create(hp_count_table **out, const hp_count_dist *d, hp_status *st) {
+  *out = NULL;
+  if (hp_count_dist_check(d, "count distribution", st)) return st->code;
+  hp_count_table *t = calloc(1, sizeof *t);
+  if (!t) return hp_fail(st, HP_ERR_NOMEM, "count tables");
+  t->d = *d;
+  if (d->kind == HP_COUNT_CMP) {
+    t->n = (int)ceil((log(HP_CMP_MU_MAX) - LNMU_LO) * PER_UNIT) + 1;
+    const size_t sz = sizeof(double) * (size_t)(t->n * d->nbins);
+    t->lnlam = malloc(sz), t->lnz = malloc(sz), t->nu = malloc(sz);
+    if (!t->lnlam || !t->lnz || !t->nu) {
+      hp_count_table_destroy(t);
+      return hp_fail(st, HP_ERR_NOMEM, "count tables");
+    }
+    for (int k = 0; k < d->nbins; k++)
+#pragma omp parallel for schedule(dynamic, 16)
+      for (int i = 0; i < t->n; i++) {
+        const double mu = exp(LNMU_LO + (double)i / PER_UNIT);
+        const double nu = exp(hp_count_lognu(d, k, mu)), x = hp_cmp_lnlambda(mu, nu);
+        hp_cmp_moments m;
+        hp_cmp_moments_at(x, nu, &m);
+        t->lnlam[k * t->n + i] = x;
+        t->lnz[k * t->n + i] = m.lnz;
+        t->nu[k * t->n + i] = nu;
+      }
+  }
+  *out = t;
+  return HP_OK;
+}
+
+/* ln lambda, ln Z and nu of bin k at mean mu (mu <= HP_CMP_MU_MAX), linear in ln mu. */
+static void lookup(const hp_count_table *t, int k, double mu, double *lnlam, double *lnz,
+                   double *nu) {
+  const double *L = t->lnlam + k * t->n, *Z = t->lnz + k * t->n, *N = t->nu + k * t->n;
+  const double u = (log(mu) - LNMU_LO) * PER_UNIT;
+  if (u <= 0) { /* lambda ~ mu, Z ~ 1 + lambda: scale the first point */
+    *lnlam = L[0] + log(mu) - LNMU_LO;
+    *lnz = log1p(exp(*lnlam));
+    *nu = N[0];
+    return;
+  }
+  int i = (int)u;
+  if (i >= t->n - 1) i = t->n - 2;
+  const double f = u - i;
+  *lnlam = L[i] + f * (L[i + 1] - L[i]);
+  *lnz = Z[i] + f * (Z[i + 1] - Z[i]);
+  *nu = N[i] + f * (N[i + 1] - N[i]);
+}
+
+static int64_t poisson_draw(double lambda, double u) {
+  if (lambda > 50) { /* normal approximation by bisection of the normal CDF (one uniform) */
+    double lo = -40, hi = 40;
+    for (int i = 0; i < 100; i++) {
+      const double mid = 0.5 * (lo + hi);
+      if (0.5 * erfc(-mid / sqrt(2.0)) < u)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    const double n = floor(lambda + sqrt(lambda) * 0.5 * (lo + hi) + 0.5);
+    return n < 0 ? 0 : n > 9e15 ? (int64_t)9e15 : (int64_t)n;
+  }
+  double p = exp(-lambda), F = p; /* inversion of the CDF */
+  int64_t n = 0;
+  while (u > F && n < 100000) {
+    n++;
+    p *= lambda / (double)n;
+    F += p;
+    if (p < 1e-300 && (double)n > lambda) break;
+  }
+  return n;
+}
+
+int64_t hp_poisson_draw(double lambda, double u) {
+  return lambda > 0 ? poisson_draw(lambda, u) : 0;
+}
+
+int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u) {
+  if (!(mu > 0)) return 0;
+  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX) return poisson_draw(mu, u);
+  double lnlam, lnz, nu;
+  lookup(t, k, mu, &lnlam, &lnz, &nu);
+  if (mu > 1) { /* ln Z grows like mu: its interpolation error would bias the CDF; sum it */
+    hp_cmp_moments m;
+    hp_cmp_moments_at(lnlam, nu, &m);
+    lnz = m.lnz;
+  }
+  double F = exp(-lnz), tj = 0;
+  if (u < F) return 0;
+  const double mode = exp(lnlam / nu);
+  for (int j = 1; j < HP_CMP_MAX_TERMS; j++) {
+    tj += lnlam - nu * log((double)j);
+    const double p = exp(tj - lnz);
+    F += p;
+    if (u < F || ((double)j > mode && p < 1e-17)) return j;
+  }
+  return HP_CMP_MAX_TERMS;
+}
+
+double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n) {
+  if (n < 0) return 0;
+  if (!(mu > 0)) return n == 0;
+  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX)
+    return exp((double)n * log(mu) - mu - lgamma((double)n + 1));
+  double lnlam, lnz, nu;
+  lookup(t, k, mu, &lnlam, &lnz, &nu);
+  if (mu > 1) {
+    hp_cmp_moments m;
+    hp_cmp_moments_at(lnlam, nu, &m);
+    lnz = m.lnz;
+  }
+  return exp((double)n * lnlam - nu * lgamma((double)n + 1) - lnz);
+}
+
+double hp_count_variance(const hp_count_table *t, int k, double mu) {
+  if (!(mu > 0)) return 0;
+  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX) return mu;
+  double lnlam, lnz, nu;
+  lookup(t, k, mu, &lnlam, &lnz, &nu);
+  hp_cmp_moments m;
+  hp_cmp_moments_at(lnlam, nu, &m);
+  return m.var;
+}

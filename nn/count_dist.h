@@ -1,0 +1,100 @@
+/**
+ * @file count_dist.h
+ * @brief The distribution of a voxel's halo count given the painted mean: Poisson, or the
+ *        mean-parameterised Conway-Maxwell-Poisson (CMP) with a dispersion per mass bin.
+ *
+ * The painter's output is the mean count mu of a voxel and mass bin. Real halo counts at fixed
+ * mean are not Poisson: massive halos exclude each other (sub-Poisson), light ones sit in
+ * environments the mean does not resolve (super-Poisson). CMP covers both with one parameter:
+ *
+ *   P(n) = lambda^n / (n!)^nu / Z(lambda, nu),   Z = sum_j lambda^j / (j!)^nu,
+ *
+ * nu > 1 sub-Poisson, nu < 1 super-Poisson, nu = 1 Poisson (lambda = mu). The support is all
+ * n >= 0 whatever nu (a binomial's bounded support would give observed counts zero
+ * probability). We keep the mean as the painted quantity: lambda is solved from E[n] = mu.
+ * The dispersion of bin k is a smooth function of the mean,
+ *
+ *   ln nu = a_k + b_k ln(1 + mu),   clamped to |ln nu| <= HP_CMP_LNNU_MAX,
+ *
+ * fitted by maximum likelihood on the training boxes after the mean network is trained
+ * (train/dispersion.h): the Poisson likelihood the network is trained with gives the right
+ * conditional mean whatever the true dispersion, so the two fits separate.
+ */
+#ifndef HP_COUNT_DIST_H
+#define HP_COUNT_DIST_H
+
+#include <stdint.h>
+
+#include "nn/network.h"
+#include "util/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum hp_count_kind { HP_COUNT_POISSON = 0, HP_COUNT_CMP = 1 };
+
+#define HP_CMP_LNNU_MAX 3.0   /**< |ln nu| bound: nu in [0.05, 20] */
+#define HP_CMP_MU_MAX 200.0   /**< largest mean the CMP code handles (painted means are O(1)) */
+#define HP_CMP_MAX_TERMS 4096 /**< most terms of a CMP sum */
+
+/** A model's count distribution (stored in the model file, docs/model-format.md). */
+typedef struct hp_count_dist {
+  int kind;               /**< enum hp_count_kind */
+  int nbins;              /**< mass bins K */
+  double a[HP_NET_MAX_K]; /**< ln nu at mu = 0, per bin (CMP) */
+  double b[HP_NET_MAX_K]; /**< d ln nu / d ln(1 + mu), per bin (CMP) */
+} hp_count_dist;
+
+/** Moments of CMP(lambda, nu): everything the likelihood, its gradients and the fits need. */
+typedef struct hp_cmp_moments {
+  double lnz;  /**< ln Z */
+  double mean; /**< E[n] */
+  double var;  /**< Var[n] */
+  double elf;  /**< E[ln n!] */
+  double cov;  /**< Cov(n, ln n!) */
+} hp_cmp_moments;
+
+/** Poisson for @p nbins bins (a = b = 0). */
+void hp_count_dist_poisson(hp_count_dist *d, int nbins);
+/** "poisson" or "cmp". */
+const char *hp_count_kind_name(int kind);
+/** Kind from its name; -1 if unknown. */
+int hp_count_kind_parse(const char *name);
+/** Every parameter finite and the kind known; a message naming @p where otherwise. */
+int hp_count_dist_check(const hp_count_dist *d, const char *where, hp_status *st);
+
+/** ln nu of bin @p k at mean @p mu (0 for Poisson). */
+double hp_count_lognu(const hp_count_dist *d, int k, double mu);
+/** 1 where the clamp of ln nu is active (no gradient with respect to a, b there). */
+int hp_count_lognu_clamped(const hp_count_dist *d, int k, double mu);
+
+/** Moments of CMP(exp(lnlam), nu) by direct summation (double precision). */
+void hp_cmp_moments_at(double lnlam, double nu, hp_cmp_moments *m);
+/** ln lambda with E[n] = mu for this nu (Newton on ln lambda); mu in (0, HP_CMP_MU_MAX]. */
+double hp_cmp_lnlambda(double mu, double nu);
+/** -ln P(n) of CMP(exp(lnlam), nu) given its moments. */
+double hp_cmp_nll(double lnlam, double nu, const hp_cmp_moments *m, int64_t n);
+
+/**
+ * Per bin, tables of ln lambda(mu) and ln Z(mu) on a grid in ln mu, so that drawing a count
+ * costs one interpolation and, for most voxels (P(0) close to 1), one exponential.
+ */
+typedef struct hp_count_table hp_count_table;
+int hp_count_table_create(hp_count_table **out, const hp_count_dist *d, hp_status *st);
+void hp_count_table_destroy(hp_count_table *t);
+/** A Poisson count of mean @p lambda from one uniform @p u in [0, 1) (inverse CDF; normal
+ * approximation above 50). */
+int64_t hp_poisson_draw(double lambda, double u);
+/** The count of bin @p k for mean @p mu from one uniform @p u in [0, 1) (inverse CDF). */
+int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u);
+/** P(n) of bin @p k at mean @p mu (from the tables; for tests and the validation's PDF). */
+double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n);
+/** Var[n] of bin @p k at mean @p mu. */
+double hp_count_variance(const hp_count_table *t, int k, double mu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * The count distribution (nn/count_dist.h) and its fit (train/dispersion.h): CMP moments
+ * against a slow long-double reference and against Poisson at nu = 1, the mean solve, draws
+ * whose mean and variance per mean match the distribution, the likelihood's gradient against
+ * finite differences, and a learning test that recovers a known dispersion from draws.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "nn/count_dist.h"
+#include "train/dispersion.h"
+#include "util/rng.h"
+
+/* Direct sums in long double over 0..3000: the obvious implementation. */
+static void slow_moments(double lnlam, double nu, hp_cmp_moments *m) {
+  long double z = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0;
+  for (int j = 0; j <= 3000; j++) {
+    const long double lf = lgammal((long double)j + 1);
+    const long double w = expl((long double)j * lnlam - (long double)nu * lf);
+    z += w, s1 += w * j, s2 += w * j * j, s3 += w * lf, s4 += w * j * lf;
+  }
+  m->lnz = (double)logl(z);
+  m->mean = (double)(s1 / z);
+  m->var = (double)(s2 / z - (s1 / z) * (s1 / z));
+  m->elf = (double)(s3 / z);
+  m->cov = (double)(s4 / z - (s1 / z) * (s3 / z));
+}
+
+static void test_moments_against_reference(void **state) {
+  (void)state;
+  const double lnlams[] = {-9, -2.3, 0, 1.2, 3.5}, nus[] = {0.25, 0.6, 1, 1.8, 4.5};
+  for (int i = 0; i < 5; i++)
+    for (int j = 0; j < 5; j++) {
+      if (lnlams[i] / nus[j] > log(1000.0)) continue; /* modes beyond 1000: not painted means */
+      hp_cmp_moments a, b;
+      hp_cmp_moments_at(lnlams[i], nus[j], &a);
+      slow_moments(lnlams[i], nus[j], &b);
+      assert_true(fabs(a.lnz - b.lnz) <= 1e-11 * fmax(1, fabs(b.lnz)));
+      assert_true(fabs(a.mean - b.mean) <= 1e-10 * fmax(1e-6, b.mean));
+      assert_true(fabs(a.var - b.var) <= 1e-8 * fmax(1e-6, b.var));
+      assert_true(fabs(a.elf - b.elf) <= 1e-9 * fmax(1e-6, b.elf));
+      assert_true(fabs(a.cov - b.cov) <= 1e-8 * fmax(1e-6, fabs(b.cov)));
+    }
+  /* nu = 1 is Poisson: ln Z = lambda, mean = variance = lambda */
+  hp_cmp_moments m;
+  hp_cmp_moments_at(log(3.7), 1.0, &m);
+  assert_true(fabs(m.lnz - 3.7) < 1e-12 && fabs(m.mean - 3.7) < 1e-12 && fabs(m.var - 3.7) < 1e-11);
+}
+
+static void test_mean_solve(void **state) {
+  (void)state;
+  const double mus[] = {1e-7, 1e-3, 0.04, 0.6, 2.5, 17, 150}, nus[] = {0.2, 0.5, 1, 2, 5};
+  for (int i = 0; i < 7; i++)
+    for (int j = 0; j < 5; j++) {
+      hp_cmp_moments m;
+      hp_cmp_moments_at(hp_cmp_lnlambda(mus[i], nus[j]), nus[j], &m);
+      assert_true(fabs(m.mean / mus[i] - 1) < 1e-11);
+      /* sub-Poisson for nu > 1, super-Poisson for nu < 1 */
+      if (mus[i] > 0.01 && nus[j] > 1) assert_true(m.var < mus[i]);
+      if (mus[i] > 0.01 && nus[j] < 1) assert_true(m.var > mus[i]);
+    }
+}
+
+static hp_count_dist example_dist(void) {
+  hp_count_dist d;
+  hp_count_dist_poisson(&d, 3);
+  d.kind = HP_COUNT_CMP;
+  d.a[0] = -0.4, d.b[0] = -0.3; /* super-Poisson, more so in dense voxels */
+  d.a[1] = 0.0, d.b[1] = 0.0;   /* Poisson through the CMP code */
+  d.a[2] = 0.3, d.b[2] = 0.5;   /* sub-Poisson, more so in dense voxels */
+  return d;
+}
+
+/* The tables' pmf sums to 1 with the right mean; draws have the pmf's mean and variance. */
+static void test_draws_mean_variance(void **state) {
+  (void)state;
+  hp_count_dist d = example_dist();
+  hp_count_table *t;
+  hp_status st;
+  hp_status_clear(&st);
+  assert_int_equal(hp_count_table_create(&t, &d, &st), 0);
+  const double mus[] = {0.003, 0.08, 0.5, 1.7, 6, 40};
+  const uint64_t key = hp_rng_key(7, 1);
+  for (int k = 0; k < 3; k++)
+    for (int i = 0; i < 6; i++) {
+      const double mu = mus[i];
+      double norm = 0, mean = 0;
+      for (int n = 0; n < 400; n++) {
+        const double p = hp_count_pmf(t, k, mu, n);
+        norm += p, mean += p * n;
+      }
+      assert_true(fabs(norm - 1) < 1e-5);
+      assert_true(fabs(mean / mu - 1) < 1e-5);
+      const double var = hp_count_variance(t, k, mu);
+      double mu4 = 0; /* fourth central moment: the error of a sample variance */
+      for (int n = 0; n < 400; n++) mu4 += hp_count_pmf(t, k, mu, n) * pow(n - mu, 4);
+      const int N = 400000;
+      double s1 = 0, s2 = 0;
+      for (int q = 0; q < N; q++) {
+        const double n = (double)hp_count_draw(
+            t, k, mu, hp_rng_uniform(hp_rng_at(key, (uint64_t)(k * 8 + i), q)));
+        s1 += n, s2 += n * n;
+      }
+      const double m1 = s1 / N, v1 = s2 / N - m1 * m1;
+      /* 5 sigma: the mean's error is sqrt(var/N), the sample variance's sqrt((mu4 - var^2)/N) */
+      const double sv = sqrt((mu4 - var * var) / N);
+      if (fabs(v1 - var) >= 5 * sv)
+        printf("bin %d mu %g: draws mean %g var %g, distribution var %g\n", k, mu, m1, v1, var);
+      assert_true(fabs(m1 - mu) < 5 * sqrt(var / N));
+      assert_true(fabs(v1 - var) < 5 * sv);
+    }
+  /* Poisson bins draw Poisson */
+  hp_count_dist p;
+  hp_count_dist_poisson(&p, 1);
+  hp_count_table *tp;
+  assert_int_equal(hp_count_table_create(&tp, &p, &st), 0);
+  for (int q = 0; q < 1000; q++) {
+    const double u = hp_rng_uniform(hp_rng_at(key, 99, q));
+    assert_int_equal(hp_count_draw(tp, 0, 1.3, u), hp_poisson_draw(1.3, u));
+  }
+  hp_count_table_destroy(tp);
+  hp_count_table_destroy(t);
+}
+
+/* Voxels with a spread of means and counts drawn from @p truth. */
+static void synthetic_hist(hp_count_hist *h, const hp_count_dist *truth, int64_t nvox) {
+  hp_count_table *t;
+  hp_status st;
+  hp_status_clear(&st);
+  assert_int_equal(hp_count_table_create(&t, truth, &st), 0);
+  assert_int_equal(hp_count_hist_init(h, truth->nbins, &st), 0);
+  float *mu = malloc(sizeof(float) * nvox), *n = malloc(sizeof(float) * nvox);
+  const uint64_t key = hp_rng_key(11, 2);
+  for (int k = 0; k < truth->nbins; k++) {
+    for (int64_t i = 0; i < nvox; i++) {
+      /* ln mu uniform in [ln 0.01, ln 8]: the range painted means cover */
+      const double u = hp_rng_uniform(hp_rng_at(key, (uint64_t)k, 2 * (uint64_t)i));
+      mu[i] = (float)exp(log(0.01) + u * log(800.0));
+      n[i] = (float)hp_count_draw(t, k, mu[i],
+                                  hp_rng_uniform(hp_rng_at(key, (uint64_t)k, 2 * (uint64_t)i + 1)));
+    }
+    hp_count_hist_add(h, k, mu, n, nvox);
+  }
+  free(mu);
+  free(n);
+  hp_count_table_destroy(t);
+}
+
+static void test_gradient_finite_differences(void **state) {
+  (void)state;
+  hp_count_dist truth = example_dist();
+  hp_count_hist h;
+  synthetic_hist(&h, &truth, 20000);
+  hp_count_dist d = example_dist();
+  const double at[3][2] = {{0.1, -0.2}, {-0.3, 0.25}, {0.5, 0.1}};
+  for (int k = 0; k < 3; k++) {
+    d.a[k] = at[k][0], d.b[k] = at[k][1];
+    double g[2];
+    hp_dispersion_nll(&h, k, &d, g);
+    for (int c = 0; c < 2; c++) {
+      const double e = 1e-5;
+      double *x = c ? &d.b[k] : &d.a[k];
+      const double x0 = *x;
+      *x = x0 + e;
+      const double fp = hp_dispersion_nll(&h, k, &d, NULL);
+      *x = x0 - e;
+      const double fm = hp_dispersion_nll(&h, k, &d, NULL);
+      *x = x0;
+      const double fd = (fp - fm) / (2 * e);
+      assert_true(fabs(fd - g[c]) <= 1e-6 * fmax(1e-3, fabs(fd)));
+    }
+  }
+  hp_count_hist_free(&h);
+}
+
+/* A known dispersion is recovered from 300,000 voxels a bin; Poisson scores worse. */
+static void test_learns_known_dispersion(void **state) {
+  (void)state;
+  hp_count_dist truth = example_dist();
+  hp_count_hist h;
+  synthetic_hist(&h, &truth, 300000);
+  hp_count_dist fit;
+  hp_status st;
+  hp_status_clear(&st);
+  assert_int_equal(hp_dispersion_fit(&h, &fit, &st), 0);
+  assert_int_equal(fit.kind, HP_COUNT_CMP);
+  hp_count_dist pois;
+  hp_count_dist_poisson(&pois, 3);
+  for (int k = 0; k < 3; k++) {
+    printf("bin %d: a = %.4f (true %.2f), b = %.4f (true %.2f)\n", k, fit.a[k], truth.a[k],
+           fit.b[k], truth.b[k]);
+    assert_true(fabs(fit.a[k] - truth.a[k]) < 0.05);
+    assert_true(fabs(fit.b[k] - truth.b[k]) < 0.05);
+    double g[2];
+    const double f = hp_dispersion_nll(&h, k, &fit, g);
+    assert_true(fabs(g[0]) + fabs(g[1]) < 1e-6); /* at the optimum */
+    if (k != 1) assert_true(f < hp_dispersion_nll(&h, k, &pois, NULL) - 1e-3);
+  }
+  hp_count_hist_free(&h);
+}
+
+static void test_bad_parameters(void **state) {
+  (void)state;
+  hp_count_dist d = example_dist();
+  hp_status st;
+  hp_status_clear(&st);
+  d.b[1] = NAN;
+  hp_count_table *t = NULL;
+  assert_int_not_equal(hp_count_table_create(&t, &d, &st), 0);
+  assert_null(t);
+  assert_non_null(strstr(st.msg, "bin 1"));
+  assert_int_equal(hp_count_kind_parse("cmp"), HP_COUNT_CMP);
+  assert_int_equal(hp_count_kind_parse("binomial"), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_moments_against_reference),
+      cmocka_unit_test(test_mean_solve),
+      cmocka_unit_test(test_draws_mean_variance),
+      cmocka_unit_test(test_gradient_finite_differences),
+      cmocka_unit_test(test_learns_known_dispersion),
+      cmocka_unit_test(test_bad_parameters),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

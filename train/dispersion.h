@@ -1,0 +1,75 @@
+/**
+ * @file dispersion.h
+ * @brief Fitting the count distribution (nn/count_dist.h) of a trained painter: the CMP
+ *        dispersion ln nu = a_k + b_k ln(1 + mu) per mass bin, by maximum likelihood.
+ *
+ * The painted means mu of whole boxes and their true counts n are gathered in a histogram per
+ * mass bin: voxels binned in ln mu (HP_DISP_DLNMU wide; each bin represented by the mean mu of
+ * its voxels) times the count n. The likelihood of (a_k, b_k) is then a sum over a few hundred
+ * mu bins instead of millions of voxels, and its gradient is exact for the histogram:
+ *
+ *   d(-ln P(n))/d nu |_mu = (mu - n) Cov(n, ln n!) / Var(n) + ln n! - E[ln n!]
+ *
+ * (the mean is held fixed, so ln lambda moves with nu by Cov / Var), times d nu / d(a, b).
+ */
+#ifndef HP_TRAIN_DISPERSION_H
+#define HP_TRAIN_DISPERSION_H
+
+#include <stdint.h>
+
+#include "nn/count_dist.h"
+#include "nn/network.h"
+#include "train/data.h"
+#include "util/status.h"
+
+#define HP_DISP_DLNMU 0.025     /**< width of the ln mu bins */
+#define HP_DISP_LNMU_LO (-12.0) /**< lower edge; smaller means go to the first bin */
+#define HP_DISP_BMAX 3.0        /**< fits keep |b| <= 3 and |a| <= HP_CMP_LNNU_MAX */
+#define HP_DISP_NMAX 64 /**< counts >= NMAX are kept as NMAX - 1 (never reached in practice) */
+
+/** Voxels of each mass bin, binned by painted mean and count. */
+typedef struct hp_count_hist {
+  int k;           /**< mass bins */
+  int nmu;         /**< ln mu bins */
+  double *nvox;    /**< [k][nmu] voxels */
+  double *summu;   /**< [k][nmu] sum of their means */
+  double *h;       /**< [k][nmu][HP_DISP_NMAX] voxels with count n */
+  int64_t clipped; /**< counts clipped to NMAX - 1 */
+} hp_count_hist;
+
+int hp_count_hist_init(hp_count_hist *h, int k, hp_status *st);
+void hp_count_hist_free(hp_count_hist *h);
+/** Add @p count voxels of bin @p kb: painted means @p mu, true counts @p n. */
+void hp_count_hist_add(hp_count_hist *h, int kb, const float *mu, const float *n, int64_t count);
+
+/**
+ * Negative log-likelihood per voxel of bin @p kb under @p d (Poisson or CMP; the constant
+ * ln n! of Poisson included, so the two compare), and when @p grad is not NULL its gradient
+ * with respect to (a_kb, b_kb).
+ */
+double hp_dispersion_nll(const hp_count_hist *h, int kb, const hp_count_dist *d, double grad[2]);
+
+/**
+ * Fit (a_k, b_k) of every bin from Poisson (a = b = 0): Newton's method where the likelihood is
+ * convex, steepest descent where it is not, both with a line search inside the bounds
+ * |a| <= HP_CMP_LNNU_MAX, |b| <= HP_DISP_BMAX (where nu is clamped the likelihood is flat and
+ * nothing else would stop b). d->kind = CMP.
+ */
+int hp_dispersion_fit(const hp_count_hist *h, hp_count_dist *d, hp_status *st);
+
+/** What the fit of a trained network gives, on the training and on the validation boxes. */
+typedef struct hp_dispersion_report {
+  int k;
+  double nll_train_poisson[HP_NET_MAX_K], nll_train_cmp[HP_NET_MAX_K];
+  double nll_val_poisson[HP_NET_MAX_K], nll_val_cmp[HP_NET_MAX_K]; /**< NaN without validation */
+  double voxels_train, voxels_val;
+} hp_dispersion_report;
+
+/**
+ * Paint every box of @p data whole (periodic) with @p net, fit the dispersion on the training
+ * boxes and score it on the validation boxes.
+ */
+int hp_dispersion_fit_net(const hp_net *net, const hp_train_data *data, int nthreads,
+                          hp_count_dist *d, hp_dispersion_report *rep, hp_status *st);
+
+#endif
