@@ -27,6 +27,7 @@ static const char *USAGE =
     "                     the baseline b * 2LPT density (--baseline); A = reference, B = model\n"
     "  bispec INPUT       bispectrum B and reduced Q for --k1 --k2 and angles --theta/--ntheta\n"
     "  hmf CAT [CAT...]   mass function dn/dlog10M with Poisson errors\n"
+    "  pdf CAT [CAT...]   counts in cells: P(N halos in a voxel of the mesh), per mass bin\n"
     "  slice INPUT        projected density slab (--axis --position --thickness) as PNG/SVG\n"
     "  mesh INPUT         write the density rho/rho_mean on the mesh as an HDF5 grid (-o)\n"
     "INPUT: a halo catalogue (HDF5 or ASCII), an HDF5 grid (dataset --dataset, shape (n,n,n)\n"
@@ -349,6 +350,8 @@ int hp_cmd_stats(int argc, char **argv) {
     rc = stats_cmd_bispec(&o, &st);
   else if (!strcmp(o.sub, "hmf"))
     rc = stats_cmd_hmf(&o, &st);
+  else if (!strcmp(o.sub, "pdf"))
+    rc = stats_cmd_pdf(&o, &st);
   else if (!strcmp(o.sub, "slice"))
     rc = stats_cmd_slice_mesh(&o, 1, &st);
   else if (!strcmp(o.sub, "mesh"))

@@ -119,6 +119,7 @@ int stats_cmd_pk(const opts *o, hp_status *st);
 int stats_cmd_cross(const opts *o, hp_status *st);
 int stats_cmd_bispec(const opts *o, hp_status *st);
 int stats_cmd_hmf(const opts *o, hp_status *st);
+int stats_cmd_pdf(const opts *o, hp_status *st);
 int stats_cmd_slice_mesh(const opts *o, int is_slice, hp_status *st);
 
 #endif
