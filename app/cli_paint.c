@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "app/cli.h"
+#include "nn/painter.h"
 #include "plugin/halopaint.h"
 #include "plugin/version.h"
 #include "util/atomic_file.h"
@@ -188,19 +189,12 @@ done:
  */
 static int check_density(const paint_args *a, const float *rho, const int64_t n[3], double *mean,
                          hp_status *st) {
-  const int64_t nv = n[0] * n[1] * n[2];
-  int64_t bad = -1;
+  const int64_t nv = n[0] * n[1] * n[2], bad = hp_painter_first_nonfinite(rho, nv);
   double sum = 0, mn = INFINITY;
 #pragma omp parallel for reduction(+ : sum) reduction(min : mn) schedule(static)
   for (int64_t i = 0; i < nv; i++) {
-    const float v = rho[i];
-    if (!isfinite(v)) {
-#pragma omp critical
-      if (bad < 0 || i < bad) bad = i;
-    } else {
-      sum += v;
-      if (v < mn) mn = v;
-    }
+    sum += rho[i];
+    if (rho[i] < mn) mn = rho[i];
   }
   if (bad >= 0) {
     const int64_t z = bad % n[2], y = (bad / n[2]) % n[1], x = bad / n[2] / n[1];

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app/cli.h"
 #include "app/stats_cli.h"
@@ -339,6 +340,13 @@ int hp_cmd_stats(int argc, char **argv) {
   opts o;
   const int prc = parse(argc, argv, &o);
   if (prc) return prc;
+  if (o.plot) { /* the format follows the name: never SVG bytes in a .jpg */
+    const char *dot = strrchr(o.plot, '.');
+    const int svg = dot && !strcasecmp(dot, ".svg"), png = dot && !strcasecmp(dot, ".png");
+    if (!svg && !(png && !strcmp(o.sub, "slice")))
+      return bad("--plot %s: figures are .svg files%s", o.plot,
+                 strcmp(o.sub, "slice") ? "" : " or, for slice, .png");
+  }
   hp_status st;
   hp_status_clear(&st);
   int rc;

@@ -179,6 +179,25 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   const uint64_t kc = hp_rng_key(d->seed, STREAM_COUNT), kp = hp_rng_key(d->seed, STREAM_POSITION),
                  km = hp_rng_key(d->seed, STREAM_MASS);
   const int use_particles = d->position_mode == HP_POS_PARTICLES && np > 0 && in->disp[0];
+  /* painted means a model can produce by accident (huge weights, a broken input) would overflow
+   * the integer counts: refused, with where */
+  for (int64_t k = 0; k < K; k++) {
+    double worst = 0;
+    int64_t at = -1;
+#pragma omp parallel for num_threads(d->nthreads) schedule(static) reduction(max : worst)
+    for (int64_t c = 0; c < nc; c++) {
+      const double v = in->counts[k][c];
+      if (!(v <= HP_SAMPLER_MAX_MEAN)) worst = HUGE_VAL;
+    }
+    if (worst > 0) {
+      for (int64_t c = 0; c < nc && at < 0; c++)
+        if (!(in->counts[k][c] <= HP_SAMPLER_MAX_MEAN)) at = c;
+      return hp_fail(st, HP_ERR_NUMERIC,
+                     "sampler: painted mean %g in voxel %lld of mass bin %lld (at most %g halos "
+                     "per voxel and bin are sampled): the model or its input is broken",
+                     (double)in->counts[k][at], (long long)at, (long long)k, HP_SAMPLER_MAX_MEAN);
+    }
+  }
   if (use_particles) index_particles(s, in);
   /* pass 1: integer counts per voxel (all bins), then offsets */
   int64_t *nvox = malloc(sizeof *nvox * (size_t)(nc + 1));

@@ -33,6 +33,9 @@
 #include "util/status.h"
 
 enum hp_count_mode { HP_COUNTS_POISSON = 0, HP_COUNTS_ROUNDING = 1, HP_COUNTS_MODEL = 2 };
+/** Largest painted mean per voxel and bin the sampler accepts (O(1) in any sane model). */
+#define HP_SAMPLER_MAX_MEAN 1e6
+
 enum hp_position_mode { HP_POS_PARTICLES = 0, HP_POS_UNIFORM = 1 };
 
 /** What the sampler is planned for. */

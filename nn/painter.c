@@ -13,6 +13,7 @@
  * The engine is specialised to the paper's generator (branch width 10, head
  * 30 -> 10 -> 10 -> 10 -> 10 -> K); hp_painter_create checks the layer list.
  */
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,12 +108,13 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   for (int a = 0; a < 3; a++) {
     p->out_n[a] = d->periodic ? d->n[a] : d->n[a] - 2 * p->halo;
     if (d->n[a] < 1 || p->out_n[a] < 1) {
+      const int halo = p->halo; /* read before the plan is freed */
       hp_painter_destroy(p);
       return hp_fail(st, HP_ERR_INPUT,
                      "painter: grid %lld x %lld x %lld is too small (%s input needs more than "
                      "%d voxels per side)",
                      (long long)d->n[0], (long long)d->n[1], (long long)d->n[2],
-                     d->periodic ? "periodic" : "non-periodic", d->periodic ? 0 : 2 * p->halo);
+                     d->periodic ? "periodic" : "non-periodic", d->periodic ? 0 : 2 * halo);
     }
   }
   const int64_t ny = p->out_n[1], nz = p->out_n[2];
@@ -182,6 +184,14 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
 nomem:
   hp_painter_destroy(p);
   return hp_fail(st, HP_ERR_NOMEM, "painter: cannot allocate the plan");
+}
+
+int64_t hp_painter_first_nonfinite(const float *x, int64_t nv) {
+  int64_t first = nv;
+#pragma omp parallel for reduction(min : first) schedule(static)
+  for (int64_t i = 0; i < nv; i++)
+    if (!isfinite(x[i]) && i < first) first = i;
+  return first < nv ? first : -1;
 }
 
 void hp_painter_out_shape(const hp_painter *p, int64_t out[3]) {

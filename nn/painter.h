@@ -42,6 +42,9 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
 int hp_painter_execute(hp_painter *p, const float *density, float *const *out, hp_status *st);
 /** Free everything (NULL is fine). */
 void hp_painter_destroy(hp_painter *p);
+/** Index of the first NaN or infinite voxel of @p x (nv values), or -1: checked before painting
+ * (a NaN would spread through the whole receptive field). */
+int64_t hp_painter_first_nonfinite(const float *x, int64_t nv);
 /** Output shape. */
 void hp_painter_out_shape(const hp_painter *p, int64_t out[3]);
 /** Bytes held by the plan (packed weights + per-thread tile buffers). */

@@ -17,6 +17,7 @@
 
 #include "cic/cic.h"
 #include "nn/model_io.h"
+#include "nn/painter.h"
 #include "plugin/engine.h"
 
 /** Relative difference of voxel sizes above which host grid and model disagree. */
@@ -379,6 +380,13 @@ int hp_plan_execute(hp_context *ctx, hp_paint_plan *plan, const float *density,
   if (plan == NULL) return fail(ctx, HP_ERR_INPUT, "%s: plan is NULL", who);
   if (density == NULL) return fail(ctx, HP_ERR_INPUT, "%s: density is NULL", who);
   if ((rc = check_counts(ctx, who, plan, density, counts))) return rc;
+  const int64_t bad = hp_painter_first_nonfinite(density, plan->n[0] * plan->n[1] * plan->n[2]);
+  if (bad >= 0) {
+    const int64_t z = bad % plan->n[2], y = (bad / plan->n[2]) % plan->n[1],
+                  x = bad / plan->n[2] / plan->n[1];
+    return fail(ctx, HP_ERR_INPUT, "%s: density voxel [%lld][%lld][%lld] is %s", who, (long long)x,
+                (long long)y, (long long)z, isnan(density[bad]) ? "NaN" : "infinite");
+  }
   if (hp_engine_execute(plan->painter, density, counts, &ctx->last)) {
     hp_error_context(&ctx->last, "%s", who);
     return failed(ctx);

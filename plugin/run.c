@@ -1,6 +1,7 @@
 /* The main job, planned once and executed per seed (see run.h). */
 #include "run.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -267,22 +268,37 @@ int hp_run_parse_seeds(const char *spec, uint64_t fallback, uint64_t **seeds, in
     int64_t count = 0;
     while (*c) {
       char *end;
+      while (*c == ' ') c++;
+      /* a digit first: strtoull would skip blanks and take "-5" as 2^64 - 5 */
+      if (!isdigit((unsigned char)*c)) goto bad;
       errno = 0;
       const unsigned long long a = strtoull(c, &end, 10);
       unsigned long long b = a;
-      if (end == c || errno || *c == '-') goto bad;
+      if (errno) goto bad;
       c = end;
       if (*c == '-') {
+        if (!isdigit((unsigned char)c[1])) goto bad;
         b = strtoull(c + 1, &end, 10);
-        if (end == c + 1 || errno || b < a) goto bad;
+        if (errno || b < a) goto bad;
         c = end;
       }
+      while (*c == ' ') c++;
       if (*c && *c != ',') goto bad;
-      if (*c == ',') c++;
-      if (b - a >= 10000000ULL || count + (int64_t)(b - a + 1) > 10000000)
+      if (*c == ',' && !*++c) goto bad;
+      if (b > HP_SEED_MAX) {
+        free(*seeds);
+        *seeds = NULL;
+        return hp_fail(st, HP_ERR_INPUT, "Seeds = %s: seed %llu is above the largest seed %llu",
+                       spec, b, (unsigned long long)HP_SEED_MAX);
+      }
+      if (b - a >= 10000000ULL || count + (int64_t)(b - a + 1) > 10000000) {
+        free(*seeds);
+        *seeds = NULL;
         return hp_fail(st, HP_ERR_INPUT, "Seeds = %s: more than 10^7 seeds", spec);
-      for (unsigned long long s = a; s <= b; s++, count++)
-        if (pass == 1) (*seeds)[count] = s;
+      }
+      /* counted, not "s <= b": b may be the largest value of the type */
+      for (unsigned long long i = 0; i <= b - a; i++, count++)
+        if (pass == 1) (*seeds)[count] = a + i;
     }
     if (pass == 0) {
       cap = count;

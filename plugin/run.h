@@ -57,6 +57,9 @@ int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *b
  * Parse a seed list "1-100", "1,4,7-9" (or "" = just @p fallback) into a malloc'd
  * array. Refuses malformed lists, descending ranges and more than 10^7 seeds.
  */
+/** The largest seed: the Seed key's own maximum (2^62). */
+#define HP_SEED_MAX 4611686018427387904ULL
+
 int hp_run_parse_seeds(const char *spec, uint64_t fallback, uint64_t **seeds, int64_t *n,
                        hp_status *st);
 

@@ -423,6 +423,10 @@ static void test_execute_errors(void **state) {
   assert_non_null(strstr(hp_last_error(ctx), "same grid"));
   assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, alias), HP_ERR_INPUT);
   assert_non_null(strstr(hp_last_error(ctx), "in place"));
+  rho[NV * NV + 2] = NAN; /* the CLI refused it; the API painted a NaN box */
+  assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, counts), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_last_error(ctx), "voxel [1][0][2] is NaN"));
+  rho[NV * NV + 2] = 1.0f;
   assert_int_equal(hp_plan_execute(ctx, grid_plan, rho, counts), 0);
 
   /* particle descriptions */

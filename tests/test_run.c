@@ -188,8 +188,25 @@ static void test_seed_lists(void **state) {
   assert_int_equal(n, 1);
   assert_int_equal(s[0], 42);
   free(s);
-  const char *bad[] = {"5-3", "1,,2", "x", "1-", "-4", "1;2"};
-  for (int i = 0; i < 6; i++) {
+  assert_int_equal(hp_run_parse_seeds(" 4 , 6-7", 0, &s, &n, &st), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(s[2], 7);
+  free(s);
+  /* a negative seed after a blank, seeds above Seed's maximum, the type's largest value (which
+   * once looped forever), a trailing comma */
+  const char *bad[] = {"5-3",
+                       "1,,2",
+                       "x",
+                       "1-",
+                       "-4",
+                       "1;2",
+                       "1, -5",
+                       "4611686018427387905",
+                       "18446744073709551615",
+                       "1,",
+                       "3--4",
+                       "2- 4"};
+  for (int i = 0; i < 12; i++) {
     assert_int_equal(hp_run_parse_seeds(bad[i], 0, &s, &n, &st), HP_ERR_INPUT);
     assert_non_null(strstr(st.msg, "Seeds"));
   }

@@ -201,6 +201,29 @@ static void test_masses_positions_velocities(void **state) {
   free_fixture(&f);
 }
 
+/* Means no sane model paints (huge weights, NaN input) are refused, not cast to garbage. */
+static void test_broken_means_refused(void **state) {
+  (void)state;
+  const float broken[2] = {1e30f, NAN};
+  for (int i = 0; i < 2; i++) {
+    fixture f = make_fixture(0.5, 0.5);
+    f.counts[1][17] = broken[i];
+    hp_sampler *s = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1);
+    hp_sampler_input in = {(const float *const *)f.counts,
+                           {f.disp[0], f.disp[1], f.disp[2]},
+                           {f.vel[0], f.vel[1], f.vel[2]}};
+    hp_catalog cat;
+    memset(&cat, 0, sizeof cat);
+    hp_status st;
+    hp_status_clear(&st);
+    assert_int_equal(hp_sampler_execute(s, &in, &cat, &st), HP_ERR_NUMERIC);
+    assert_non_null(strstr(st.msg, "voxel 17 of mass bin 1"));
+    hp_catalog_free(&cat);
+    hp_sampler_destroy(s);
+    free_fixture(&f);
+  }
+}
+
 static void test_threads_identical_and_rsd(void **state) {
   (void)state;
   fixture f = make_fixture(0.4, 0.9);
@@ -245,6 +268,7 @@ int main(void) {
       cmocka_unit_test(test_count_laws),
       cmocka_unit_test(test_masses_positions_velocities),
       cmocka_unit_test(test_threads_identical_and_rsd),
+      cmocka_unit_test(test_broken_means_refused),
       cmocka_unit_test(test_bad_plans),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

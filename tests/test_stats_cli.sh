@@ -70,6 +70,8 @@ if $bin sim "$tmp/p.param" -s PMSteps=5 -s FoFMinMembers=10 -s OutputDir="$tmp" 
   $bin stats hmf "$cat" -o "$tmp/hmf.txt" --plot "$tmp/hmf.svg" 2>/dev/null
   nh=$(awk '!/^#/ { s += $4 } END { print s }' "$tmp/hmf.txt")
   check "hmf counts every halo" 'grep -q "^#   $nh halos" "$tmp/hmf.txt" && svg_ok "$tmp/hmf.svg"'
+  $bin stats pk "$cat" --mesh 16 --plot "$tmp/p.jpg" > /dev/null 2> "$tmp/e.txt"
+  check "a figure named .jpg refused (never SVG bytes in a .jpg), nothing written" '[ $? -eq 2 ] && grep -q "p.jpg" "$tmp/e.txt" && [ ! -e "$tmp/p.jpg" ]'
   $bin stats pdf "$cat" --mesh 16 -o "$tmp/pdf.txt" 2>/dev/null
   check "pdf: every voxel counted once, every halo once" '[ "$(awk "!/^#/ { v += \$2; h += \$1 * \$2 } END { print v, h }" "$tmp/pdf.txt")" = "4096 $nh" ]'
   $bin stats pk "$cat" --mesh 32 --mass-bins 1e13,1e14,1e16 -o "$tmp/pkm.txt" --plot "$tmp/pkm.svg" 2>/dev/null
