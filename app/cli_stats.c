@@ -55,6 +55,7 @@ static const char *USAGE =
     "  --baseline SRC       cross: 2LPT density for the baseline: FILE (grid or .param), auto\n"
     "                       (regenerate from A's stored parameters; default) or none\n"
     "  --k-bias K           largest k of the linear-bias fit [h/Mpc] (default 0.1)\n"
+    "  --k-quad K           largest k of the quadratic-bias fit [h/Mpc] (default 0.3)\n"
     "  --ref FILE           pk: reference curve, first and last columns (k, P) of a text table\n"
     "  --k1 K --k2 K --dk W bispec shells [h/Mpc] (k2 default k1, dk default 3 * 2 pi/L)\n"
     "  --theta LIST | --ntheta N   bispec angles theta/pi (default 10 angles in (0, 1))\n"
@@ -167,6 +168,7 @@ static const opt_spec options[] = {
     {"--rsd", ARG_AXIS, F(rsd), 0, 0, NULL, 0},
     {"--baseline", ARG_STR, F(baseline), 0, 0, NULL, 0},
     {"--k-bias", ARG_REAL, F(k_bias), 0, 0, NULL, 0},
+    {"--k-quad", ARG_REAL, F(k_quad), 0, 0, NULL, 0},
     {"--ref", ARG_STR, F(ref), 0, 0, NULL, 0},
     {"--k1", ARG_REAL, F(k1), 0, 0, NULL, 0},
     {"--k2", ARG_REAL, F(k2), 0, 0, NULL, 0},
@@ -296,6 +298,7 @@ static int parse(int argc, char **argv, opts *o) {
   o->mhi = INFINITY;
   o->rsd = -1;
   o->k_bias = 0.1;
+  o->k_quad = 0.3;
   o->k1 = o->k2 = o->dk = NAN;
   o->mmin = o->mmax = NAN;
   o->nmass_log = 12;

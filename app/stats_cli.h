@@ -47,7 +47,7 @@ typedef struct opts {
   int nmass;
   double mlo, mhi;
   int subtract_shot, rsd;
-  double k_bias, k1, k2, dk;
+  double k_bias, k_quad, k1, k2, dk;
   double theta[MAX_THETA];
   int ntheta;
   double mmin, mmax;

@@ -1,4 +1,5 @@
-/* `halopaint stats cross A B`: T(k), r_c(k), s(k) with the linear-bias 2LPT baseline. */
+/* `halopaint stats cross A B`: T(k), r_c(k), s(k) with the linear and quadratic bias baselines
+ * of the 2LPT density. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 
 #include "app/stats_cli.h"
+#include "stats/bias_model.h"
 
 int stats_cmd_cross(const opts *o, hp_status *st) {
   if (o->ninputs != 2) return hp_fail(st, HP_ERR_INPUT, "cross takes two inputs: A B");
@@ -44,10 +46,17 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
   hp_stats_cross *cr = calloc((size_t)(2 * ns), sizeof *cr);
   double *bias = calloc((size_t)ns, sizeof *bias), *kb = calloc((size_t)ns, sizeof *kb);
   double *poisson = calloc((size_t)ns, sizeof *poisson);
-  if (!rc && (!pk || !cr || !bias || !kb || !poisson)) rc = hp_fail(st, HP_ERR_NOMEM, "spectra");
-  hp_stats_field fm;
+  /* the quadratic baseline per sample: P_qq, P_aq, its T, r_c, s and b1, b2, bs2 */
+  hp_stats_pk *pq = calloc((size_t)(2 * ns), sizeof *pq);
+  hp_stats_cross *cq = calloc((size_t)ns, sizeof *cq);
+  double(*bq)[HP_BIAS_NOPS] = calloc((size_t)ns, sizeof *bq);
+  if (!rc && (!pk || !cr || !bias || !kb || !poisson || !pq || !cq || !bq))
+    rc = hp_fail(st, HP_ERR_NOMEM, "spectra");
+  hp_stats_field fm, ops[HP_BIAS_NOPS];
   memset(&fm, 0, sizeof fm);
+  memset(ops, 0, sizeof ops);
   if (!rc && have_m) rc = stats_source_field(&m, o, 0, INFINITY, -1, mesh, &fm, st);
+  if (!rc && have_m) rc = hp_stats_bias_operators(hp_stats_mesh_fft(mesh), &fm, ops, st);
   for (int j = 0; j < ns && !rc; j++) {
     double lo, hi;
     stats_sample_range(o, j, &lo, &hi);
@@ -74,6 +83,16 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
       if (!rc)
         rc = hp_stats_cross_baseline(&pk[5 * j], &pk[5 * j + 3], &pk[5 * j + 4], bias[j],
                                      o->subtract_shot, &cr[2 * j + 1], st);
+      hp_stats_field fq;
+      if (!rc && !(rc = hp_stats_bias_fit(&fa, ops, o->k_quad, bq[j], &fq, st))) {
+        rc =
+            hp_stats_power_pair(&fa, &fq, &bins, o->nthreads, &tmp, &pq[2 * j], &pq[2 * j + 1], st);
+        hp_stats_pk_free(&tmp);
+        hp_stats_field_free(&fq);
+        if (!rc)
+          rc = hp_stats_cross_from_pk(&pk[5 * j], &pq[2 * j], &pq[2 * j + 1], o->subtract_shot,
+                                      &cq[j], st);
+      }
     }
     hp_stats_field_free(&fa);
     hp_stats_field_free(&fb);
@@ -81,6 +100,7 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
                have_m ? " + baseline" : "");
   }
   hp_stats_field_free(&fm);
+  for (int i = 0; i < HP_BIAS_NOPS; i++) hp_stats_field_free(&ops[i]);
   if (!rc) {
     cols c = {.n = 0};
     stats_k_columns(&c);
@@ -105,6 +125,9 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
         stats_col(&c, "T_base%s[1]", s);
         stats_col(&c, "r_c_base%s[1]", s);
         stats_col(&c, "s_base%s[(Mpc/h)^3]", s);
+        stats_col(&c, "T_quad%s[1]", s);
+        stats_col(&c, "r_c_quad%s[1]", s);
+        stats_col(&c, "s_quad%s[(Mpc/h)^3]", s);
       }
     }
     rc = hp_stats_table_init(&t, c.n, c.ptr, bins.nbins, st);
@@ -122,6 +145,12 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
                                "baseline%s%d: b * m with b = %.6f from <P_aa/P_mm> over k_mean < "
                                "%.4g h/Mpc (requested %g)",
                                ns > 1 ? " m" : " ", j, bias[j], kb[j], o->k_bias);
+      for (int j = 0; j < ns; j++)
+        hp_stats_table_comment(&t, st,
+                               "quadratic%s%d: b1 delta + b2 (delta^2 - <>) + bs2 (s^2 - <>) of m, "
+                               "least squares over 0 < k < %g h/Mpc: b1 = %.6f, b2 = %.6f, "
+                               "bs2 = %.6f (stats/bias_model.h)",
+                               ns > 1 ? " m" : " ", j, o->k_quad, bq[j][0], bq[j][1], bq[j][2]);
     }
     for (int j = 0; j < ns; j++) {
       double lo, hi;
@@ -155,6 +184,9 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
           HP_TABLE_AT(&t, i, k++) = y->t[i];
           HP_TABLE_AT(&t, i, k++) = y->r[i];
           HP_TABLE_AT(&t, i, k++) = y->s[i];
+          HP_TABLE_AT(&t, i, k++) = cq[j].t[i];
+          HP_TABLE_AT(&t, i, k++) = cq[j].r[i];
+          HP_TABLE_AT(&t, i, k++) = cq[j].s[i];
         }
       }
     }
@@ -172,6 +204,11 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
   }
   for (int j = 0; pk && j < 5 * ns; j++) hp_stats_pk_free(&pk[j]);
   for (int j = 0; cr && j < 2 * ns; j++) hp_stats_cross_free(&cr[j]);
+  for (int j = 0; pq && j < 2 * ns; j++) hp_stats_pk_free(&pq[j]);
+  for (int j = 0; cq && j < ns; j++) hp_stats_cross_free(&cq[j]);
+  free(pq);
+  free(cq);
+  free(bq);
   free(pk);
   free(cr);
   free(bias);

@@ -5,9 +5,9 @@ set -e
 mkdir -p models/train/data
 for s in 101 102 103 201; do
   f=models/train/data/truth_seed${s}_halos_z0.hdf5
-  [ -f "$f" ] || ./bin/halopaint sim models/train/truth.param -s Seed=$s -s FileBase=truth_seed$s
+  [ -f "$f" ] || ./bin/halopaint sim models/train/truth-v1.param -s Seed=$s -s FileBase=truth_seed$s
 done
-OMP_WAIT_POLICY=passive ./bin/halopaint train models/train/train.param
+OMP_WAIT_POLICY=passive ./bin/halopaint train models/train/train-v1.param
 # the shipped model was then resumed from its checkpoint to 9500 updates (models/README.md)
-OMP_WAIT_POLICY=passive ./bin/halopaint train models/train/train.param \
+OMP_WAIT_POLICY=passive ./bin/halopaint train models/train/train-v1.param \
   -s TrainModelIn=models/train/data/checkpoint.h5 -s TrainUpdates=9500

@@ -19,11 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <fftw3.h>
 #include <hdf5.h>
 
 #include "catalog/catalog.h"
+#include "fields.h"
 #include "lpt/cosmology.h"
 #include "plugin/pipeline.h"
+#include "stats/bias_model.h"
 #include "stats/figures.h"
 #include "stats/grid_io.h"
 #include "stats/hmf.h"
@@ -506,12 +509,85 @@ static void test_kaiser(void **state) {
   hp_params_free(p);
 }
 
+static double pk_red(double k) {
+  return k < 0.6 ? 1e4 * pow(k + 0.05, -1.5) : 0.0;
+} /* no Nyquist */
+
+/* The quadratic bias operators: delta^2 against the square taken on the grid, s^2 = (2/3)
+ * delta^2 for a plane wave in any lattice direction, and known coefficients fitted back. */
+static void test_bias_model(void **state) {
+  (void)state;
+  const int64_t n = 32, n3 = n * n * n;
+  const double L = 128;
+  hp_status st;
+  hp_status_clear(&st);
+  hp_stats_fft *fft;
+  assert_int_equal(hp_stats_fft_create(&fft, n, 2, &st), 0);
+  uint64_t rs = 5;
+  float *g = hp_test_gaussian_field(n, L, pk_red, &rs);
+  float *sq = malloc(sizeof(float) * n3);
+  for (int64_t i = 0; i < n3; i++) sq[i] = g[i] * g[i];
+  hp_stats_field m, ref, op[HP_BIAS_NOPS], q;
+  assert_int_equal(hp_stats_field_alloc(&m, n, L, &st), 0);
+  assert_int_equal(hp_stats_field_alloc(&ref, n, L, &st), 0);
+  assert_int_equal(hp_stats_field_from_grid(fft, g, HP_GRID_CONTRAST, HP_WIN_NONE, 0, &m, &st), 0);
+  assert_int_equal(hp_stats_field_from_grid(fft, sq, HP_GRID_CONTRAST, HP_WIN_NONE, 0, &ref, &st),
+                   0);
+  assert_int_equal(hp_stats_bias_operators(fft, &m, op, &st), 0);
+  const int64_t nc = n * n * (n / 2 + 1);
+  double d = 0, r = 0;
+  for (int64_t c = 0; c < nc; c++)
+    for (int k = 0; k < 2; k++) {
+      d += pow(op[1].dk[c][k] - ref.dk[c][k], 2);
+      r += pow(ref.dk[c][k], 2);
+    }
+  assert_true(sqrt(d / r) < 1e-5);
+  /* known coefficients come back */
+  const double want[3] = {1.3, 0.4, -0.7};
+  hp_stats_field a;
+  assert_int_equal(hp_stats_field_alloc(&a, n, L, &st), 0);
+  for (int64_t c = 0; c < nc; c++)
+    for (int k = 0; k < 2; k++)
+      a.dk[c][k] =
+          (float)(want[0] * op[0].dk[c][k] + want[1] * op[1].dk[c][k] + want[2] * op[2].dk[c][k]);
+  double b[3];
+  assert_int_equal(hp_stats_bias_fit(&a, op, 0.5, b, &q, &st), 0);
+  for (int i = 0; i < 3; i++) assert_true(fabs(b[i] - want[i]) < 1e-4);
+  hp_stats_field_free(&q);
+  for (int i = 0; i < HP_BIAS_NOPS; i++) hp_stats_field_free(&op[i]);
+  /* plane waves along x, along (1,1,0) and along (1,2,3): s^2 = (2/3) delta^2 */
+  const int dirs[3][3] = {{3, 0, 0}, {2, 2, 0}, {1, 2, 3}};
+  for (int t = 0; t < 3; t++) {
+    for (int64_t i = 0; i < n3; i++) {
+      const int64_t x = i / (n * n), y = (i / n) % n, z = i % n;
+      g[i] = (float)(0.3 * cos(2 * M_PI * (dirs[t][0] * x + dirs[t][1] * y + dirs[t][2] * z) / n));
+    }
+    assert_int_equal(hp_stats_field_from_grid(fft, g, HP_GRID_CONTRAST, HP_WIN_NONE, 0, &m, &st),
+                     0);
+    assert_int_equal(hp_stats_bias_operators(fft, &m, op, &st), 0);
+    d = r = 0;
+    for (int64_t c = 0; c < nc; c++)
+      for (int k = 0; k < 2; k++) {
+        d += pow(op[2].dk[c][k] - 2.0 / 3.0 * op[1].dk[c][k], 2);
+        r += pow(op[1].dk[c][k], 2);
+      }
+    assert_true(r > 0 && sqrt(d / r) < 1e-5);
+    for (int i = 0; i < HP_BIAS_NOPS; i++) hp_stats_field_free(&op[i]);
+  }
+  hp_stats_field_free(&a);
+  hp_stats_field_free(&m);
+  hp_stats_field_free(&ref);
+  free(sq);
+  fftwf_free(g);
+  hp_stats_fft_destroy(fft);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hmf_exact), cmocka_unit_test(test_table_round_trip),
       cmocka_unit_test(test_png),       cmocka_unit_test(test_figures),
       cmocka_unit_test(test_grid_io),   cmocka_unit_test(test_sample_select),
-      cmocka_unit_test(test_kaiser),
+      cmocka_unit_test(test_kaiser),    cmocka_unit_test(test_bias_model),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
