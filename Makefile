@@ -3,7 +3,7 @@
 #   make test       install missing Debian packages, build, run the test suite
 #   make demo       install, build, run the main job on params/default.param
 #   make bench      benchmarks; results written to bench/results/
-#   make validate   the default model against N-body truth on an unseen box (docs/validation.md)
+#   make validate   the default model against N-body truth on the validation boxes (docs/validation.md)
 #   CUDA=0|1        force the CUDA backend off/on (default: on when nvcc is found)
 #   CUDNN=0|1       with CUDA: the cuDNN baseline of the GPU benchmark (default: on when the
 #                   toolkit has cudnn.h)

@@ -2,17 +2,18 @@
 # The painter's truth set: halopaint sim boxes (PM + FoF) for training and validation.
 # Resumable: a box whose last catalogue exists is not redone (sim writes each file under a
 # temporary name and renames it, so an existing file is complete).
-#   usage: scripts/make-truth.sh [TRUTH.param] [NTRAIN] [NVALID]
+#   usage: scripts/make-truth.sh [TRUTH.param] [NTRAIN] [NVALID] [OUTDIR]
 #   seeds: training 1001..1000+NTRAIN, validation 2001..2000+NVALID (never overlapping)
 # About 2 minutes a box on 2 cores; 24 + 8 boxes take about an hour.
 set -e
 par=${1:-models/truth/truth.param}
 ntrain=${2:-24}
 nvalid=${3:-8}
+outdir=${4:-}
 bin=${HALOPAINT:-./bin/halopaint}
 [ -x "$bin" ] || { echo "make-truth: $bin not built (run make)"; exit 1; }
 [ "$ntrain" -le 999 ] && [ "$nvalid" -le 999 ] || { echo "make-truth: at most 999 boxes a set"; exit 1; }
-dir=$(awk '$1 == "OutputDir" {print $2}' "$par")
+dir=${outdir:-$(awk '$1 == "OutputDir" {print $2}' "$par")}
 base=$(awk '$1 == "FileBase" {print $2}' "$par")
 [ -n "$dir" ] && [ -n "$base" ] || { echo "make-truth: $par needs OutputDir and FileBase"; exit 1; }
 mkdir -p "$dir"
@@ -20,7 +21,7 @@ box() { # seed: run sim unless its z = 0 catalogue (written last) is there
   f="$dir/${base}_seed$1_halos_z0.hdf5"
   if [ -f "$f" ]; then echo "seed $1: done ($f)"; return; fi
   t0=$(date +%s)
-  OMP_WAIT_POLICY=passive "$bin" sim "$par" -s Seed=$1 -s FileBase=${base}_seed$1 \
+  OMP_WAIT_POLICY=passive "$bin" sim "$par" -s Seed=$1 -s FileBase=${base}_seed$1 -s OutputDir="$dir" \
     > "$dir/${base}_seed$1.log"
   echo "seed $1: $(($(date +%s) - t0)) s"
 }

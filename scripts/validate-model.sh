@@ -4,14 +4,24 @@
 # Regenerates docs/validation.md and docs/img/validation-*.svg. About 1 minute a box on 2 cores
 # (the truth boxes themselves: scripts/make-truth.sh, about 4 minutes a box).
 #   usage: scripts/validate-model.sh [MODEL] [SEEDS]   (default models/default.h5, 2001-2008)
+# scripts/model-build.sh points it elsewhere with VALIDATE_TRUTH (the truth directory),
+# VALIDATE_PARAM (the run's parameter file), VALIDATE_WORK, VALIDATE_REPORT, VALIDATE_BASE (the
+# truth's FileBase) and VALIDATE_Z (its redshift).
 set -e
 model=${1:-models/default.h5}
 seeds=${2:-"2001 2002 2003 2004 2005 2006 2007 2008"}
-bin=./bin/halopaint
-truthdir=data/truth
-work=data/validate
-img=docs/img
+bin=${HALOPAINT:-./bin/halopaint}
+truthdir=${VALIDATE_TRUTH:-data/truth}
+runpar=${VALIDATE_PARAM:-params/default.param}
+work=${VALIDATE_WORK:-data/validate}
+report=${VALIDATE_REPORT:-docs/validation.md}
+base=${VALIDATE_BASE:-truth}
+z=${VALIDATE_Z:-0}
+img=$(dirname "$report")/img
 mkdir -p "$work" "$img"
+box=$(awk '$1 == "BoxSize" {print $2}' "$runpar")
+vox=$($bin model info "$model" | awk '$1 == "voxel" && $2 == "size" {print $3}')
+mesh=$(awk -v b="$box" -v v="$vox" 'BEGIN { printf "%d", b / v + 0.5 }')
 edges=$($bin model info "$model" | awk '/edges \[Msun\/h\]:/ {
   for (i = 1; i <= NF; i++) if ($i == "[Msun/h]:") s = i
   for (i = s + 1; i <= NF; i++) printf "%s%s", (i > s + 1 ? "," : ""), $i }')
@@ -21,7 +31,7 @@ lo() { echo "$edges" | awk -F, -v k=$1 '{print $(k + 1)}'; }
 hi() { echo "$edges" | awk -F, -v k=$1 '{print $(k + 2)}'; }
 used=""
 for s in $seeds; do
-  truth=$truthdir/truth_seed${s}_halos_z0.hdf5
+  truth=$truthdir/${base}_seed${s}_halos_z$z.hdf5
   if [ ! -f "$truth" ]; then
     echo "validate: $truth missing (scripts/make-truth.sh makes it); box skipped"
     continue
@@ -30,28 +40,29 @@ for s in $seeds; do
   d=$work/seed$s
   mkdir -p "$d"
   # the painted catalogue (the main job on the same phases) and the painted mean field
-  $bin run params/default.param -s Seed=$s -s ModelFile="$model" -s OutputDir=$d \
+  $bin run "$runpar" -s Seed=$s -s Redshift=$z -s ModelFile="$model" -s OutputDir=$d \
     -s FileBase=painted > $d/run.log
-  $bin stats mesh params/default.param -s Seed=$s --mesh 64 --no-interlace --no-deconvolve \
-    -o $d/density.h5 2> /dev/null
+  $bin stats mesh "$runpar" -s Seed=$s -s Redshift=$z --mesh $mesh --no-interlace \
+    --no-deconvolve -o $d/density.h5 2> /dev/null
   $bin paint "$model" $d/density.h5 $d/counts.h5 > /dev/null
   k=0
   while [ $k -lt "$nb" ]; do
     r="$(lo $k),$(hi $k)"
     # catalogue: raw spectra both sides (both carry their shot noise)
-    $bin stats cross "$truth" $d/painted_seed$s.hdf5 --mass-range "$r" --mesh 64 \
+    $bin stats cross "$truth" $d/painted_seed$s.hdf5 --mass-range "$r" --mesh $mesh \
       --baseline none -o $d/cross_cat_$k.txt 2> /dev/null
     # painted mean field (no shot noise) against the raw truth, beside the linear baseline
     $bin stats cross "$truth" $d/counts.h5 --dataset counts --kind density --component $k \
-      --mass-range "$r" --mesh 64 -o $d/cross_field_$k.txt 2> /dev/null
+      --mass-range "$r" --mesh $mesh -o $d/cross_field_$k.txt 2> /dev/null
     k=$((k + 1))
   done
   $bin stats hmf "$truth" $d/painted_seed$s.hdf5 --mass-bins "$edges" -o $d/hmf.txt 2> /dev/null
-  $bin stats pdf "$truth" $d/painted_seed$s.hdf5 --mass-bins "$edges" --mesh 64 \
+  $bin stats pdf "$truth" $d/painted_seed$s.hdf5 --mass-bins "$edges" --mesh $mesh \
     -o $d/pdf.txt 2> /dev/null
   echo "validate: seed $s done"
 done
 [ -n "$used" ] || { echo "validate: no validation box found under $truthdir"; exit 1; }
-python3 scripts/validation_report.py "$model" "$work" "$nb" "$edges" $used > docs/validation.md.tmp
-mv docs/validation.md.tmp docs/validation.md
-echo "validate: docs/validation.md and $img/validation-*.svg written"
+python3 "$(dirname "$0")/validation_report.py" "$model" "$work" "$nb" "$edges" "$img" $used \
+  > "$report.tmp"
+mv "$report.tmp" "$report"
+echo "validate: $report and $img/validation-*.svg written"
