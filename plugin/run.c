@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cic/cic.h"
+#include "util/memory.h"
 #include "lpt/cosmology.h"
 #include "lpt/lpt.h"
 #include "lpt/lpt_linear.h"
@@ -77,18 +78,6 @@ int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *b
   return k;
 }
 
-/* MemAvailable from /proc/meminfo in bytes (0 if unknown). */
-static double available_memory(void) {
-  FILE *f = fopen("/proc/meminfo", "r");
-  if (!f) return 0;
-  char line[256];
-  double kb = 0;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) break;
-  fclose(f);
-  return kb * 1024.0;
-}
-
 size_t hp_run_planned_bytes(const hp_run *r) { return r->bytes; }
 const hp_model *hp_run_model(const hp_run *r) { return &r->model; }
 const char *hp_run_model_sha256(const hp_run *r) { return r->sha; }
@@ -145,7 +134,7 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                       32.0 * 1048576 /* CIC workspace */ + 25.0e6 * threads /* painter tiles */ +
                       44.0 * v3 /* catalogue at up to one halo per voxel */;
   const double limit_mb = hp_params_real(p, "MemoryLimit");
-  const double avail = limit_mb > 0 ? limit_mb * 1e6 : available_memory();
+  const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
   if (avail > 0 && need > avail) {
     hp_fail(st, HP_ERR_NOMEM,
             "run: NParticles = %lld and %lld^3 voxels need about %.0f MB; %s is %.0f MB",

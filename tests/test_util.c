@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "util/atomic_file.h"
+#include "util/memory.h"
 #include "util/rng.h"
 #include "util/sha256.h"
 
@@ -81,11 +82,54 @@ static void test_rng_uniform(void **state) {
   assert_true(hp_rng_key(42, 1) != hp_rng_key(43, 1));
 }
 
+static void put(const char *dir, const char *rel, const char *text) {
+  char path[1024], cmd[1200];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+  assert_int_equal(system(cmd), 0);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* The memory a run may take: the container's limit wins over the machine's MemAvailable. */
+static void test_memory_available(void **state) {
+  (void)state;
+  char root[] = "/tmp/hp_test_mem.XXXXXX", proc[300], cg[300], cmd[400];
+  assert_non_null(mkdtemp(root));
+  snprintf(proc, sizeof proc, "%s/proc", root);
+  snprintf(cg, sizeof cg, "%s/cg", root);
+  put(proc, "meminfo", "MemTotal: 16000000 kB\nMemAvailable: 8000000 kB\n");
+  /* no cgroup file: MemAvailable */
+  assert_true(hp_memory_available_at(proc, cg) == 8000000 * 1024.0);
+  /* v2, a group with 400 MB left; the same group unlimited */
+  put(proc, "self/cgroup", "0::/job/step\n");
+  put(cg, "job/step/memory.max", "500000000\n");
+  put(cg, "job/step/memory.current", "100000000\n");
+  assert_true(hp_memory_available_at(proc, cg) == 400000000.0);
+  put(cg, "job/step/memory.max", "max\n");
+  assert_true(hp_memory_available_at(proc, cg) == 8000000 * 1024.0);
+  /* v1 inside a container: the group's path is not mounted, its root holds the limit */
+  put(proc, "self/cgroup", "4:memory:/process_api/abc\n3:cpuset:/\n");
+  put(cg, "memory/memory.limit_in_bytes", "300000000\n");
+  put(cg, "memory/memory.usage_in_bytes", "250000000\n");
+  assert_true(hp_memory_available_at(proc, cg) == 50000000.0);
+  /* v1 "unlimited" (the page-rounded 2^63) */
+  put(cg, "memory/memory.limit_in_bytes", "9223372036854771712\n");
+  assert_true(hp_memory_available_at(proc, cg) == 8000000 * 1024.0);
+  /* this machine: something positive */
+  assert_true(hp_memory_available() > 0);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sha256_vectors),
       cmocka_unit_test(test_atomic_file),
       cmocka_unit_test(test_rng_uniform),
+      cmocka_unit_test(test_memory_available),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
