@@ -6,6 +6,7 @@
 #include "params/params.h"
 #include "app/cli.h"
 #include "plugin/version.h"
+#include "util/atomic_file.h"
 
 static void usage(FILE *out) {
   fprintf(
@@ -27,6 +28,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+  hp_atomic_cleanup_on_signals(); /* a killed run leaves no NAME.tmp.PID behind */
   if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
       !strcmp(argv[1], "--help")) {
     if (argc >= 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "params")) {

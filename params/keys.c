@@ -171,8 +171,9 @@ static const hp_param_spec table[] = {
     {"TrainPoissonWeight", HP_P_REAL, "1", 0, 0, 0, INF, NULL, "",
      "Weight of the Poisson term in TrainObjective = both, in units of sqrt(voxels of a patch) "
      "(1: gradients of the two terms of the same order)."},
-    {"TrainUpdates", HP_P_INT, "10000", 0, 0, 1, 1e12, NULL, "",
-     "Generator updates of the run in total (a resumed run continues to this count)."},
+    {"TrainUpdates", HP_P_INT, "10000", 0, 0, 0, 1e12, NULL, "",
+     "Generator updates of the run in total (a resumed run continues to this count); 0 with a "
+     "trained model only fits its count distribution (TrainCountModel)."},
     {"TrainLearningRate", HP_P_REAL, "1e-4", 0, LO, 0, 1, NULL, "",
      "Adam learning rate, generator and critic (the paper: 1e-4)."},
     {"TrainBeta1", HP_P_REAL, "0.5", 0, HI, 0, 1, NULL, "",

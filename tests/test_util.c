@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -124,12 +126,76 @@ static void test_memory_available(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+static int count_tmp(const char *dir) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '\\.tmp\\.' > '%s.count'", dir, dir);
+  if (system(cmd) < 0) return -1;
+  snprintf(cmd, sizeof cmd, "%s.count", dir);
+  FILE *f = fopen(cmd, "r");
+  int n = -1;
+  if (f && fscanf(f, "%d", &n) != 1) n = -1;
+  if (f) fclose(f);
+  remove(cmd);
+  return n;
+}
+
+/* A writer killed by SIGTERM leaves no temporary and dies of the signal; the temporary of a
+ * writer that died without cleaning up is swept by the next writer of the same path; a live
+ * writer's is kept. */
+static void test_atomic_signals_and_stale(void **state) {
+  (void)state;
+  char dir[] = "/tmp/hp_test_sig.XXXXXX", out[300], cmd[400];
+  assert_non_null(mkdtemp(dir));
+  snprintf(out, sizeof out, "%s/out.h5", dir);
+  pid_t pid = fork();
+  if (pid == 0) {
+    hp_atomic_file f;
+    hp_status st;
+    hp_atomic_cleanup_on_signals();
+    if (hp_atomic_begin(&f, out, &st)) _exit(3);
+    FILE *fp = fopen(f.tmp_path, "w");
+    if (!fp) _exit(4);
+    fputs("half written", fp);
+    fclose(fp);
+    raise(SIGTERM);
+    _exit(5);
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  assert_int_equal(count_tmp(dir), 0);
+  /* SIGKILL-like death: the child leaves its temporary behind */
+  pid = fork();
+  if (pid == 0) {
+    char p[400];
+    snprintf(p, sizeof p, "%s.tmp.%ld", out, (long)getpid());
+    FILE *fp = fopen(p, "w");
+    _exit(fp ? 0 : 1);
+  }
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  char alive[400];
+  snprintf(alive, sizeof alive, "%s.tmp.%ld", out, (long)getppid()); /* a live process's */
+  FILE *fp = fopen(alive, "w");
+  assert_non_null(fp);
+  fclose(fp);
+  assert_int_equal(count_tmp(dir), 2);
+  hp_atomic_file f;
+  hp_status st;
+  assert_int_equal(hp_atomic_begin(&f, out, &st), 0);
+  assert_int_equal(count_tmp(dir), 1);
+  assert_int_equal(access(alive, F_OK), 0);
+  hp_atomic_abort(&f);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sha256_vectors),
       cmocka_unit_test(test_atomic_file),
       cmocka_unit_test(test_rng_uniform),
       cmocka_unit_test(test_memory_available),
+      cmocka_unit_test(test_atomic_signals_and_stale),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
