@@ -213,6 +213,15 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   nvox[0] = 0;
   for (int64_t c = 0; c < nc; c++) nvox[c + 1] += nvox[c];
   const int64_t nh = nvox[nc];
+  if (d->max_catalog_bytes > 0 && (double)nh * HP_SAMPLER_HALO_BYTES > d->max_catalog_bytes) {
+    free(nvox);
+    return hp_fail(st, HP_ERR_NOMEM,
+                   "sampler: the painted counts make %lld halos (%.0f MB), more than the %.0f MB "
+                   "left for the catalogue (MemoryLimit or the memory available); %.3g halos per "
+                   "voxel: is the model sane for this input?",
+                   (long long)nh, (double)nh * HP_SAMPLER_HALO_BYTES / 1e6,
+                   d->max_catalog_bytes / 1e6, (double)nh / (double)nc);
+  }
   if (hp_catalog_alloc(cat, nh, HP_CAT_MASSBIN, st)) {
     free(nvox);
     return hp_error_context(st, "sampler: %lld halos", (long long)nh);

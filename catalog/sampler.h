@@ -54,7 +54,12 @@ typedef struct hp_sampler_desc {
   uint64_t seed;                   /**< Seed */
   int nthreads;                    /**< 0 = all */
   const hp_count_dist *count_dist; /**< HP_COUNTS_MODEL: the model's (copied); NULL = Poisson */
+  double max_catalog_bytes;        /**< refuse a catalogue larger than this (HP_SAMPLER_HALO_BYTES a
+                                        halo), counted before it is allocated; 0 = no bound */
 } hp_sampler_desc;
+
+/** Bytes of one sampled halo: position, velocity, mass, id, mass bin. */
+#define HP_SAMPLER_HALO_BYTES 44.0
 
 /** The 2LPT particles and velocity field the halos take positions and velocities from. */
 typedef struct hp_sampler_input {

@@ -39,6 +39,7 @@ struct hp_run {
   const hp_params *p;
   hp_model model;
   char sha[65];
+  double catalog_room; /* bytes the catalogue may take (0: unbounded) */
   hp_cosmology *cosmo;
   hp_lpt *lpt;
   hp_lpt_factors f;
@@ -135,6 +136,9 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                       44.0 * v3 /* catalogue at up to one halo per voxel */;
   const double limit_mb = hp_params_real(p, "MemoryLimit");
   const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
+  /* the catalogue was planned at one halo per voxel; the sampler counts the real number
+   * before allocating and refuses what does not fit in the rest */
+  r->catalog_room = avail > 0 ? avail - (need - 44.0 * v3) : 0;
   if (avail > 0 && need > avail) {
     hp_fail(st, HP_ERR_NOMEM,
             "run: NParticles = %lld and %lld^3 voxels need about %.0f MB; %s is %.0f MB",
@@ -193,7 +197,8 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                         1.0 / (100.0 * a * hp_cosmo_E(r->cosmo, a)),
                         0,
                         threads,
-                        &r->model.meta.count};
+                        &r->model.meta.count,
+                        r->catalog_room};
   if (hp_sampler_create(&r->sampler, &sd, st)) goto fail;
   r->bytes = hp_lpt_get_counters(r->lpt).bytes + hp_cic_plan_workspace_bytes(r->cic) +
              hp_engine_host_bytes(r->painter) + (4 + (size_t)K) * gb + 8 * (size_t)n3;

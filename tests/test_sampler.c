@@ -56,8 +56,8 @@ static void free_fixture(fixture *f) {
 }
 
 static hp_sampler *plan(int threads, int count_mode, int pos_mode, int rsd) {
-  hp_sampler_desc d = {NV,         48.0,     NP,  K,    EDGES, power_law, NULL,
-                       count_mode, pos_mode, rsd, 0.01, 2024,  threads,   NULL};
+  hp_sampler_desc d = {NV,       48.0, NP,   K,    EDGES,   power_law, NULL, count_mode,
+                       pos_mode, rsd,  0.01, 2024, threads, NULL,      0};
   hp_sampler *s = NULL;
   hp_status st;
   int rc = hp_sampler_create(&s, &d, &st);
@@ -128,7 +128,7 @@ static void test_count_laws(void **state) {
   cd.kind = HP_COUNT_CMP;
   cd.a[0] = 0.7, cd.a[1] = -0.7;
   hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_MODEL, HP_POS_UNIFORM,
-                       -1, 0.01, 2024, 1, &cd};
+                       -1, 0.01, 2024, 1, &cd,   0};
   hp_sampler *sm = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&sm, &d, &st), 0);
@@ -224,6 +224,29 @@ static void test_broken_means_refused(void **state) {
   }
 }
 
+/* The catalogue is counted before it is allocated: more halos than the memory left refused. */
+static void test_catalog_bound(void **state) {
+  (void)state;
+  fixture f = make_fixture(0.5, 0.5); /* about 13,800 halos, 600 kB */
+  hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_UNIFORM,
+                       -1, 0.01, 2024, 1, NULL,  100e3};
+  hp_sampler *s = NULL;
+  hp_status st;
+  hp_status_clear(&st);
+  assert_int_equal(hp_sampler_create(&s, &d, &st), 0);
+  hp_sampler_input in = {(const float *const *)f.counts,
+                         {f.disp[0], f.disp[1], f.disp[2]},
+                         {f.vel[0], f.vel[1], f.vel[2]}};
+  hp_catalog cat;
+  memset(&cat, 0, sizeof cat);
+  assert_int_equal(hp_sampler_execute(s, &in, &cat, &st), HP_ERR_NOMEM);
+  assert_non_null(strstr(st.msg, "halos"));
+  assert_non_null(strstr(st.msg, "0 MB left"));
+  hp_catalog_free(&cat);
+  hp_sampler_destroy(s);
+  free_fixture(&f);
+}
+
 static void test_threads_identical_and_rsd(void **state) {
   (void)state;
   fixture f = make_fixture(0.4, 0.9);
@@ -254,7 +277,7 @@ static void test_threads_identical_and_rsd(void **state) {
 static void test_bad_plans(void **state) {
   (void)state;
   const double bad[3] = {1e14, 1e13, 1e15};
-  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1, NULL};
+  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1, NULL, 0};
   hp_sampler *s = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&s, &d, &st), HP_ERR_INPUT);
@@ -269,6 +292,7 @@ int main(void) {
       cmocka_unit_test(test_masses_positions_velocities),
       cmocka_unit_test(test_threads_identical_and_rsd),
       cmocka_unit_test(test_broken_means_refused),
+      cmocka_unit_test(test_catalog_bound),
       cmocka_unit_test(test_bad_plans),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
