@@ -15,8 +15,13 @@ PKGS     = hdf5 fftw3f gsl
 PKGCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-CFLAGS  ?= -O3 -march=native
-CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -pedantic -fopenmp -fPIC -I. $(PKGCFLAGS)
+# ARCH=native (default: the vector path of this CPU) or portable (any x86-64: the plain C
+# vector path, one binary for a cluster whose nodes differ); `make clean` when switching.
+ARCH    ?= native
+ARCHFLAGS = $(if $(filter portable,$(ARCH)),-mtune=generic,-march=$(ARCH))
+CFLAGS  ?= -O3 $(ARCHFLAGS)
+# the project's own flags stay when CFLAGS is set on the command line
+HPFLAGS  = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -pedantic -fopenmp -fPIC -I. $(PKGCFLAGS)
 LDLIBS   = -lfftw3f_omp $(PKGLIBS) -fopenmp -lm
 
 BUILD    = build
@@ -64,7 +69,7 @@ deps:
 
 $(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(HPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.cu $(wildcard */*.h */*.cuh)
 	@mkdir -p $(dir $@)
@@ -76,26 +81,26 @@ $(STATIC): $(LIBOBJ)
 
 $(SHARED): $(LIBOBJ)
 	@mkdir -p lib
-	$(CC) -shared -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(LDLIBS)
 
 CLIOBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard app/*.c))
 $(PROGRAM): $(CLIOBJ) $(STATIC)
 	@mkdir -p bin
-	$(CC) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TESTLIB) $(STATIC) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(TESTLIB) $(STATIC) $(LDLIBS) -lcmocka
+	$(CC) $(HPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(STATIC) $(LDLIBS) -lcmocka
 
 # Example host programs, linked against the shared library (run from anywhere: rpath to lib/).
 EXAMPLEBIN = $(BUILD)/examples/host_paint
 $(BUILD)/examples/%: examples/%.c $(SHARED) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< -L$(CURDIR)/lib -lhalopaint -Wl,-rpath,'$$ORIGIN/../../lib' $(LDLIBS)
+	$(CC) $(HPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(CURDIR)/lib -lhalopaint -Wl,-rpath,'$$ORIGIN/../../lib' $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+	$(CC) $(HPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(TESTBIN) $(EXAMPLEBIN)

@@ -37,9 +37,13 @@ static inline hp_vf hp_vadd(hp_vf a, hp_vf b) { return _mm256_add_ps(a, b); }
 static inline hp_vf hp_vmul(hp_vf a, hp_vf b) { return _mm256_mul_ps(a, b); }
 static inline hp_vf hp_vmax(hp_vf a, hp_vf b) { return _mm256_max_ps(a, b); }
 #else
+/* GCC's generic vectors (SSE2 code on a plain x86-64); 32-byte vectors returned by value warn
+ * about an ABI that only matters across compilation units, where these are always inlined */
+#pragma GCC diagnostic ignored "-Wpsabi"
 #define HP_VW 8
 #define HP_SIMD_NAME "portable"
 typedef float hp_vf __attribute__((vector_size(32)));
+typedef int hp_vi __attribute__((vector_size(32)));
 static inline hp_vf hp_vload(const float *p) {
   hp_vf v;
   memcpy(&v, p, sizeof v);
@@ -50,7 +54,11 @@ static inline hp_vf hp_vset1(float x) { return (hp_vf){x, x, x, x, x, x, x, x}; 
 static inline hp_vf hp_vfma(hp_vf a, hp_vf b, hp_vf c) { return a * b + c; }
 static inline hp_vf hp_vadd(hp_vf a, hp_vf b) { return a + b; }
 static inline hp_vf hp_vmul(hp_vf a, hp_vf b) { return a * b; }
-static inline hp_vf hp_vmax(hp_vf a, hp_vf b) { return a > b ? a : b; }
+/* a select by mask: C (unlike C++) has no ?: on vectors */
+static inline hp_vf hp_vmax(hp_vf a, hp_vf b) {
+  const hp_vi m = a > b;
+  return (hp_vf)(((hp_vi)a & m) | ((hp_vi)b & ~m));
+}
 #endif
 
 /** Leaky ReLU for slope < 1: max(x, slope x). */
