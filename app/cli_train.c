@@ -265,6 +265,8 @@ static int config(train_ctx *x, hp_status *st) {
 /* The model's provenance: how it was trained. */
 static void provenance(train_ctx *x, double vloss, double vcorr) {
   hp_model_meta *m = &x->model.meta;
+  char before[sizeof m->provenance]; /* a model trained further keeps its history */
+  snprintf(before, sizeof before, "%s", x->fresh ? "" : m->provenance);
   size_t n = (size_t)snprintf(
       m->provenance, sizeof m->provenance,
       "%s halopaint train: objective %s, %lld generator updates, seed %llu, patch %d, Adam lr "
@@ -278,6 +280,9 @@ static void provenance(train_ctx *x, double vloss, double vcorr) {
     n += (size_t)snprintf(m->provenance + n, sizeof m->provenance - n, " %s%s (z %g, seed %lld)",
                           x->data.box[i].validation ? "validation " : "", x->names[i],
                           x->info[i].redshift, (long long)x->info[i].seed);
+  if (before[0] && n < sizeof m->provenance)
+    snprintf(m->provenance + n, sizeof m->provenance - n, " || before: %.*s",
+             (int)(sizeof m->provenance - n), before); /* cut at the field's size */
 }
 
 /* The count distribution of the trained means (TrainCountModel): CMP fitted on the training

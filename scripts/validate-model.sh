@@ -6,14 +6,17 @@
 #   usage: scripts/validate-model.sh [MODEL] [SEEDS]   (default models/default.h5, 2001-2008)
 # scripts/model-build.sh points it elsewhere with VALIDATE_TRUTH (the truth directory),
 # VALIDATE_PARAM (the run's parameter file), VALIDATE_WORK, VALIDATE_REPORT, VALIDATE_BASE (the
-# truth's FileBase) and VALIDATE_Z (its redshift).
+# truth's FileBase) and VALIDATE_Z (its redshift); VALIDATE_COUNTS=Poisson samples Poisson
+# counts instead of the model's count distribution (for comparison).
 set -e
 model=${1:-models/default.h5}
 seeds=${2:-"2001 2002 2003 2004 2005 2006 2007 2008"}
 bin=${HALOPAINT:-./bin/halopaint}
 truthdir=${VALIDATE_TRUTH:-data/truth}
 runpar=${VALIDATE_PARAM:-params/default.param}
-work=${VALIDATE_WORK:-data/validate}
+counts=${VALIDATE_COUNTS:-Model}
+suffix=$([ "$counts" = Model ] || echo "-$counts")
+work=${VALIDATE_WORK:-data/validate/$(basename "$model" .h5)$suffix}
 report=${VALIDATE_REPORT:-docs/validation.md}
 base=${VALIDATE_BASE:-truth}
 z=${VALIDATE_Z:-0}
@@ -39,8 +42,15 @@ for s in $seeds; do
   used="$used $s"
   d=$work/seed$s
   mkdir -p "$d"
+  # resumable: a box whose tables were made with this very model is not redone
+  sha="$(sha256sum "$model" | cut -c1-64)$suffix"
+  if [ -f "$d/pdf.txt" ] && [ "$(cat "$d/model.sha" 2> /dev/null)" = "$sha" ]; then
+    echo "validate: seed $s done before"
+    continue
+  fi
+  rm -f "$d/pdf.txt"
   # the painted catalogue (the main job on the same phases) and the painted mean field
-  $bin run "$runpar" -s Seed=$s -s Redshift=$z -s ModelFile="$model" -s OutputDir=$d \
+  $bin run "$runpar" -s Seed=$s -s Redshift=$z -s ModelFile="$model" -s CountSampling=$counts -s OutputDir=$d \
     -s FileBase=painted > $d/run.log
   $bin stats mesh "$runpar" -s Seed=$s -s Redshift=$z --mesh $mesh --no-interlace \
     --no-deconvolve -o $d/density.h5 2> /dev/null
@@ -59,10 +69,12 @@ for s in $seeds; do
   $bin stats hmf "$truth" $d/painted_seed$s.hdf5 --mass-bins "$edges" -o $d/hmf.txt 2> /dev/null
   $bin stats pdf "$truth" $d/painted_seed$s.hdf5 --mass-bins "$edges" --mesh $mesh \
     -o $d/pdf.txt 2> /dev/null
+  echo "$sha" > "$d/model.sha"
   echo "validate: seed $s done"
 done
 [ -n "$used" ] || { echo "validate: no validation box found under $truthdir"; exit 1; }
-python3 "$(dirname "$0")/validation_report.py" "$model" "$work" "$nb" "$edges" "$img" $used \
+VALIDATE_COUNTS=$counts python3 "$(dirname "$0")/validation_report.py" "$model" "$work" "$nb" \
+  "$edges" "$img" $used \
   > "$report.tmp"
 mv "$report.tmp" "$report"
 echo "validate: $report and $img/validation-*.svg written"

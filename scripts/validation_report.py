@@ -79,7 +79,9 @@ def main():
       f"FoF; for the default model `models/truth/truth.param`: 256^3 particles in 256 Mpc/h, "
       f"B = 2, 20 steps, FoF b = 0.2), the **{nbox} validation seeds {', '.join(seeds)}**, which no "
       "model trains on (training seeds are 1001 and up). Painted: `halopaint run` on the same "
-      "phases (2LPT at the model's redshift, the model's count distribution, positions on "
+      "phases (2LPT at the model's redshift, counts drawn from "
+      + ("the model's count distribution" if os.environ.get("VALIDATE_COUNTS", "Model") == "Model"
+         else "a Poisson distribution (CountSampling Poisson)") + ", positions on "
       "particles). Statistics on the painter's voxel mesh, CIC, interlaced, deconvolved. Every "
       "number is the mean over the boxes with the error of that mean (scatter / sqrt(boxes)).")
     P()
