@@ -93,7 +93,8 @@ static const hp_param_spec table[] = {
      "Move halos to redshift space along this axis (plane-parallel), or keep real space."},
     {"AllowModelMismatch", HP_P_BOOL, "0", 0, 0, 0, 1, NULL, "",
      "Experts only: run even when the parameters differ from what the model was trained for "
-     "(voxel size, redshift, LPT order, particles per voxel)."},
+     "(voxel size, redshift, LPT order, particles per voxel, and the cosmology beyond 1 % (2 % "
+     "for OmegaBaryon))."},
     {"MemoryLimit", HP_P_REAL, "0", 0, 0, 0, INF, NULL, "MB",
      "Memory a run may use; 0 = the memory available on this machine. Checked before the run."},
 

@@ -75,6 +75,21 @@ int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *b
   if (fabs(ppv / meta->particles_per_voxel - 1) > 1e-3)
     DIFF("particles per voxel: (NParticles/NVoxels)^3 = %g, the model's is %g\n", ppv,
          meta->particles_per_voxel);
+  /* the cosmology the model was trained in (NaN: an untrained model, nothing to compare) */
+  const struct {
+    const char *key;
+    double model, rel;
+  } cosmo[5] = {{"Omega0", meta->omega_m, HP_RUN_COSMO_TOL},
+                {"Sigma8", meta->sigma8, HP_RUN_COSMO_TOL},
+                {"HubbleParam", meta->h, HP_RUN_COSMO_TOL},
+                {"OmegaBaryon", meta->omega_b, 2 * HP_RUN_COSMO_TOL},
+                {"PrimordialIndex", meta->n_s, HP_RUN_COSMO_TOL}};
+  for (int i = 0; i < 5; i++) {
+    const double v = hp_params_real(p, cosmo[i].key);
+    if (isfinite(cosmo[i].model) && fabs(v - cosmo[i].model) > cosmo[i].rel * fabs(cosmo[i].model))
+      DIFF("cosmology: %s = %g, the model was trained at %g (tolerance %g %%)\n", cosmo[i].key, v,
+           cosmo[i].model, 100 * cosmo[i].rel);
+  }
 #undef DIFF
   return k;
 }

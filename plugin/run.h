@@ -51,6 +51,9 @@ int64_t hp_run_nvoxels(const hp_run *r);
  * The differences between the parameters and the model's training set-up, as
  * one line each into @p buf ("" when they agree). @return the number of differences.
  */
+/** Relative tolerance of the cosmology against the model's (OmegaBaryon: twice this). */
+#define HP_RUN_COSMO_TOL 0.01
+
 int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *buf, size_t n);
 
 /**

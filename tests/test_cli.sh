@@ -10,12 +10,12 @@ bad() { echo "[  FAILED  ] $1"; fails=$((fails+1)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 
 cat > "$tmp/min.param" <<'P'
-% the minimum: cosmology, box, particles, seed
-Omega0          0.315
-OmegaBaryon     0.049
-HubbleParam     0.68
-Sigma8          0.81
-PrimordialIndex 0.97
+% the minimum: cosmology (the default model's), box, particles, seed
+Omega0          0.3089
+OmegaBaryon     0.0486
+HubbleParam     0.6774
+Sigma8          0.8159
+PrimordialIndex 0.9667
 BoxSize         64     % Mpc/h
 NParticles      64     % 64 per 4 Mpc/h voxel, as the default model
 Seed            3
@@ -91,6 +91,9 @@ check "run over a seed range, ASCII" '[ -s "$tmp/halopaint_seed4.txt" ] && [ -s 
 $bin run "$tmp/min.param" -s NParticles=32 > /dev/null 2> "$tmp/e.txt"
 check "run refuses parameters the model was not trained for, saying what differs" \
   'grep -q "particles per voxel" "$tmp/e.txt" && grep -q "AllowModelMismatch" "$tmp/e.txt"'
+$bin run "$tmp/min.param" -s Omega0=0.315 > /dev/null 2> "$tmp/e.txt"
+check "run refuses a universe the model was not trained in, naming the parameter" \
+  'grep -q "Omega0 = 0.315, the model was trained at 0.3089" "$tmp/e.txt"'
 $bin run "$tmp/min.param" -s ModelFile="$tmp/none.h5" > /dev/null 2> "$tmp/e.txt"
 check "run names a missing model file" 'grep -q "none.h5" "$tmp/e.txt"'
 

@@ -31,6 +31,8 @@ static int setup(void **state) {
   if (hp_model_init(&m, 2, edges, 7, &st)) return -1;
   m.meta.voxel_size = 4.0, m.meta.redshift = 0.0, m.meta.lpt_order = 2;
   m.meta.particles_per_voxel = 8.0;
+  m.meta.omega_m = 0.31, m.meta.omega_l = 0.69, m.meta.omega_b = 0.049, m.meta.h = 0.68;
+  m.meta.sigma8 = 0.81, m.meta.n_s = 0.96; /* the cosmology of params() */
   const int rc = hp_model_save(&m, model_path, &st);
   hp_model_free(&m);
   return rc ? -1 : 0;
@@ -155,6 +157,23 @@ static void test_mismatched_model_refused(void **state) {
   assert_non_null(strstr(st.msg, "particles per voxel"));
   assert_non_null(strstr(st.msg, "AllowModelMismatch"));
   assert_null(r);
+  hp_params_free(p);
+  /* another universe: 5 % more sigma8 and 2 % more Omega0 are named, 0.5 % less h is not */
+  const char *ov[3] = {"Sigma8=0.8505", "Omega0=0.3162", "HubbleParam=0.6766"};
+  assert_int_equal(hp_params_parse_string(&p, "run.param",
+                                          "Omega0 0.31\nOmegaBaryon 0.049\nHubbleParam 0.68\n"
+                                          "Sigma8 0.81\nPrimordialIndex 0.96\nBoxSize 128\n"
+                                          "NParticles 64\nSeed 5\n",
+                                          ov, 3, HP_NEED_ALL, &st),
+                   0);
+  char diff[1024];
+  hp_model m;
+  assert_int_equal(hp_model_load(&m, model_path, &st), 0);
+  assert_int_equal(hp_run_model_mismatch(p, &m.meta, diff, sizeof diff), 2);
+  assert_non_null(strstr(diff, "Sigma8 = 0.8505, the model was trained at 0.81"));
+  assert_non_null(strstr(diff, "Omega0"));
+  assert_null(strstr(diff, "HubbleParam"));
+  hp_model_free(&m);
   hp_params_free(p);
   /* the expert override lets it run */
   p = params("Redshift 1\nAllowModelMismatch 1\n");
