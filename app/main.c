@@ -1,4 +1,5 @@
 /* halopaint: cosmological parameters and a seed -> mock halo catalogue. */
+#include <hdf5.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,11 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
   hp_atomic_cleanup_on_signals(); /* a killed run leaves no NAME.tmp.PID behind */
+  /* every file is closed before exit; a file whose close failed (a full disk) would make HDF5's
+   * own cleanup at exit loop or crash: the operating system reclaims it instead */
+  H5dont_atexit();
+  /* HDF5's own error printing off: its stack is folded into halopaint's one-line messages */
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "-h") ||
       !strcmp(argv[1], "--help")) {
     if (argc >= 3 && !strcmp(argv[1], "help") && !strcmp(argv[2], "params")) {

@@ -125,7 +125,10 @@ int hp_catalog_write_hdf5(const hp_catalog *c, const char *path, hp_status *st) 
   rc = hp_atomic_begin(&af, path, st);
   if (rc) return rc;
   rc = hp_h5_create(af.tmp_path, &file, st);
-  if (rc) return hp_error_context(st, "writing halo catalogue %s", path);
+  if (rc) {
+    hp_atomic_abort(&af);
+    return hp_error_context(st, "writing halo catalogue %s", path);
+  }
   rc = write_header(file, c, st);
   if (!rc) {
     hid_t g;

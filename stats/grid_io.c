@@ -158,7 +158,10 @@ int hp_stats_grid_write(const char *path, const char *dataset, const float *grid
   hid_t f = -1, d = -1, g = -1;
   int rc;
   if ((rc = hp_atomic_begin(&af, path, st))) return rc;
-  if ((rc = hp_h5_create(af.tmp_path, &f, st))) return hp_error_context(st, "%s", path);
+  if ((rc = hp_h5_create(af.tmp_path, &f, st))) {
+    hp_atomic_abort(&af);
+    return hp_error_context(st, "%s", path);
+  }
   const hsize_t dims[3] = {(hsize_t)n, (hsize_t)n, (hsize_t)n};
   const hsize_t start[3] = {0, 0, 0};
   if ((rc = hp_h5_create_dataset(f, dataset, H5T_IEEE_F32LE, 3, dims, &d, st)) ||

@@ -81,9 +81,11 @@ static int sb_write(sbuf *b, const char *path, hp_status *st) {
   FILE *f = fopen(af.tmp_path, "w");
   if (!f) return hp_fail(st, HP_ERR_IO, "cannot write %s: %s", af.tmp_path, strerror(errno));
   const size_t wr = fwrite(b->s, 1, b->len, f);
+  errno = 0;
   if (fclose(f) != 0 || wr != b->len) {
+    const int e = errno;
     hp_atomic_abort(&af);
-    return hp_fail(st, HP_ERR_IO, "%s: write failed", path);
+    return hp_fail(st, HP_ERR_IO, "%s: write failed: %s", path, e ? strerror(e) : "short write");
   }
   return hp_atomic_commit(&af, st);
 }

@@ -126,9 +126,11 @@ int hp_png_write(const char *path, const uint8_t *pix, int w, int h, const uint8
   }
   const size_t wr = fwrite(buf, 1, len, f);
   free(buf);
+  errno = 0;
   if (fclose(f) != 0 || wr != len) {
+    const int e = errno; /* the reason (a full disk: "No space left on device") */
     hp_atomic_abort(&af);
-    return hp_fail(st, HP_ERR_IO, "%s: write failed", path);
+    return hp_fail(st, HP_ERR_IO, "%s: write failed: %s", path, e ? strerror(e) : "short write");
   }
   return hp_atomic_commit(&af, st);
 }

@@ -110,7 +110,10 @@ int hp_stats_table_write(const hp_stats_table *t, const char *path, hp_status *s
   FILE *f = fopen(af.tmp_path, "w");
   if (!f) return hp_fail(st, HP_ERR_IO, "cannot write %s: %s", af.tmp_path, strerror(errno));
   int rc = hp_stats_table_print(t, f, st);
-  if (fclose(f) != 0 && !rc) rc = hp_fail(st, HP_ERR_IO, "%s: close failed", path);
+  errno = 0;
+  if (fclose(f) != 0 && !rc)
+    rc = hp_fail(st, HP_ERR_IO, "%s: close failed: %s", path,
+                 errno ? strerror(errno) : "write error");
   if (rc) {
     hp_atomic_abort(&af);
     return hp_error_context(st, "%s", path);

@@ -98,9 +98,12 @@ static FILE *begin(hp_atomic_file *af, const char *path, hp_status *st) {
 
 static int finish(FILE *f, hp_atomic_file *af, hp_status *st) {
   const int bad = ferror(f);
+  errno = 0;
   if (fclose(f) != 0 || bad) {
+    const int e = errno;
     hp_atomic_abort(af);
-    return hp_fail(st, HP_ERR_IO, "cannot write %s", af->final_path);
+    return hp_fail(st, HP_ERR_IO, "cannot write %s: %s", af->final_path,
+                   e ? strerror(e) : "write error");
   }
   return hp_atomic_commit(af, st);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #define HP_H5_BAD ((hid_t)-1)
@@ -36,8 +37,11 @@ void hp_h5_quiet_end(hp_h5_quiet *q) {
 static herr_t detail_cb(unsigned n, const H5E_error2_t *err, void *client) {
   char *buf = client;
   (void)n;
-  if (buf[0] == '\0' && err->desc != NULL && err->desc[0] != '\0')
+  if (buf[0] == '\0' && err->desc != NULL && err->desc[0] != '\0') {
     snprintf(buf, HP_H5_DETAIL_LEN, "%s", err->desc);
+    for (char *c = buf; *c; c++) /* one line: HDF5's text may hold ctime's newline */
+      if (*c == '\n' || *c == '\r') *c = ' ';
+  }
   return 0;
 }
 
@@ -98,6 +102,7 @@ int hp_h5_create(const char *path, hid_t *file, hp_status *st) {
     }
     hp_h5_fail(st, HP_ERR_IO, -1, "cannot create HDF5 file %s", path);
     hp_h5_quiet_end(&q);
+    unlink(path); /* what HDF5 managed to write of it (a full disk) */
     return HP_ERR_IO;
   }
   hp_h5_quiet_end(&q);
