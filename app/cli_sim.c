@@ -208,6 +208,13 @@ int hp_cmd_sim(int argc, char **argv) {
                   (long long)np, x.particle_mass, box, (long long)(B * np), B,
                   hp_params_string(p, "PMForceKernel"), sch.n, spacing ? "Log" : "Linear",
                   sch.requested, zi, x.z_out[nout - 1], x.nthreads);
+  /* planned before allocating (docs/nbody.md): the PM state 24 B/particle, its meshes
+   * 8 B^3 + 4 B/particle, FoF 16.5 B/particle; 2LPT (32 B/particle) and the state overlap */
+  char what[160];
+  snprintf(what, sizeof what, "sim: %lld^3 particles with PMGridFactor %d", (long long)np, B);
+  if (hp_memory_check((double)n3 * (24.0 + fmax(32.0, 8.0 * B * B * B + 4.0 + 16.5)),
+                      hp_params_real(p, "MemoryLimit"), what, &st))
+    goto fail;
   /* 2LPT, then the state (24 B/particle) and the 2LPT buffers freed before the PM meshes */
   if (hp_pipeline_particles(p, zi, &c, &l, &st)) goto fail;
   if (hp_pm_state_alloc(&s, np, x.nthreads, &st)) goto fail;

@@ -21,6 +21,7 @@
 #include "nn/painter.h"
 #include "nn/painter_kernels.h"
 #include "nn/painter_pack.h"
+#include "util/memory.h"
 
 #define RING 5 /* planes per ring: the largest kernel side */
 #define NB 2   /* residual Inception blocks */
@@ -134,6 +135,22 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   if (nxc > p->out_n[0]) nxc = p->out_n[0];
   const int64_t xc = (p->out_n[0] + nxc - 1) / nxc;
   nxc = (p->out_n[0] + xc - 1) / xc;
+  /* planned before allocating: the tile list and every thread's planes (a 2e6^3 grid or
+   * 10^5 threads would otherwise ask for tens of GB) */
+  const double tile_bytes = (double)nxc * nty * ntz * sizeof(tile);
+  const double plane_bytes =
+      sizeof(float) * ((double)RING * p->cs[0] * 31 + (double)RING * 60 * p->cs[1] +
+                       30.0 * p->cs[2] + (double)p->k_out * p->rs[2]); /* the sz[] below */
+  if (nxc * nty * ntz > INT32_MAX) {
+    hp_painter_destroy(p);
+    return hp_fail(st, HP_ERR_INPUT, "painter: %lld tiles: the grid is too large for one plan",
+                   (long long)(nxc * nty * ntz));
+  }
+  if (hp_memory_check(tile_bytes + plane_bytes * p->d.nthreads, 0, "painter plan", st)) {
+    hp_painter_destroy(p);
+    return hp_error_context(st, "%lld x %lld x %lld grid, %d threads", (long long)d->n[0],
+                            (long long)d->n[1], (long long)d->n[2], p->d.nthreads);
+  }
   p->ntiles = (int)(nxc * nty * ntz);
   p->tiles = calloc((size_t)p->ntiles, sizeof *p->tiles);
   p->ws = calloc((size_t)p->d.nthreads, sizeof *p->ws);

@@ -96,7 +96,8 @@ static const hp_param_spec table[] = {
      "(voxel size, redshift, LPT order, particles per voxel, and the cosmology beyond 1 % (2 % "
      "for OmegaBaryon))."},
     {"MemoryLimit", HP_P_REAL, "0", 0, 0, 0, INF, NULL, "MB",
-     "Memory a run may use; 0 = the memory available on this machine. Checked before the run."},
+     "Memory a run, sim or ic may use; 0 = the memory available (the smaller of the machine's "
+     "and its control group's). Checked before anything is allocated."},
 
     /* N-body truth (halopaint sim) */
     {"PMGridFactor", HP_P_INT, "2", 0, 0, 1, 3, "1|2|3", "",

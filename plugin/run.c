@@ -154,13 +154,10 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
   /* the catalogue was planned at one halo per voxel; the sampler counts the real number
    * before allocating and refuses what does not fit in the rest */
   r->catalog_room = avail > 0 ? avail - (need - 44.0 * v3) : 0;
-  if (avail > 0 && need > avail) {
-    hp_fail(st, HP_ERR_NOMEM,
-            "run: NParticles = %lld and %lld^3 voxels need about %.0f MB; %s is %.0f MB",
-            (long long)r->np, (long long)r->nv, need / 1e6,
-            limit_mb > 0 ? "MemoryLimit" : "the memory available", avail / 1e6);
-    goto fail;
-  }
+  char what[128];
+  snprintf(what, sizeof what, "run: NParticles = %lld and %lld^3 voxels", (long long)r->np,
+           (long long)r->nv);
+  if (hp_memory_check(need, limit_mb, what, st)) goto fail;
   hp_cosmo_desc cd;
   hp_lpt_desc ld;
   hp_resolve_cosmology(p, &cd);

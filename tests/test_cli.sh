@@ -91,6 +91,11 @@ check "run over a seed range, ASCII" '[ -s "$tmp/halopaint_seed4.txt" ] && [ -s 
 $bin run "$tmp/min.param" -s NParticles=32 > /dev/null 2> "$tmp/e.txt"
 check "run refuses parameters the model was not trained for, saying what differs" \
   'grep -q "particles per voxel" "$tmp/e.txt" && grep -q "AllowModelMismatch" "$tmp/e.txt"'
+# every command plans its memory before allocating
+$bin sim "$tmp/min.param" -s MemoryLimit=1 -s OutputDir="$tmp" > /dev/null 2> "$tmp/e.txt"
+check "sim refuses a plan beyond MemoryLimit, before allocating" 'grep -q "sim: 64^3 particles.*needs about .* MB; MemoryLimit is 1 MB" "$tmp/e.txt"'
+$bin ic "$tmp/min.param" -s MemoryLimit=1 -s OutputDir="$tmp" > /dev/null 2> "$tmp/e.txt"
+check "ic refuses a plan beyond MemoryLimit" 'grep -q "ic: 64^3 particles needs about" "$tmp/e.txt"'
 $bin run "$tmp/min.param" -s Omega0=0.315 > /dev/null 2> "$tmp/e.txt"
 check "run refuses a universe the model was not trained in, naming the parameter" \
   'grep -q "Omega0 = 0.315, the model was trained at 0.3089" "$tmp/e.txt"'

@@ -276,6 +276,13 @@ static void test_bad_plans(void **state) {
   hp_painter_desc small = {{8, 30, 30}, 0, 1, 0, 0};
   assert_int_equal(hp_painter_create(&p, &net, &small, &st), HP_ERR_INPUT);
   assert_non_null(strstr(st.msg, "too small"));
+  /* plans larger than the memory are refused before allocating: 10^5 threads, a 2e6^3 grid */
+  hp_painter_desc threads = {{16, 16, 16}, 1, 100000, 0, 0};
+  assert_int_equal(hp_painter_create(&p, &net, &threads, &st), HP_ERR_NOMEM);
+  assert_non_null(strstr(st.msg, "100000 threads"));
+  hp_painter_desc huge = {{2000000, 2000000, 2000000}, 1, 1, 0, 0};
+  assert_int_not_equal(hp_painter_create(&p, &net, &huge, &st), 0);
+  assert_null(p);
   net.conv[1].k = 3; /* no longer the paper's generator */
   hp_painter_desc ok = {{16, 16, 16}, 1, 1, 0, 0};
   assert_int_equal(hp_painter_create(&p, &net, &ok, &st), HP_ERR_INPUT);

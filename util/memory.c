@@ -91,3 +91,11 @@ double hp_memory_available_at(const char *proc, const char *cgroup) {
 }
 
 double hp_memory_available(void) { return hp_memory_available_at("/proc", "/sys/fs/cgroup"); }
+
+int hp_memory_check(double need, double limit_mb, const char *what, hp_status *st) {
+  const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
+  if (avail > 0 && need > avail)
+    return hp_fail(st, HP_ERR_NOMEM, "%s needs about %.0f MB; %s is %.0f MB", what, need / 1e6,
+                   limit_mb > 0 ? "MemoryLimit" : "the memory available", avail / 1e6);
+  return HP_OK;
+}

@@ -22,4 +22,13 @@ double hp_memory_available(void);
 /** The same with other roots for /proc and /sys/fs/cgroup (for tests). */
 double hp_memory_available_at(const char *proc, const char *cgroup);
 
+#include "util/status.h"
+
+/**
+ * The plan-before-allocate check every command makes: HP_ERR_NOMEM, naming @p what, the bytes
+ * it needs and the bound, when @p need exceeds @p limit_mb (MemoryLimit, MB) or, when that is
+ * 0, the memory available (hp_memory_available); 0 otherwise (also when nothing is known).
+ */
+int hp_memory_check(double need, double limit_mb, const char *what, hp_status *st);
+
 #endif
