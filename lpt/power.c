@@ -331,7 +331,9 @@ int hp_ktable_load(hp_ktable **out, const char *path, int column, const char *wh
         size_t m = 0;
         while (p[m] && p[m] != ' ' && p[m] != '\t' && p[m] != '\r' && p[m] != '\n' &&
                m + 1 < sizeof tok) {
-          tok[m] = p[m];
+          /* a binary file's bytes never reach the terminal */
+          const unsigned char ch = (unsigned char)p[m];
+          tok[m] = ch < 0x20 || ch >= 0x7f ? '?' : (char)ch;
           m++;
         }
         tok[m] = '\0';

@@ -54,6 +54,9 @@ head -c 2000 /dev/urandom > "$tmp/bin.param"
 $bin cosmo "$tmp/bin.param" > /dev/null 2> "$tmp/e.txt"
 rc=$?
 check "binary file refused without a crash" '[ $rc -eq 1 ] && grep -q "bin.param" "$tmp/e.txt"'
+printf '0.1 \001\377\033[2J\n' > "$tmp/pk.bin"
+$bin cosmo "$tmp/cosmo.param" -s PowerSpectrum=File -s PowerSpectrumFile="$tmp/pk.bin" > /dev/null 2> "$tmp/e.txt"
+check "a binary PowerSpectrumFile: refused, no control bytes echoed" '[ -s "$tmp/e.txt" ] && ! LC_ALL=C grep -q "$(printf "\033")" "$tmp/e.txt" && grep -q "pk.bin" "$tmp/e.txt"'
 $bin cosmo "$tmp/missing.param" > /dev/null 2> "$tmp/e.txt"
 check "missing file named" 'grep -q "missing.param" "$tmp/e.txt"'
 
