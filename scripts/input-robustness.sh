@@ -8,7 +8,7 @@
 set -e
 model=${1:-models/default.h5}
 seeds=${2:-"2001 2002 2003 2004"}
-bin=./bin/halopaint
+bin=${HALOPAINT:-./bin/halopaint}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for s in $seeds; do
