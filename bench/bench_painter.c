@@ -46,12 +46,13 @@ int main(int argc, char **argv) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   const double io_mb = 2.0 * n * n * n * 4 / 1e6;
+  char of[160];
   printf(
-      "painter %lld^3 threads=%d %s: %.3f s, %.1f GFLOP/s = %.1f%% of the FMA-loop peak "
-      "%.1f GFLOP/s; plan %.1f MB; peak RSS %.1f MB (input + output %.1f MB)\n",
+      "painter %lld^3 threads=%d %s: %.3f s, %.1f GFLOP/s = %s; %.1f ns per voxel; plan %.1f "
+      "MB; peak RSS %.1f MB (input + output %.1f MB)\n",
       (long long)n, threads, HP_SIMD_NAME, best, flop / best / 1e9,
-      100.0 * flop / best / 1e9 / peak, peak, hp_painter_workspace_bytes(p) / 1e6,
-      ru.ru_maxrss / 1024.0, io_mb);
+      hp_bench_of_peak(flop / best / 1e9, peak, of, sizeof of), 1e9 * best / (double)(n * n * n),
+      hp_painter_workspace_bytes(p) / 1e6, ru.ru_maxrss / 1024.0, io_mb);
   hp_painter_destroy(p);
   hp_net_free(&net);
   free(rho), free(o);

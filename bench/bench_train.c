@@ -100,18 +100,21 @@ int main(int argc, char **argv) {
   const double fg = fpois; /* generator forward + backward flops (Adam aside) */
   printf("train %d^3->%lld^3 threads=%d %s: FMA-loop peak %.1f GFLOP/s\n", patch, (long long)m,
          threads, HP_SIMD_NAME, peak);
-  printf("  generator forward %.3f s + backward %.3f s = %.2f /s, %.1f GFLOP/s (%.1f%% of peak)\n",
-         tf, tb, 1 / (tf + tb), fg / (tf + tb) / 1e9, 100 * fg / (tf + tb) / 1e9 / peak);
+  char o1[160], o2[160], o3[160], o4[160];
+  printf("  generator forward %.3f s + backward %.3f s = %.2f /s, %.1f GFLOP/s (%s)\n", tf, tb,
+         1 / (tf + tb), fg / (tf + tb) / 1e9,
+         hp_bench_of_peak(fg / (tf + tb) / 1e9, peak, o1, 160));
   printf(
       "  critic update (G forward + critic + penalty + Adam) %.3f s = %.2f /s, %.1f GFLOP/s "
-      "(%.1f%%)\n",
-      t_crit, 1 / t_crit, f_crit / t_crit / 1e9, 100 * f_crit / t_crit / 1e9 / peak);
-  printf("  poisson update %.3f s = %.2f updates/s, %.1f GFLOP/s (%.1f%%)\n", t_pois, 1 / t_pois,
-         fpois / t_pois / 1e9, 100 * fpois / t_pois / 1e9 / peak);
+      "(%s)\n",
+      t_crit, 1 / t_crit, f_crit / t_crit / 1e9,
+      hp_bench_of_peak(f_crit / t_crit / 1e9, peak, o2, 160));
+  printf("  poisson update %.3f s = %.2f updates/s, %.1f GFLOP/s (%s)\n", t_pois, 1 / t_pois,
+         fpois / t_pois / 1e9, hp_bench_of_peak(fpois / t_pois / 1e9, peak, o3, 160));
   printf(
-      "  wgan-gp update (n_critic 5) %.3f s = %.3f updates/s, %.1f GFLOP/s (%.1f%%); "
-      "workspace %.0f MB\n",
-      t_wgan, 1 / t_wgan, fw / t_wgan / 1e9, 100 * fw / t_wgan / 1e9 / peak,
+      "  wgan-gp update (n_critic 5) %.3f s = %.3f updates/s, %.1f GFLOP/s (%s); workspace "
+      "%.0f MB\n",
+      t_wgan, 1 / t_wgan, fw / t_wgan / 1e9, hp_bench_of_peak(fw / t_wgan / 1e9, peak, o4, 160),
       hp_trainer_bytes(tw) / 1e6);
   hp_trainer_destroy(tp), hp_trainer_destroy(tw), hp_trainer_destroy(tc);
   hp_f_gen_ws_destroy(g);
