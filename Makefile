@@ -137,6 +137,11 @@ install: all
 	  'Libs.private: $(PCLIBS)' 'Cflags: -I$${includedir}/halopaint -I$${includedir}' \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/halopaint.pc
 
+# make sanitize: the test suite under ASan + UBSan, in a copy of the tree (scripts/sanitize.sh)
+.PHONY: sanitize
+sanitize: deps
+	@scripts/sanitize.sh
+
 validate: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/validate-model.sh

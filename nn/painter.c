@@ -146,10 +146,11 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
     return hp_fail(st, HP_ERR_INPUT, "painter: %lld tiles: the grid is too large for one plan",
                    (long long)(nxc * nty * ntz));
   }
-  if (hp_memory_check(tile_bytes + plane_bytes * p->d.nthreads, 0, "painter plan", st)) {
+  const int nthreads = p->d.nthreads; /* read before the plan is freed */
+  if (hp_memory_check(tile_bytes + plane_bytes * nthreads, 0, "painter plan", st)) {
     hp_painter_destroy(p);
     return hp_error_context(st, "%lld x %lld x %lld grid, %d threads", (long long)d->n[0],
-                            (long long)d->n[1], (long long)d->n[2], p->d.nthreads);
+                            (long long)d->n[1], (long long)d->n[2], nthreads);
   }
   p->ntiles = (int)(nxc * nty * ntz);
   p->tiles = calloc((size_t)p->ntiles, sizeof *p->tiles);
