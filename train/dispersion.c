@@ -138,35 +138,67 @@ int hp_dispersion_fit(const hp_count_hist *h, hp_count_dist *d, hp_status *st) {
   return hp_count_dist_check(d, "fitted dispersion", st);
 }
 
-int hp_dispersion_fit_net(const hp_net *net, const hp_train_data *data, int nthreads,
-                          hp_count_dist *d, hp_dispersion_report *rep, hp_status *st) {
+/* Paint box @p b whole into mu (K x nv^3). */
+static int paint_box(const hp_net *net, const hp_train_box *b, int K, int nthreads, float *mu,
+                     hp_status *st) {
+  const int64_t n3 = b->nv * b->nv * b->nv;
+  hp_painter_desc pd = {{b->nv, b->nv, b->nv}, 1, nthreads, 0, 0};
+  hp_painter *p = NULL;
+  float *out[HP_NET_MAX_K];
+  for (int k = 0; k < K; k++) out[k] = mu + k * n3;
+  int rc = hp_painter_create(&p, net, &pd, st);
+  if (!rc) rc = hp_painter_execute(p, b->rho, out, st);
+  hp_painter_destroy(p);
+  return rc ? hp_error_context(st, "painting %s for the count fit", b->name) : HP_OK;
+}
+
+int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, hp_count_dist *d,
+                          hp_dispersion_report *rep, hp_status *st) {
   const int K = data->k;
   hp_count_hist ht, hv;
   memset(rep, 0, sizeof *rep);
   rep->k = K;
-  if (hp_count_hist_init(&ht, K, st)) return st->code;
-  if (hp_count_hist_init(&hv, K, st)) {
-    hp_count_hist_free(&ht);
-    return st->code;
-  }
+  int64_t nmax = 0;
+  for (int bi = 0; bi < data->nbox; bi++)
+    if (data->box[bi].nv > nmax) nmax = data->box[bi].nv;
+  float *mu = hp_alloc(sizeof *mu * (size_t)(nmax * nmax * nmax * K), "painted means", st);
+  if (!mu) return st->code;
+  /* 1. calibration: Poisson MLE of one scale per bin over the training boxes */
+  double sn[HP_NET_MAX_K] = {0}, sm[HP_NET_MAX_K] = {0};
   int rc = HP_OK;
   for (int bi = 0; bi < data->nbox && !rc; bi++) {
     const hp_train_box *b = &data->box[bi];
     const int64_t n3 = b->nv * b->nv * b->nv;
-    hp_painter_desc pd = {{b->nv, b->nv, b->nv}, 1, nthreads, 0, 0};
-    hp_painter *p = NULL;
-    float *mu = hp_alloc(sizeof *mu * (size_t)(n3 * K), "painted means", st);
-    float *out[HP_NET_MAX_K];
-    for (int k = 0; k < K; k++) out[k] = mu ? mu + k * n3 : NULL;
-    rc = !mu ? st->code : hp_painter_create(&p, net, &pd, st);
-    if (!rc) rc = hp_painter_execute(p, b->rho, out, st);
-    for (int k = 0; !rc && k < K; k++)
-      hp_count_hist_add(b->validation ? &hv : &ht, k, out[k], b->counts + k * n3, n3);
-    if (!rc) *(b->validation ? &rep->voxels_val : &rep->voxels_train) += (double)n3;
-    hp_painter_destroy(p);
-    hp_free(mu);
-    if (rc) hp_error_context(st, "painting %s for the dispersion fit", b->name);
+    if (b->validation || (rc = paint_box(net, b, K, nthreads, mu, st))) continue;
+    for (int k = 0; k < K; k++)
+      for (int64_t i = 0; i < n3; i++) sn[k] += b->counts[k * n3 + i], sm[k] += mu[k * n3 + i];
   }
+  const hp_conv *out = &net->conv[net->nconv - 1];
+  for (int k = 0; !rc && k < K; k++) {
+    rep->scale[k] = sm[k] > 0 && sn[k] > 0 ? sn[k] / sm[k] : 1.0;
+    for (int ci = 0; ci < out->cin; ci++)
+      net->w[out->w_off + (size_t)k * out->cin + ci] *= (float)rep->scale[k];
+    net->w[out->b_off + k] *= (float)rep->scale[k];
+  }
+  /* 2. the dispersion of the calibrated means */
+  if (!rc) rc = hp_count_hist_init(&ht, K, st);
+  if (!rc && hp_count_hist_init(&hv, K, st)) {
+    hp_count_hist_free(&ht);
+    rc = st->code;
+  }
+  if (rc) {
+    hp_free(mu);
+    return rc;
+  }
+  for (int bi = 0; bi < data->nbox && !rc; bi++) {
+    const hp_train_box *b = &data->box[bi];
+    const int64_t n3 = b->nv * b->nv * b->nv;
+    if ((rc = paint_box(net, b, K, nthreads, mu, st))) break;
+    for (int k = 0; k < K; k++)
+      hp_count_hist_add(b->validation ? &hv : &ht, k, mu + k * n3, b->counts + k * n3, n3);
+    *(b->validation ? &rep->voxels_val : &rep->voxels_train) += (double)n3;
+  }
+  hp_free(mu);
   if (!rc) rc = hp_dispersion_fit(&ht, d, st);
   if (!rc) {
     hp_count_dist pois;

@@ -63,13 +63,17 @@ typedef struct hp_dispersion_report {
   double nll_train_poisson[HP_NET_MAX_K], nll_train_cmp[HP_NET_MAX_K];
   double nll_val_poisson[HP_NET_MAX_K], nll_val_cmp[HP_NET_MAX_K]; /**< NaN without validation */
   double voxels_train, voxels_val;
+  double scale[HP_NET_MAX_K]; /**< calibration: true / painted halos on the training boxes */
 } hp_dispersion_report;
 
 /**
- * Paint every box of @p data whole (periodic) with @p net, fit the dispersion on the training
- * boxes and score it on the validation boxes.
+ * Paint every box of @p data whole (periodic) with @p net; calibrate each bin's mean (the
+ * Poisson maximum-likelihood scale of the painted means on the training boxes, sum n / sum mu:
+ * single-patch updates leave the overall level of the last iterate noisy), written into the
+ * output layer of @p net (exact: the output ReLU is positively homogeneous); then fit the
+ * dispersion on the training boxes and score it on the validation boxes.
  */
-int hp_dispersion_fit_net(const hp_net *net, const hp_train_data *data, int nthreads,
-                          hp_count_dist *d, hp_dispersion_report *rep, hp_status *st);
+int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, hp_count_dist *d,
+                          hp_dispersion_report *rep, hp_status *st);
 
 #endif
