@@ -23,6 +23,8 @@
 #include "nn/painter_pack.h"
 #include "util/memory.h"
 
+#define HP_PAINTER_MAX_TILES (1LL << 26)
+
 #define RING 5 /* planes per ring: the largest kernel side */
 #define NB 2   /* residual Inception blocks */
 
@@ -141,7 +143,7 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   const double plane_bytes =
       sizeof(float) * ((double)RING * p->cs[0] * 31 + (double)RING * 60 * p->cs[1] +
                        30.0 * p->cs[2] + (double)p->k_out * p->rs[2]); /* the sz[] below */
-  if (nxc * nty * ntz > INT32_MAX) {
+  if (nxc * nty * ntz > HP_PAINTER_MAX_TILES) { /* 3 GB of descriptors; 4096^3 needs ~10^4 */
     hp_painter_destroy(p);
     return hp_fail(st, HP_ERR_INPUT, "painter: %lld tiles: the grid is too large for one plan",
                    (long long)(nxc * nty * ntz));
