@@ -140,9 +140,11 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   /* planned before allocating: the tile list and every thread's planes (a 2e6^3 grid or
    * 10^5 threads would otherwise ask for tens of GB) */
   const double tile_bytes = (double)nxc * nty * ntz * sizeof(tile);
-  const double plane_bytes =
-      sizeof(float) * ((double)RING * p->cs[0] * 31 + (double)RING * 60 * p->cs[1] +
-                       30.0 * p->cs[2] + (double)p->k_out * p->rs[2]); /* the sz[] below */
+  /* per-thread planes: input ring, block 1 (reduce, out), block 2 (reduce, out), head */
+  const size_t sz[6] = {RING * p->cs[0],      RING * 30 * p->cs[0], RING * 30 * p->cs[1],
+                        RING * 30 * p->cs[1], 30 * p->cs[2],        (size_t)p->k_out * p->rs[2]};
+  double plane_bytes = 0;
+  for (int i = 0; i < 6; i++) plane_bytes += sizeof(float) * (double)sz[i];
   if (nxc * nty * ntz > HP_PAINTER_MAX_TILES) { /* 3 GB of descriptors; 4096^3 needs ~10^4 */
     hp_painter_destroy(p);
     return hp_fail(st, HP_ERR_INPUT, "painter: %lld tiles: the grid is too large for one plan",
@@ -184,8 +186,6 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
     p->b_head[i] = p->pack.w + p->pack.head_b[i];
   }
   /* per-thread planes, zeroed once so that padding lanes are always finite */
-  const size_t sz[6] = {RING * p->cs[0],      RING * 30 * p->cs[0], RING * 30 * p->cs[1],
-                        RING * 30 * p->cs[1], 30 * p->cs[2],        (size_t)p->k_out * p->rs[2]};
   for (int th = 0; th < p->d.nthreads; th++) {
     float **bufs[6] = {&p->ws[th].x,    &p->ws[th].red1, &p->ws[th].y1,
                        &p->ws[th].red2, &p->ws[th].y2,   &p->ws[th].head};

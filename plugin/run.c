@@ -148,12 +148,12 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
   const double need = (hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * n3 /* 2LPT */ +
                       8.0 * n3 /* sampler's particle index */ + (16.0 + 4.0 * K + 8) * v3 +
                       32.0 * 1048576 /* CIC workspace */ + 25.0e6 * threads /* painter tiles */ +
-                      44.0 * v3 /* catalogue at up to one halo per voxel */;
+                      HP_SAMPLER_HALO_BYTES * v3 /* catalogue planned at one halo per voxel */;
   const double limit_mb = hp_params_real(p, "MemoryLimit");
   const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
   /* the catalogue was planned at one halo per voxel; the sampler counts the real number
    * before allocating and refuses what does not fit in the rest */
-  r->catalog_room = avail > 0 ? avail - (need - 44.0 * v3) : 0;
+  r->catalog_room = avail > 0 ? avail - (need - HP_SAMPLER_HALO_BYTES * v3) : 0;
   char what[128];
   snprintf(what, sizeof what, "run: NParticles = %lld and %lld^3 voxels", (long long)r->np,
            (long long)r->nv);

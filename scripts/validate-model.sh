@@ -32,6 +32,7 @@ edges=$($bin model info "$model" | awk '/edges \[Msun\/h\]:/ {
 nb=$(echo "$edges" | awk -F, '{print NF - 1}')
 lo() { echo "$edges" | awk -F, -v k=$1 '{print $(k + 1)}'; }
 hi() { echo "$edges" | awk -F, -v k=$1 '{print $(k + 2)}'; }
+sha="$(sha256sum "$model" | cut -c1-64)$suffix"
 used=""
 for s in $seeds; do
   truth=$truthdir/${base}_seed${s}_halos_z$z.hdf5
@@ -43,7 +44,6 @@ for s in $seeds; do
   d=$work/seed$s
   mkdir -p "$d"
   # resumable: a box whose tables were made with this very model is not redone
-  sha="$(sha256sum "$model" | cut -c1-64)$suffix"
   if [ -f "$d/pdf.txt" ] && [ "$(cat "$d/model.sha" 2> /dev/null)" = "$sha" ]; then
     echo "validate: seed $s done before"
     continue
