@@ -11,7 +11,7 @@
 CC      ?= gcc
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CUDA    ?= $(if $(NVCC),1,0)
-PKGS     = hdf5 fftw3f gsl
+PKGS     = hdf5 fftw3f gsl chealpix cfitsio
 PKGCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -26,7 +26,7 @@ LDLIBS   = -lfftw3f_omp $(PKGLIBS) -fopenmp -lm
 
 BUILD    = build
 LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c train/*.c stats/*.c nbody/*.c \
-           catalog/*.c plugin/*.c) \
+           catalog/*.c lightcone/*.c plugin/*.c) \
            $(filter-out %_stub.c, $(wildcard cuda/*.c))
 ifeq ($(CUDA),1)
   CUDASRC  = $(wildcard cuda/*.cu)

@@ -31,6 +31,7 @@ void hp_cli_progress(double t0, const char *fmt, ...) __attribute__((format(prin
 int hp_cmd_cosmo(int argc, char **argv);
 int hp_cmd_ic(int argc, char **argv);
 int hp_cmd_run(int argc, char **argv);
+int hp_cmd_lightcone(int argc, char **argv);
 int hp_cmd_sim(int argc, char **argv);
 int hp_cmd_stats(int argc, char **argv);
 int hp_cmd_paint(int argc, char **argv);

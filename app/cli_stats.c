@@ -2,7 +2,8 @@
  * `halopaint stats SUB INPUT... [options]`: the statistics that judge halo fields and
  * catalogues (Kodi Ramanah, Charnock & Lavaux 2019, section 4): power spectra (per mass bin,
  * redshift-space multipoles), cross statistics T(k), r_c(k), s(k) with the linear-bias 2LPT
- * baseline, bispectrum, mass function, projected slices, and meshes written as HDF5 grids.
+ * baseline, bispectrum, mass function, projected slices, and meshes written as HDF5 grids;
+ * of light cones, n(z) against the painted density and the angular correlation w(theta).
  * Tables go to -o FILE (or stdout), figures to --plot FILE; progress and errors to stderr.
  * A thin driver over stats/ (see docs/stats.md).
  */
@@ -31,6 +32,11 @@ static const char *USAGE =
     "  pdf CAT [CAT...]   counts in cells: P(N halos in a voxel of the mesh), per mass bin\n"
     "  slice INPUT        projected density slab (--axis --position --thickness) as PNG/SVG\n"
     "  mesh INPUT         write the density rho/rho_mean on the mesh as an HDF5 grid (-o)\n"
+    "  nz CONE            light cone: n(z) per painter mass bin against the shells' painted\n"
+    "                     density (--dz, --zobs)\n"
+    "  wtheta CONE        light cone: angular correlation w(theta), Landy-Szalay with randoms\n"
+    "                     in the footprint (--zmin --zmax --theta --mass-bin --mass-bins)\n"
+    "CONE: a light-cone catalogue (HDF5, docs/lightcone.md)\n"
     "INPUT: a halo catalogue (HDF5 or ASCII), an HDF5 grid (dataset --dataset, shape (n,n,n)\n"
     "       or (K,n,n,n), attribute BoxSize), or FILE.param (2LPT particles at its Redshift)\n"
     "options:\n"
@@ -61,6 +67,11 @@ static const char *USAGE =
     "  --theta LIST | --ntheta N   bispec angles theta/pi (default 10 angles in (0, 1))\n"
     "  --mmin M --mmax M --nmass N   hmf log bins when --mass-bins is not given\n"
     "  --axis x|y|z --position X --thickness T   slice: slab [X, X + T) Mpc/h along the axis\n"
+    "  --dz DZ              nz: redshift bin width (default 0.1)\n"
+    "  --zobs               nz, wtheta: observed redshifts ZObs (default: cosmological ZCos)\n"
+    "  --zmin Z --zmax Z    wtheta: the slice ZMin <= z < ZMax (default: the whole cone)\n"
+    "  --theta T0,T1,...    wtheta: angular bin edges [degrees] (default 12 log bins 0.1 to 10)\n"
+    "  --mass-bin K         wtheta: halos of painter mass bin K only\n"
     "  --threads N          threads (default: all); results do not depend on it\n"
     "  -s Key=Value         override a parameter of FILE.param inputs and of regenerated 2LPT\n";
 
@@ -181,6 +192,11 @@ static const opt_spec options[] = {
     {"--axis", ARG_AXIS, F(axis), 0, 0, NULL, 0},
     {"--position", ARG_REAL, F(position), 0, 0, NULL, 0},
     {"--thickness", ARG_POS, F(thickness), 0, 0, NULL, 0},
+    {"--dz", ARG_POS, F(dz), 0, 0, NULL, 0},
+    {"--zobs", ARG_FLAG, F(zobs), 1, 0, NULL, 0},
+    {"--zmin", ARG_REAL, F(zmin), 0, 0, NULL, 0},
+    {"--zmax", ARG_REAL, F(zmax), 0, 0, NULL, 0},
+    {"--mass-bin", ARG_INT, F(mass_bin), 0, 1000000, NULL, 0},
     {"--threads", ARG_INT, F(nthreads), 0, 100000, NULL, 0},
     {"-s", ARG_OTHER, 0, 0, 0, NULL, 0},
 };
@@ -236,7 +252,7 @@ static int parse_other(const char *a, const char *v, opts *o) {
     o->mhi = r[1];
   } else if (!strcmp(a, "--ntheta")) {
     rc = integer(a, v, 1, MAX_THETA, &iv);
-    o->ntheta = (int)iv;
+    o->ntheta = o->ntheta_n = (int)iv;
     for (int t = 0; t < o->ntheta; t++) o->theta[t] = (t + 0.5) / o->ntheta;
   } else if (!strcmp(a, "-s")) {
     if (o->nov == MAX_OVERRIDES) return bad("more than %d -s overrides", MAX_OVERRIDES);
@@ -304,6 +320,9 @@ static int parse(int argc, char **argv, opts *o) {
   o->nmass_log = 12;
   o->axis = 2;
   o->thickness = NAN;
+  o->dz = 0.1;
+  o->zmin = o->zmax = NAN;
+  o->mass_bin = -1;
   size_t len = (size_t)snprintf(o->cmdline, sizeof o->cmdline, "halopaint stats");
   for (int i = 0; i < argc && len < sizeof o->cmdline; i++)
     len += (size_t)snprintf(o->cmdline + len, sizeof o->cmdline - len, " %s", argv[i]);
@@ -367,6 +386,10 @@ int hp_cmd_stats(int argc, char **argv) {
     rc = stats_cmd_slice_mesh(&o, 1, &st);
   else if (!strcmp(o.sub, "mesh"))
     rc = stats_cmd_slice_mesh(&o, 0, &st);
+  else if (!strcmp(o.sub, "nz"))
+    rc = stats_cmd_nz(&o, &st);
+  else if (!strcmp(o.sub, "wtheta"))
+    rc = stats_cmd_wtheta(&o, &st);
   else
     return bad("unknown subcommand '%s'", o.sub);
   if (rc) {

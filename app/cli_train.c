@@ -211,7 +211,8 @@ static int check_meta(train_ctx *x, hp_status *st) {
   if (fabs(m->redshift - a->redshift) > 1e-6 && !x->fresh && !expert)
     return hp_fail(st, HP_ERR_INPUT,
                    "the model %s is for redshift %g, the catalogues are at z = %g: make the model "
-                   "with halopaint model init ... --redshift %g (or leave TrainModelIn empty)",
+                   "with halopaint model init ... --redshift %g (or leave TrainModelIn empty), or "
+                   "AllowModelMismatch = 1 to continue its training at this redshift",
                    hp_params_string(x->p, "TrainModelIn"), m->redshift, a->redshift, a->redshift);
   if (!untrained && !x->fresh && !expert &&
       (m->lpt_order != a->lpt_order ||

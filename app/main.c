@@ -15,6 +15,7 @@ static void usage(FILE *out) {
       "%s — 2LPT initial conditions, CIC and the halo painter\n"
       "usage: halopaint COMMAND [ARGS]\n"
       "  run FILE.param      the main job: 2LPT -> CIC -> painter -> halo catalogue per seed\n"
+      "  lightcone FILE.param  halo light cones: shells at their own redshifts, RA, Dec, z\n"
       "  ic FILE.param       2LPT initial conditions at RedshiftIC (Gadget-2 / HDF5 files)\n"
       "  sim FILE.param      particle-mesh N-body (FastPM scheme) + FoF halo catalogues\n"
       "  cosmo FILE.param    linear theory table: T(k), P(k), sigma(R), D1 f1 D2 f2 [--k LIST]\n"
@@ -63,6 +64,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "cosmo")) return hp_cmd_cosmo(argc - 2, argv + 2);
   if (!strcmp(cmd, "ic")) return hp_cmd_ic(argc - 2, argv + 2);
   if (!strcmp(cmd, "run")) return hp_cmd_run(argc - 2, argv + 2);
+  if (!strcmp(cmd, "lightcone")) return hp_cmd_lightcone(argc - 2, argv + 2);
   if (!strcmp(cmd, "sim")) return hp_cmd_sim(argc - 2, argv + 2);
   if (!strcmp(cmd, "stats")) return hp_cmd_stats(argc - 2, argv + 2);
   if (!strcmp(cmd, "paint")) return hp_cmd_paint(argc - 2, argv + 2);

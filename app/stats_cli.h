@@ -1,7 +1,8 @@
 /*
  * The `halopaint stats` command's own parts, shared by its files: the parsed options, the
  * inputs (catalogue, grid or parameter file) on a mesh, the tables, and one function per
- * subcommand (app/stats_pk.c, stats_cross.c, stats_bispec.c, stats_hmf.c, stats_slice.c).
+ * subcommand (app/stats_pk.c, stats_cross.c, stats_bispec.c, stats_hmf.c, stats_pdf.c,
+ * stats_slice.c, and for light cones stats_nz.c, stats_wtheta.c).
  */
 #ifndef HP_APP_STATS_CLI_H
 #define HP_APP_STATS_CLI_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "catalog/catalog.h"
+#include "lightcone/cone.h"
 #include "lpt/cosmology.h"
 #include "params/resolve.h"
 #include "plugin/pipeline.h"
@@ -54,6 +56,11 @@ typedef struct opts {
   int nmass_log;
   int axis;
   double position, thickness;
+  int ntheta_n;      /* --ntheta given (bispec angles; wtheta refuses it) */
+  double dz;         /* nz: redshift bin width */
+  int zobs;          /* nz, wtheta: observed redshifts ZObs instead of ZCos */
+  double zmin, zmax; /* wtheta: redshift slice [zmin, zmax) (NaN: the whole cone) */
+  int mass_bin;      /* wtheta: one painter mass bin (-1: all) */
   char cmdline[1024];
 } opts;
 
@@ -121,5 +128,12 @@ int stats_cmd_bispec(const opts *o, hp_status *st);
 int stats_cmd_hmf(const opts *o, hp_status *st);
 int stats_cmd_pdf(const opts *o, hp_status *st);
 int stats_cmd_slice_mesh(const opts *o, int is_slice, hp_status *st);
+
+/* Light cones (app/stats_nz.c): the one input of a subcommand read as a cone, and its header
+   described in a table. */
+int stats_cone_open(const opts *o, hp_cone *c, hp_status *st);
+void stats_describe_cone(hp_stats_table *t, const char *path, const hp_cone *c, hp_status *st);
+int stats_cmd_nz(const opts *o, hp_status *st);
+int stats_cmd_wtheta(const opts *o, hp_status *st);
 
 #endif

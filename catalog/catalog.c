@@ -49,12 +49,7 @@ int hp_catalog_alloc(hp_catalog *c, int64_t n, unsigned columns, hp_status *st) 
 }
 
 static void free_params(hp_catalog *c) {
-  for (int i = 0; i < c->nparams; i++) {
-    if (c->param_key) free(c->param_key[i]);
-    if (c->param_value) free(c->param_value[i]);
-  }
-  free(c->param_key);
-  free(c->param_value);
+  hp_kv_free_copy(c->nparams, c->param_key, c->param_value);
   c->param_key = c->param_value = NULL;
   c->nparams = 0;
 }
@@ -78,40 +73,14 @@ void hp_catalog_free(hp_catalog *c) {
 }
 
 int hp_catalog_set_params(hp_catalog *c, const hp_kv_list *kv, hp_status *st) {
-  char **k = NULL, **v = NULL;
-  int n = kv != NULL ? kv->n : 0;
-  if (n < 0) return hp_fail(st, HP_ERR_INPUT, "catalogue parameters: count %d < 0", n);
-  for (int i = 0; i < n; i++) {
-    if (kv->key[i] == NULL || kv->key[i][0] == '\0')
-      return hp_fail(st, HP_ERR_INPUT, "catalogue parameters: parameter %d has an empty key", i);
-    if (strpbrk(kv->key[i], " \t\r\n=") != NULL)
-      return hp_fail(st, HP_ERR_INPUT,
-                     "catalogue parameters: key '%s' contains a space, '=' or a line break",
-                     kv->key[i]);
-    for (int j = 0; j < i; j++)
-      if (strcmp(kv->key[i], kv->key[j]) == 0)
-        return hp_fail(st, HP_ERR_INPUT, "catalogue parameters: duplicate key '%s'", kv->key[i]);
-  }
-  if (n > 0) {
-    k = calloc((size_t)n, sizeof *k);
-    v = calloc((size_t)n, sizeof *v);
-    if (k == NULL || v == NULL) goto nomem;
-    for (int i = 0; i < n; i++) {
-      k[i] = strdup(kv->key[i]);
-      v[i] = strdup(kv->value[i] != NULL ? kv->value[i] : "");
-      if (k[i] == NULL || v[i] == NULL) goto nomem;
-    }
-  }
+  int n;
+  char **k, **v;
+  if (hp_kv_copy(kv, "catalogue parameters", &n, &k, &v, st)) return st->code;
   free_params(c);
   c->param_key = k;
   c->param_value = v;
   c->nparams = n;
   return HP_OK;
-nomem:
-  for (int i = 0; i < n && k != NULL && v != NULL; i++) free(k[i]), free(v[i]);
-  free(k);
-  free(v);
-  return hp_fail(st, HP_ERR_NOMEM, "catalogue parameters: cannot copy %d parameters", n);
 }
 
 /* Does a float coordinate lie in [0, box)? (NaN fails.) */

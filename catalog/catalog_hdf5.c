@@ -73,46 +73,31 @@ static int write_header(hid_t file, const hp_catalog *c, hp_status *st) {
   return rc;
 }
 
-/* One column: dataset of n rows (x width 3 when width = 3), with Units and Description. */
-static int write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, int64_t n, int width,
-                        const void *buf, const char *units, const char *desc, hp_status *st) {
-  hsize_t dims[2] = {(hsize_t)n, (hsize_t)width}, start[2] = {0, 0};
-  const int rank = width > 1 ? 2 : 1;
-  hid_t d;
-  int rc = hp_h5_create_dataset(g, name, ftype, rank, dims, &d, st);
-  if (rc) return rc;
-  rc = hp_h5_write_slab(d, mtype, start, dims, buf, st);
-  if (!rc) rc = hp_h5_write_attr_string(d, "Units", units, st);
-  if (!rc) rc = hp_h5_write_attr_string(d, "Description", desc, st);
-  H5Dclose(d);
-  return rc;
-}
-
 static int write_halos(hid_t file, const hp_catalog *c, hp_status *st) {
   hid_t g;
   int rc = hp_h5_create_group(file, "Halos", &g, st);
   if (rc) return rc;
-  rc = write_column(g, "Position", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, c->n, 3, c->pos,
-                    HP_CAT_UNIT_LENGTH, "halo centre, in [0, BoxSize)", st);
+  rc = hp_h5_write_column(g, "Position", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, c->n, 3, c->pos,
+                          HP_CAT_UNIT_LENGTH, "halo centre, in [0, BoxSize)", st);
   if (!rc)
-    rc = write_column(g, "Velocity", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, c->n, 3, c->vel,
-                      HP_CAT_UNIT_VELOCITY, "mean peculiar velocity", st);
+    rc = hp_h5_write_column(g, "Velocity", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, c->n, 3, c->vel,
+                            HP_CAT_UNIT_VELOCITY, "mean peculiar velocity", st);
   if (!rc)
-    rc = write_column(g, "Mass", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->n, 1, c->mass,
-                      HP_CAT_UNIT_MASS, "mass (see Header/MassDefinition)", st);
+    rc = hp_h5_write_column(g, "Mass", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, c->n, 1, c->mass,
+                            HP_CAT_UNIT_MASS, "mass (see Header/MassDefinition)", st);
   if (!rc)
-    rc = write_column(g, "ID", H5T_STD_I64LE, H5T_NATIVE_INT64, c->n, 1, c->id, "",
-                      "halo ID, unique in the catalogue", st);
+    rc = hp_h5_write_column(g, "ID", H5T_STD_I64LE, H5T_NATIVE_INT64, c->n, 1, c->id, "",
+                            "halo ID, unique in the catalogue", st);
   if (!rc && (c->columns & HP_CAT_NPART))
-    rc = write_column(g, "NumParticles", H5T_STD_I32LE, H5T_NATIVE_INT32, c->n, 1, c->npart, "",
-                      "number of member particles", st);
+    rc = hp_h5_write_column(g, "NumParticles", H5T_STD_I32LE, H5T_NATIVE_INT32, c->n, 1, c->npart,
+                            "", "number of member particles", st);
   if (!rc && (c->columns & HP_CAT_LAGRANGE))
-    rc = write_column(g, "LagrangianPosition", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, c->n, 3,
-                      c->lagr_pos, HP_CAT_UNIT_LENGTH,
-                      "centre of the members' initial (lattice) positions", st);
+    rc = hp_h5_write_column(g, "LagrangianPosition", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, c->n, 3,
+                            c->lagr_pos, HP_CAT_UNIT_LENGTH,
+                            "centre of the members' initial (lattice) positions", st);
   if (!rc && (c->columns & HP_CAT_MASSBIN))
-    rc = write_column(g, "MassBin", H5T_STD_I32LE, H5T_NATIVE_INT32, c->n, 1, c->mass_bin, "",
-                      "index of the painter's mass bin", st);
+    rc = hp_h5_write_column(g, "MassBin", H5T_STD_I32LE, H5T_NATIVE_INT32, c->n, 1, c->mass_bin, "",
+                            "index of the painter's mass bin", st);
   H5Gclose(g);
   return rc;
 }
@@ -155,22 +140,6 @@ int hp_catalog_write_hdf5(const hp_catalog *c, const char *path, hp_status *st) 
 /* Reading                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Copy a string attribute into a fixed header field, refusing one that does not fit. */
-static int read_header_string(hid_t g, const char *name, char *field, size_t size, hp_status *st) {
-  char *s = NULL, where[2200];
-  int rc = hp_h5_read_attr_string(g, name, &s, st);
-  if (rc) return rc;
-  if (strlen(s) >= size) {
-    rc =
-        hp_fail(st, HP_ERR_FORMAT, "%s: attribute '%s' is %zu characters long, at most %zu allowed",
-                hp_h5_describe(g, where, sizeof where), name, strlen(s), size - 1);
-  } else {
-    memcpy(field, s, strlen(s) + 1);
-  }
-  free(s);
-  return rc;
-}
-
 static int read_header(hid_t file, hp_catalog_header *h, int64_t *nhalos, hp_status *st) {
   hid_t g;
   char where[2200];
@@ -195,9 +164,9 @@ static int read_header(hid_t file, hp_catalog_header *h, int64_t *nhalos, hp_sta
                    "%s: FormatVersion = %d: this halopaint reads versions 1 to %d (newer file?)",
                    hp_h5_describe(g, where, sizeof where), version, HP_CATALOG_FORMAT_VERSION);
   }
-  if (!rc) rc = read_header_string(g, "MassDefinition", h->mass_def, sizeof h->mass_def, st);
-  if (!rc) rc = read_header_string(g, "Command", h->command, sizeof h->command, st);
-  if (!rc) rc = read_header_string(g, "Software", h->software, sizeof h->software, st);
+  if (!rc) rc = hp_h5_read_string_into(g, "MassDefinition", h->mass_def, sizeof h->mass_def, st);
+  if (!rc) rc = hp_h5_read_string_into(g, "Command", h->command, sizeof h->command, st);
+  if (!rc) rc = hp_h5_read_string_into(g, "Software", h->software, sizeof h->software, st);
   H5Gclose(g);
   return rc;
 }

@@ -46,6 +46,34 @@ void hp_sampler_destroy(hp_sampler *s) {
   free(s);
 }
 
+/* The cumulative mass distribution within each bin (trapezoid in ln M) from the shape
+ * d->dndlnm at its context's present state. */
+static int tabulate_masses(hp_sampler *s, hp_status *st) {
+  const hp_sampler_desc *d = &s->d;
+  for (int k = 0; k < d->nbins; k++) {
+    double *lm = s->lnm + k * NCDF, *c = s->cdf + k * NCDF;
+    const double a = log(d->bin_edges[k]), b = log(d->bin_edges[k + 1]);
+    double prev = 0;
+    for (int i = 0; i < NCDF; i++) {
+      lm[i] = a + (b - a) * i / (NCDF - 1);
+      const double f = d->dndlnm(d->ctx, exp(lm[i]));
+      if (!(f >= 0) || !isfinite(f)) {
+        return hp_fail(st, HP_ERR_NUMERIC, "sampler: the mass function is %g at M = %g Msun/h", f,
+                       exp(lm[i]));
+      }
+      c[i] = i == 0 ? 0 : c[i - 1] + 0.5 * (prev + f) * (lm[i] - lm[i - 1]);
+      prev = f;
+    }
+    if (!(c[NCDF - 1] > 0)) { /* no shape: uniform in ln M */
+      for (int i = 0; i < NCDF; i++) c[i] = (double)i / (NCDF - 1);
+    } else {
+      const double tot = c[NCDF - 1];
+      for (int i = 0; i < NCDF; i++) c[i] /= tot;
+    }
+  }
+  return HP_OK;
+}
+
 int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st) {
   *out = NULL;
   if (d->nv < 1 || !(d->box > 0) || d->nbins < 1 || !d->bin_edges || !d->dndlnm)
@@ -78,28 +106,9 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
     return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate %.1f MB of particle index",
                    8.0 * np3 / 1e6);
   }
-  /* cumulative mass distribution within each bin (trapezoid in ln M) */
-  for (int k = 0; k < d->nbins; k++) {
-    double *lm = s->lnm + k * NCDF, *c = s->cdf + k * NCDF;
-    const double a = log(d->bin_edges[k]), b = log(d->bin_edges[k + 1]);
-    double prev = 0;
-    for (int i = 0; i < NCDF; i++) {
-      lm[i] = a + (b - a) * i / (NCDF - 1);
-      const double f = d->dndlnm(d->ctx, exp(lm[i]));
-      if (!(f >= 0) || !isfinite(f)) {
-        hp_sampler_destroy(s);
-        return hp_fail(st, HP_ERR_NUMERIC, "sampler: the mass function is %g at M = %g Msun/h", f,
-                       exp(lm[i]));
-      }
-      c[i] = i == 0 ? 0 : c[i - 1] + 0.5 * (prev + f) * (lm[i] - lm[i - 1]);
-      prev = f;
-    }
-    if (!(c[NCDF - 1] > 0)) { /* no shape: uniform in ln M */
-      for (int i = 0; i < NCDF; i++) c[i] = (double)i / (NCDF - 1);
-    } else {
-      const double tot = c[NCDF - 1];
-      for (int i = 0; i < NCDF; i++) c[i] /= tot;
-    }
+  if (tabulate_masses(s, st)) {
+    hp_sampler_destroy(s);
+    return st->code;
   }
   if (hp_cic_plan_create(&s->cic, d->nv, d->box, s->d.nthreads, st) ||
       (d->count_mode == HP_COUNTS_MODEL && d->count_dist &&
@@ -109,6 +118,16 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
   }
   s->d.count_dist = NULL; /* the tables hold what is needed; the caller's may go */
   *out = s;
+  return HP_OK;
+}
+
+int hp_sampler_retarget(hp_sampler *s, const hp_count_dist *count_dist, hp_status *st) {
+  if (tabulate_masses(s, st)) return hp_error_context(st, "sampler");
+  if (s->d.count_mode != HP_COUNTS_MODEL) return HP_OK;
+  hp_count_table_destroy(s->counts);
+  s->counts = NULL;
+  if (count_dist && hp_count_table_create(&s->counts, count_dist, st))
+    return hp_error_context(st, "sampler");
   return HP_OK;
 }
 

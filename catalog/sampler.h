@@ -78,6 +78,13 @@ void hp_sampler_destroy(hp_sampler *s);
 /** Change the seed between realisations (the plan is otherwise reused). */
 void hp_sampler_set_seed(hp_sampler *s, uint64_t seed);
 
+/**
+ * Re-plan for another redshift or model: tabulate the mass CDFs again from the descriptor's
+ * dndlnm (whose context the caller has changed) and, in HP_COUNTS_MODEL, take @p count_dist
+ * (copied; NULL = Poisson).
+ */
+int hp_sampler_retarget(hp_sampler *s, const hp_count_dist *count_dist, hp_status *st);
+
 /** The integer count of bin @p k for mean @p lambda from uniform @p u in (0, 1). */
 int64_t hp_sampler_count(const hp_sampler *s, int k, double lambda, double u);
 

@@ -165,3 +165,10 @@ int hp_massfunc_number(const hp_massfunc *m, int kind, double z, double M1, doub
   *n = sum;
   return HP_OK;
 }
+
+double hp_mf_shape(void *ctx, double m) {
+  const hp_mf_shape_ctx *c = ctx;
+  double out;
+  hp_status st;
+  return hp_massfunc_dndlnm(c->mf, HP_MF_TINKER08, c->z, &m, 1, &out, &st) ? NAN : out;
+}

@@ -82,4 +82,13 @@ int hp_massfunc_dndlnm(const hp_massfunc *m, int kind, double z, const double *M
 int hp_massfunc_number(const hp_massfunc *m, int kind, double z, double M1, double M2, double *n,
                        hp_status *st);
 
+/** A halo sampler's mass shape: Tinker et al. (2008) dn/dlnM at redshift z. */
+typedef struct hp_mf_shape_ctx {
+  hp_massfunc *mf;
+  double z;
+} hp_mf_shape_ctx;
+
+/** dn/dlnM [(h/Mpc)^3] at mass @p m for @p ctx (an hp_mf_shape_ctx); NaN on failure. */
+double hp_mf_shape(void *ctx, double m);
+
 #endif

@@ -99,6 +99,24 @@ static const hp_param_spec table[] = {
      "Memory a run, sim or ic may use; 0 = the memory available (the smaller of the machine's "
      "and its control group's). Checked before anything is allocated."},
 
+    /* Light cone (halopaint lightcone) */
+    {"LightconeZMin", HP_P_REAL, "0", 0, 0, 0, 20, NULL, "", "Nearest redshift of the light cone."},
+    {"LightconeZMax", HP_P_REAL, "0.5", 0, LO, 0, 20, NULL, "",
+     "Farthest redshift of the light cone (the box is replicated as far as it needs)."},
+    {"LightconeFootprint", HP_P_STRING, "FullSky", 0, 0, 0, 0, NULL, "",
+     "Sky covered: FullSky, Octant (x, y, z > 0 from the observer), or a HEALPix mask in FITS "
+     "(pixels > 0.5 inside)."},
+    {"LightconeObserver", HP_P_STRING, "0,0,0", 0, 0, 0, 0, NULL, "Mpc/h",
+     "Observer's position in the box, x,y,z in [0, BoxSize)."},
+    {"LightconeShellWidth", HP_P_REAL, "50", 0, LO, 0, INF, NULL, "Mpc/h",
+     "Comoving thickness of the shells; each shell's particles are made at its own redshift."},
+    {"LightconeModelFiles", HP_P_STRING, "models/default.h5", 0, 0, 0, 0, NULL, "",
+     "Painter models at several redshifts, comma-separated; a shell between two of them is "
+     "painted by both, the means interpolated linearly in the growth factor D1."},
+    {"LightconeEvolution", HP_P_CHOICE, "Shells", 0, 0, 0, 0, "Shells|Snapshot", "",
+     "Shells: each shell at its own redshift (a real light cone); Snapshot: the box painted "
+     "once at Redshift with ModelFile and every shell cut from it."},
+
     /* N-body truth (halopaint sim) */
     {"PMGridFactor", HP_P_INT, "2", 0, 0, 1, 3, "1|2|3", "",
      "Particle-mesh force grid per dimension, in units of NParticles (B in FastPM)."},

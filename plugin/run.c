@@ -21,20 +21,6 @@
 #include "catalog/sampler.h"
 #include "util/sha256.h"
 
-/* The sampler's mass shape: Tinker et al. (2008) dn/dlnM (Delta = 200 mean) at the run's
- * cosmology and redshift, from the linear P(k). */
-typedef struct mf_ctx {
-  hp_massfunc *mf;
-  double z;
-} mf_ctx;
-
-static double mf_shape(void *ctx, double m) {
-  const mf_ctx *c = ctx;
-  double out;
-  hp_status st;
-  return hp_massfunc_dndlnm(c->mf, HP_MF_TINKER08, c->z, &m, 1, &out, &st) ? NAN : out;
-}
-
 struct hp_run {
   const hp_params *p;
   hp_model model;
@@ -46,7 +32,7 @@ struct hp_run {
   hp_cic_plan *cic;
   hp_engine *painter;
   hp_sampler *sampler;
-  mf_ctx mf;
+  hp_mf_shape_ctx mf; /* the sampler's mass shape: Tinker et al. (2008) at the run's z */
   int64_t np, nv;
   double box, z;
   float *rho, *vel[3], **counts;
@@ -54,7 +40,12 @@ struct hp_run {
 };
 
 int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *buf, size_t n) {
-  const double box = hp_params_real(p, "BoxSize"), z = hp_params_real(p, "Redshift");
+  return hp_run_model_mismatch_at(p, meta, hp_params_real(p, "Redshift"), buf, n);
+}
+
+int hp_run_model_mismatch_at(const hp_params *p, const hp_model_meta *meta, double z, char *buf,
+                             size_t n) {
+  const double box = hp_params_real(p, "BoxSize");
   const int64_t nv = hp_resolve_nvoxels(p), np = hp_params_int(p, "NParticles");
   const int order = (int)hp_params_int(p, "LPTOrder");
   const double vs = box / (double)nv, ppv = pow((double)np / (double)nv, 3);
@@ -196,7 +187,7 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                         r->np,
                         K,
                         r->model.meta.bin_edges,
-                        mf_shape,
+                        hp_mf_shape,
                         &r->mf,
                         !strcmp(cs, "Rounding")  ? HP_COUNTS_ROUNDING
                         : !strcmp(cs, "Poisson") ? HP_COUNTS_POISSON

@@ -55,6 +55,9 @@ int64_t hp_run_nvoxels(const hp_run *r);
 #define HP_RUN_COSMO_TOL 0.01
 
 int hp_run_model_mismatch(const hp_params *p, const hp_model_meta *meta, char *buf, size_t n);
+/** The same at redshift @p z instead of the Redshift key. */
+int hp_run_model_mismatch_at(const hp_params *p, const hp_model_meta *meta, double z, char *buf,
+                             size_t n);
 
 /**
  * Parse a seed list "1-100", "1,4,7-9" (or "" = just @p fallback) into a malloc'd

@@ -696,3 +696,32 @@ int hp_h5_read_dataset(hid_t loc, const char *name, hid_t mem_type, int rank, co
   hp_h5_quiet_end(&q);
   return rc;
 }
+
+int hp_h5_write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, int64_t n, int width,
+                       const void *buf, const char *units, const char *desc, hp_status *st) {
+  hsize_t dims[2] = {(hsize_t)n, (hsize_t)width}, start[2] = {0, 0};
+  const int rank = width > 1 ? 2 : 1;
+  hid_t d;
+  int rc = hp_h5_create_dataset(g, name, ftype, rank, dims, &d, st);
+  if (rc) return rc;
+  rc = hp_h5_write_slab(d, mtype, start, dims, buf, st);
+  if (!rc) rc = hp_h5_write_attr_string(d, "Units", units, st);
+  if (!rc) rc = hp_h5_write_attr_string(d, "Description", desc, st);
+  H5Dclose(d);
+  return rc;
+}
+
+int hp_h5_read_string_into(hid_t g, const char *name, char *field, size_t size, hp_status *st) {
+  char *s = NULL, where[2200];
+  int rc = hp_h5_read_attr_string(g, name, &s, st);
+  if (rc) return rc;
+  if (strlen(s) >= size) {
+    rc =
+        hp_fail(st, HP_ERR_FORMAT, "%s: attribute '%s' is %zu characters long, at most %zu allowed",
+                hp_h5_describe(g, where, sizeof where), name, strlen(s), size - 1);
+  } else {
+    memcpy(field, s, strlen(s) + 1);
+  }
+  free(s);
+  return rc;
+}

@@ -217,4 +217,14 @@ int hp_h5_read_dataset(hid_t loc, const char *name, hid_t mem_type, int rank, co
 int hp_h5_dataset_shape(hid_t loc, const char *name, int *rank, hsize_t *dims, int max_rank,
                         size_t *type_size, hp_status *st);
 
+/**
+ * One column of a table: a dataset of @p n rows (n x @p width when width > 1) written from
+ * @p buf, with string attributes Units and Description.
+ */
+int hp_h5_write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, int64_t n, int width,
+                       const void *buf, const char *units, const char *desc, hp_status *st);
+
+/** Copy a string attribute into a fixed field of @p size bytes, refusing one that does not fit. */
+int hp_h5_read_string_into(hid_t g, const char *name, char *field, size_t size, hp_status *st);
+
 #endif

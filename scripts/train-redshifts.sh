@@ -1,0 +1,36 @@
+#!/bin/sh
+# Painter models at every redshift of the truth set, for the light cone: the z = 0 default
+# continued on each redshift's catalogues of the same truth boxes (models/train/z/stage.param).
+# Resumable: a finished model is not redone, a started one continues from its checkpoint.
+#   usage: scripts/train-redshifts.sh [UPDATES] [OUTDIR] [REDSHIFTS] [NTRAIN]
+#   UPDATES 0 makes calibration-only models (the z = 0 network, rescaled per bin, its count
+#   distribution refitted at z): the baseline the continued training is measured against.
+set -e
+updates=${1:-1500}
+out=${2:-models/train/z}
+zs=${3:-0.5 1 1.5 2}
+ntrain=${4:-5}
+truth=${TRUTH:-data/truth}
+bin=${HALOPAINT:-./bin/halopaint}
+list() { # z: training catalogues 1001..1000+NTRAIN at z
+  i=1
+  while [ $i -le "$ntrain" ]; do
+    printf '%s%s' "$( [ $i -gt 1 ] && echo ,)" "$truth/truth_seed$((1000 + i))_halos_z$1.hdf5"
+    i=$((i + 1))
+  done
+}
+mkdir -p "$out"
+for z in $zs; do
+  m="$out/z$z-u$updates.h5"
+  ck="$out/z$z-u$updates-checkpoint.h5"
+  # the model is written after the last checkpoint: a model newer than its checkpoint is done
+  [ -f "$m" ] && { [ ! -f "$ck" ] || [ "$m" -nt "$ck" ]; } && { echo "z = $z: done ($m)"; continue; }
+  resume=""
+  [ -f "$ck" ] && resume="-s TrainModelIn=$ck"
+  t0=$(date +%s)
+  OMP_WAIT_POLICY=passive "$bin" train models/train/z/stage.param -s TrainUpdates="$updates" \
+    -s TrainCatalogs="$(list "$z")" -s TrainValidationCatalogs="$truth/truth_seed2008_halos_z$z.hdf5" \
+    -s TrainModelOut="$m" -s TrainCheckpoint="$ck" \
+    -s TrainLog="$out/z$z-u${updates}_log.csv" $resume > "$out/z$z-u$updates.log"
+  echo "z = $z: $(($(date +%s) - t0)) s ($m)"
+done
