@@ -119,7 +119,7 @@ bench: deps
 PREFIX  ?= /usr/local
 HPVER   := $(shell sed -n 's/.*HP_VERSION "\(.*\)".*/\1/p' plugin/version.h)
 INSTHDR  = $(wildcard util/*.h params/*.h lpt/*.h cic/*.h nn/*.h train/*.h cuda/*.h stats/*.h \
-           nbody/*.h catalog/*.h plugin/*.h)
+           nbody/*.h catalog/*.h lightcone/*.h plugin/*.h)
 PCLIBS   = -lfftw3f_omp -fopenmp -lm $(if $(filter 1,$(CUDA)),-L$(dir $(CUDALIB)) $(CUDNNLIB) -lcudart -lstdc++)
 .PHONY: install
 install: all

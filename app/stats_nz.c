@@ -59,19 +59,22 @@ static int plot_nz(const char *path, const hp_stats_nz *nz, const hp_cone *c, hp
   double *one = x + nb;
   for (int b = 0; b < nb; b++) x[b] = 0.5 * (nz->z_lo[b] + nz->z_hi[b]), one[b] = 1;
   int rc = hp_plot_add_xy(&p, NULL, HP_PLOT_LINE, nb, x, one, NULL, NULL, "#999999", st);
+  char label[HP_PLOT_MAX_SERIES][32]; /* borrowed too */
   for (int j = 0; j <= nk && !rc; j++) {
     const int k = j < nk ? j : ns - 1; /* the last series: all halos */
     double *y = x + (size_t)nb * (2 + 3 * (size_t)j), *lo = y + nb, *hi = y + 2 * nb;
-    char label[64] = "all halos";
-    if (k < ns - 1) snprintf(label, sizeof label, "mass bin %d", k);
+    if (k < ns - 1)
+      snprintf(label[j], sizeof label[j], "mass bin %d", k);
+    else
+      snprintf(label[j], sizeof label[j], "all halos");
     for (int b = 0; b < nb; b++) {
       const size_t i = (size_t)b * ns + k;
       y[b] = nz->ratio[i];
       lo[b] = nz->ratio[i] - nz->err[i];
       hi[b] = nz->ratio[i] + nz->err[i];
     }
-    rc = hp_plot_add_xy(&p, label, HP_PLOT_POINTS, nb, x, y, lo, hi, k < ns - 1 ? NULL : "#000000",
-                        st);
+    rc = hp_plot_add_xy(&p, label[j], HP_PLOT_POINTS, nb, x, y, lo, hi,
+                        k < ns - 1 ? NULL : "#000000", st);
   }
   if (!rc) rc = hp_plot_svg(&p, 1, 1, "light cone: n(z) against the painted density", path, st);
   free(x);
@@ -84,9 +87,10 @@ int stats_cmd_nz(const opts *o, hp_status *st) {
   hp_stats_table t;
   memset(&nz, 0, sizeof nz);
   memset(&t, 0, sizeof t);
-  if (o->nmass > 0 || o->mass_bin >= 0)
+  if (o->nmass > 0 || o->mass_bin >= 0 || o->mlo > 0 || isfinite(o->mhi))
     return hp_fail(st, HP_ERR_INPUT,
-                   "nz: --mass-bins/--mass-bin do not apply: n(z) is given per painter mass bin");
+                   "nz: --mass-bins, --mass-range and --mass-bin do not apply: n(z) is given per "
+                   "painter mass bin, whose expectation the cone's header holds");
   int rc = stats_cone_open(o, &c, st);
   if (rc) return rc;
   rc = hp_stats_cone_nz(&c, o->dz, o->zobs, &nz, st);

@@ -152,7 +152,7 @@ int stats_cmd_wtheta(const opts *o, hp_status *st) {
                            "RR count each unordered pair once",
                            WTHETA_RANDOMS, fp.desc, WTHETA_SEED);
     for (int j = 0; j < ns; j++) {
-      char name[16] = "sample", mass[64];
+      char name[24] = "sample", mass[64];
       if (ns > 1) snprintf(name, sizeof name, "sample m%d", j);
       mass_text(o, j, mass, sizeof mass);
       hp_stats_table_comment(&t, st,

@@ -269,7 +269,10 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
                       1.25 * lc->expected * HP_CONE_HALO_BYTES /* the cone */;
   const double limit_mb = hp_params_real(p, "MemoryLimit");
   const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
-  lc->room = avail > 0 ? avail - (need - HP_SAMPLER_HALO_BYTES * v3) : 0;
+  /* the catalogues (a shell's box, the cone) share what the fields leave */
+  const double fields =
+      need - HP_SAMPLER_HALO_BYTES * v3 - 1.25 * lc->expected * HP_CONE_HALO_BYTES;
+  lc->room = avail > 0 ? avail - fields : 0;
   char what[200];
   snprintf(what, sizeof what,
            "lightcone: NParticles = %lld, %lld^3 voxels, %d shells and %.3g expected halos",

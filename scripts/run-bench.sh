@@ -22,5 +22,12 @@ mkdir -p bench/results
     ./bin/halopaint run params/default.param -s BoxSize=$((4 * nv)) -s NParticles=$((2 * nv)) \
       -s AllowModelMismatch=1 -s OutputDir="$tmp" -s Threads=2 | grep -E "time per|total"
   done
+  # the light cone's targets (docs/lightcone.md): full sky to z = 0.5 and an octant to z = 1.5
+  for cone in "FullSky 0.5" "Octant 1.5"; do
+    set -- $cone
+    echo "lightcone $1 to z = $2 (params/lightcone.param):"
+    ./bin/halopaint lightcone params/lightcone.param -s LightconeFootprint=$1 -s LightconeZMax=$2 \
+      -s OutputDir="$tmp" -s Threads=2 | grep -E "planned|seed|total"
+  done
   rm -rf "$tmp"
 } | tee -a "$out"

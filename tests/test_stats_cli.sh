@@ -16,6 +16,13 @@ rows() { grep -vc '^#' "$1"; }
 # value of column named $2 (prefix) in data row $3 of table $1
 col() { awk -v name="$2" -v row="$3" '/^# columns:/ { for (i = 3; i <= NF; i++) if (index($i, name) == 1 && !c) c = i - 2 }
   !/^#/ { r++; if (r == row) print $c }' "$1"; }
+# sum of column $2 (prefix) of table $1
+colsum() { awk -v name="$2" '/^# columns:/ { for (i = 3; i <= NF; i++) if (index($i, name) == 1 && !c) c = i - 2 }
+  !/^#/ { s += $c } END { print s }' "$1"; }
+# every row of table $1 has |column $2 - $4| < $5 x column $3 (columns by prefix)
+within() { awk -v a="$2" -v e="$3" -v x0="$4" -v k="$5" '/^# columns:/ { for (i = 3; i <= NF; i++) {
+    if (index($i, a) == 1 && !ca) ca = i - 2; if (index($i, e) == 1 && !ce) ce = i - 2 } }
+  !/^#/ { n++; d = $ca - x0; if (d < 0) d = -d; if (!(d < k * $ce)) bad++ } END { exit !(n > 0 && !bad) }' "$1"; }
 
 cat > "$tmp/p.param" <<'P'
 Omega0 0.315
@@ -86,6 +93,34 @@ fi
 $bin run params/default.param -s NParticles=64 -s BoxSize=64 -s OutputDir="$tmp" -s FileBase=run > /dev/null 2>&1
 $bin stats cross "$tmp/run_seed42.hdf5" "$tmp/run_seed42.hdf5" --mesh 16 -o "$tmp/rr.txt" 2> "$tmp/e.txt"
 check "cross of a run catalogue: baseline regenerated from its stored parameters" '[ $? -eq 0 ] && grep -q "^# baseline 0: b \* m" "$tmp/rr.txt"'
+
+# light cones: n(z) and w(theta) of the synthetic Poisson cone (full sky, 0.05 <= z <= 0.3, two
+# painter mass bins) that tests/test_stats_cone.c writes, so that no light-cone run is needed
+conebin=build/tests/test_stats_cone
+if [ -x "$conebin" ] && "$conebin" --write-cone "$tmp/cone.h5" > /dev/null 2>&1; then
+  $bin stats nz "$tmp/cone.h5" --dz 0.05 -o "$tmp/nz.txt" --plot "$tmp/nz.svg" 2>/dev/null
+  check "nz: 5 redshift bins, figure" '[ $? -eq 0 ] && [ "$(rows "$tmp/nz.txt")" -eq 5 ] && svg_ok "$tmp/nz.svg"'
+  nh=$(sed -n 's/^# light cone: .*, \([0-9]*\) halos, .*/\1/p' "$tmp/nz.txt")
+  check "nz: every halo in one bin, the mass bins add up" '[ -n "$nh" ] && [ "$(colsum "$tmp/nz.txt" N_all)" = "$nh" ] && [ $(( $(colsum "$tmp/nz.txt" N_m0) + $(colsum "$tmp/nz.txt" N_m1) )) = "$nh" ]'
+  check "nz: n/n_exp = 1 within 4 sigma in every bin (a Poisson cone)" 'within "$tmp/nz.txt" "ratio_all[" "err_all[" 1 4'
+  $bin stats nz "$tmp/cone.h5" --zobs > "$tmp/nzo.txt" 2>/dev/null
+  check "nz --zobs: the header says the expectation is for real space" 'grep -q "ZObs: n_exp is the real-space expectation" "$tmp/nzo.txt"'
+  $bin stats wtheta "$tmp/cone.h5" --zmin 0.1 --zmax 0.3 --threads 1 -o "$tmp/w1.txt" --plot "$tmp/w.svg" 2>/dev/null
+  check "wtheta: 12 bins from 0.1 to 10 degrees, figure" '[ $? -eq 0 ] && [ "$(rows "$tmp/w1.txt")" -eq 12 ] && [ "$(col "$tmp/w1.txt" theta_hi 12)" = 10 ] && svg_ok "$tmp/w.svg"'
+  check "wtheta of a Poisson cone: w = 0 within 4 sigma" 'within "$tmp/w1.txt" "w[" "err[" 0 4'
+  $bin stats wtheta "$tmp/cone.h5" --zmin 0.1 --zmax 0.3 --threads 2 -o "$tmp/w2.txt" 2>/dev/null
+  check "wtheta: the same pair counts with 1 and 2 threads" '[ "$(grep -v "^# halopaint stats" "$tmp/w1.txt")" = "$(grep -v "^# halopaint stats" "$tmp/w2.txt")" ]'
+  $bin stats wtheta "$tmp/cone.h5" --theta 1,2,4 --mass-bins 1e12,1e13,1e14 --mass-bin 0 -o "$tmp/w3.txt" --plot "$tmp/w3.svg" 2>/dev/null
+  check "wtheta --theta --mass-bins --mass-bin: columns per sample, a figure per sample with halos" '[ "$(rows "$tmp/w3.txt")" -eq 2 ] && grep -q "w_m1\[" "$tmp/w3.txt" && svg_ok "$tmp/w3_m0.svg" && [ ! -e "$tmp/w3_m1.svg" ]'
+  $bin stats wtheta "$tmp/cone.h5" --mass-bin 2 > /dev/null 2> "$tmp/e.txt"
+  check "wtheta --mass-bin beyond the cone's bins: exit 1, named" '[ $? -eq 1 ] && grep -q "mass bins 0 to 1" "$tmp/e.txt"'
+  $bin stats wtheta "$tmp/cone.h5" --ntheta 4 > /dev/null 2> "$tmp/e.txt"
+  check "wtheta --ntheta refused (angles in degrees come with --theta)" '[ $? -eq 1 ] && grep -q "theta T0,T1" "$tmp/e.txt"'
+  $bin stats nz "$tmp/pk.txt" > /dev/null 2> "$tmp/e.txt"
+  check "nz on a table, not a cone: exit 1, the file named" '[ $? -eq 1 ] && grep -q "light-cone catalogue" "$tmp/e.txt" && grep -q "pk.txt" "$tmp/e.txt"'
+else
+  echo "SKIP: $conebin --write-cone could not make a cone; nz and wtheta tests skipped"
+fi
 
 # errors: clear, with the right exit status, nothing left behind
 $bin stats nosuch x > /dev/null 2> "$tmp/e.txt"
