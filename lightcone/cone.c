@@ -16,7 +16,9 @@ int hp_cone_init(hp_cone *c, int nshells, int nbins, hp_status *st) {
   h->shell_z = calloc((size_t)nshells, sizeof *h->shell_z);
   h->bin_edges = calloc((size_t)nbins + 1, sizeof *h->bin_edges);
   h->shell_density = calloc((size_t)nshells * (size_t)nbins, sizeof *h->shell_density);
-  if (!h->shell_edges || !h->shell_z || !h->bin_edges || !h->shell_density) {
+  h->shell_density_far = calloc((size_t)nshells * (size_t)nbins, sizeof *h->shell_density_far);
+  if (!h->shell_edges || !h->shell_z || !h->bin_edges || !h->shell_density ||
+      !h->shell_density_far) {
     hp_cone_free(c);
     return hp_fail(st, HP_ERR_NOMEM, "light cone: cannot allocate the header of %d shells",
                    nshells);
@@ -65,6 +67,7 @@ void hp_cone_free(hp_cone *c) {
   if (!c) return;
   hp_cone_header *h = &c->hdr;
   free(h->shell_edges), free(h->shell_z), free(h->bin_edges), free(h->shell_density);
+  free(h->shell_density_far);
   free(c->ra), free(c->dec), free(c->zcos), free(c->zobs), free(c->dist), free(c->pos);
   free(c->vel), free(c->mass), free(c->mass_bin), free(c->shell), free(c->id);
   hp_kv_free_copy(c->nparams, c->param_key, c->param_value);

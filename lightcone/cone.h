@@ -40,19 +40,21 @@ typedef struct hp_cone_header {
   double dmin, dmax;                                /**< its comoving distances [Mpc/h] */
   double omega_m, omega_l, omega_b, h, sigma8, n_s; /**< cosmology */
   int64_t seed;                                     /**< Seed of the initial conditions */
-  char footprint[600];   /**< "FullSky", "Octant" or "HEALPix FILE (Nside N)" */
-  double sky_fraction;   /**< solid angle of the footprint / 4 pi */
-  char evolution[16];    /**< "Shells" or "Snapshot" */
-  char mass_def[64];     /**< as in a box catalogue */
-  char command[512];     /**< the producing command line */
-  char software[64];     /**< e.g. "halopaint 0.1.0" */
-  int replicas;          /**< largest |i| of the box images i * BoxSize used */
-  int nshells;           /**< shells in comoving distance */
-  double *shell_edges;   /**< nshells + 1 [Mpc/h], increasing */
-  double *shell_z;       /**< nshells: redshift of each shell's particles */
-  int nbins;             /**< painter mass bins K */
-  double *bin_edges;     /**< K + 1 [Msun/h] */
-  double *shell_density; /**< nshells x K: painted mean halos per (Mpc/h)^3 */
+  char footprint[600];       /**< "FullSky", "Octant" or "HEALPix FILE (Nside N)" */
+  double sky_fraction;       /**< solid angle of the footprint / 4 pi */
+  char evolution[16];        /**< "Shells" or "Snapshot" */
+  char mass_def[64];         /**< as in a box catalogue */
+  char command[512];         /**< the producing command line */
+  char software[64];         /**< e.g. "halopaint 0.1.0" */
+  int replicas;              /**< largest |i| of the box images i * BoxSize used */
+  int nshells;               /**< shells in comoving distance */
+  double *shell_edges;       /**< nshells + 1 [Mpc/h], increasing */
+  double *shell_z;           /**< nshells: redshift of each shell's particles */
+  int nbins;                 /**< painter mass bins K */
+  double *bin_edges;         /**< K + 1 [Msun/h] */
+  double *shell_density;     /**< nshells x K: painted mean halos per (Mpc/h)^3 at the near edge */
+  double *shell_density_far; /**< nshells x K: the same at the far edge (after the thinning that
+                                  follows the abundance's evolution across the shell) */
 } hp_cone_header;
 
 /** A light-cone catalogue; columns grow with hp_cone_reserve. */

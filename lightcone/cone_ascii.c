@@ -43,6 +43,7 @@ static void write_text(FILE *f, const hp_cone *c) {
   put_array(f, "ShellRedshift", h->shell_z, h->nshells);
   put_array(f, "MassBinEdges", h->bin_edges, h->nbins + 1);
   put_array(f, "ShellMeanDensity", h->shell_density, h->nshells * h->nbins);
+  put_array(f, "ShellMeanDensityFar", h->shell_density_far, h->nshells * h->nbins);
   fprintf(f, "# UnitLength = %s\n# UnitVelocity = %s\n# UnitMass = %s\n# [Parameters]\n",
           HP_CAT_UNIT_LENGTH, HP_CAT_UNIT_VELOCITY, HP_CAT_UNIT_MASS);
   for (int i = 0; i < c->nparams; i++) put_text(f, c->param_key[i], c->param_value[i]);

@@ -65,6 +65,9 @@ static int write_header(hid_t file, const hp_cone *c, hp_status *st) {
   if (!rc)
     rc = hp_h5_write_attr_double(g, "ShellMeanDensity", h->shell_density,
                                  (size_t)h->nshells * (size_t)h->nbins, st);
+  if (!rc)
+    rc = hp_h5_write_attr_double(g, "ShellMeanDensityFar", h->shell_density_far,
+                                 (size_t)h->nshells * (size_t)h->nbins, st);
   if (!rc) rc = hp_h5_write_attr_string(g, "UnitLength", HP_CAT_UNIT_LENGTH, st);
   if (!rc) rc = hp_h5_write_attr_string(g, "UnitVelocity", HP_CAT_UNIT_VELOCITY, st);
   if (!rc) rc = hp_h5_write_attr_string(g, "UnitMass", HP_CAT_UNIT_MASS, st);
@@ -185,6 +188,13 @@ static int read_header(hid_t file, hp_cone *c, hp_status *st) {
   if (!rc)
     rc = hp_h5_read_attr(g, "ShellMeanDensity", H5T_NATIVE_DOUBLE, h->shell_density,
                          (size_t)nshells * (size_t)nbins, st);
+  /* optional: absent, the density is flat across each shell */
+  if (!rc && hp_h5_attr_exists(g, "ShellMeanDensityFar"))
+    rc = hp_h5_read_attr(g, "ShellMeanDensityFar", H5T_NATIVE_DOUBLE, h->shell_density_far,
+                         (size_t)nshells * (size_t)nbins, st);
+  else if (!rc)
+    memcpy(h->shell_density_far, h->shell_density,
+           sizeof(double) * (size_t)nshells * (size_t)nbins);
   H5Gclose(g);
   return rc;
 }

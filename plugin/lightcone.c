@@ -24,6 +24,9 @@
 #include "util/rng.h"
 #include "util/sha256.h"
 
+/* Nodes across a shell at which the abundance's evolution is tabulated for the thinning. */
+#define HP_LC_THIN_NODES 9
+
 struct hp_lightcone {
   const hp_params *p;
   int nmodels, snapshot;
@@ -46,6 +49,7 @@ struct hp_lightcone {
   float *rho, *vel[3], **counts, **counts2;
   int (*images)[3];
   long nimages_max;
+  double thin[HP_LC_THIN_NODES * HP_NET_MAX_K]; /* the current shell's abundance ratios */
   double room, expected;
   size_t bytes;
   char models_text[HP_LC_MAX_MODELS * 160]; /* "z = Z: FILE (sha256 ...); ..." */
@@ -147,7 +151,8 @@ static int load_models(hp_lightcone *lc, hp_status *st) {
 }
 
 /* Shell edges of (nearly) LightconeShellWidth between the distances of zmin and zmax, and the
- * redshift of each shell's particles (its mid distance; Snapshot: Redshift). */
+ * redshift of each shell's particles: its near edge, the thinning across it following the
+ * abundance's evolution (Snapshot: Redshift for every shell). */
 static int lay_out_shells(hp_lightcone *lc, hp_status *st) {
   const double d0 = hp_distance_chi(&lc->dist, lc->zmin), d1 = hp_distance_chi(&lc->dist, lc->zmax);
   const double w = hp_params_real(lc->p, "LightconeShellWidth");
@@ -161,8 +166,8 @@ static int lay_out_shells(hp_lightcone *lc, hp_status *st) {
   if (!lc->edges || !lc->zs) return hp_fail(st, HP_ERR_NOMEM, "light cone: shells");
   for (int s = 0; s <= lc->nshells; s++) lc->edges[s] = d0 + (d1 - d0) * s / lc->nshells;
   for (int s = 0; s < lc->nshells; s++)
-    lc->zs[s] = lc->snapshot ? hp_params_real(lc->p, "Redshift")
-                             : hp_distance_z(&lc->dist, 0.5 * (lc->edges[s] + lc->edges[s + 1]));
+    lc->zs[s] =
+        lc->snapshot ? hp_params_real(lc->p, "Redshift") : hp_distance_z(&lc->dist, lc->edges[s]);
   /* the images of the box the cone needs, and room for the largest shell's list */
   lc->replicas = 0;
   for (int s = 0; s < lc->nshells; s++) {
@@ -177,25 +182,55 @@ static int lay_out_shells(hp_lightcone *lc, hp_status *st) {
   return HP_OK;
 }
 
-/* Halos the cone should hold: Tinker et al. (2008) in the model bins over the shells. */
-static double expected_halos(hp_lightcone *lc) {
+/* Halos per (Mpc/h)^3 of mass bin k at redshift z: Tinker et al. (2008), midpoint in ln M. */
+static double bin_abundance(hp_lightcone *lc, int k, double z) {
   const hp_model_meta *m = &lc->models[0].meta;
+  const double a = log(m->bin_edges[k]), b = log(m->bin_edges[k + 1]);
+  double n = 0;
+  lc->mf.z = z;
+  for (int i = 0; i < 64; i++) {
+    const double f = hp_mf_shape(&lc->mf, exp(a + (b - a) * (i + 0.5) / 64));
+    if (isfinite(f)) n += f * (b - a) / 64;
+  }
+  return n;
+}
+
+/* Halos the cone should hold: the abundance at each shell's painted redshift over its volume. */
+static double expected_halos(hp_lightcone *lc) {
   double total = 0;
   for (int s = 0; s < lc->nshells; s++) {
     const double v =
         lc->foot.sky_fraction * 4 * M_PI / 3 * (pow(lc->edges[s + 1], 3) - pow(lc->edges[s], 3));
-    lc->mf.z = lc->zs[s];
-    for (int k = 0; k < m->nbins; k++) {
-      const double a = log(m->bin_edges[k]), b = log(m->bin_edges[k + 1]);
-      double n = 0;
-      for (int i = 0; i < 64; i++) { /* midpoint in ln M */
-        const double f = hp_mf_shape(&lc->mf, exp(a + (b - a) * (i + 0.5) / 64));
-        if (isfinite(f)) n += f * (b - a) / 64;
-      }
-      total += n * v;
-    }
+    for (int k = 0; k < lc->models[0].meta.nbins; k++) total += bin_abundance(lc, k, lc->zs[s]) * v;
   }
   return total;
+}
+
+/* The thinning of shell s: the fraction of the near edge's abundance that remains at each node
+ * across the shell, n_k(z(r)) / n_k(z_near) (at most 1: these abundances fall with z). A shell
+ * then follows the abundance's evolution inside it instead of stepping at its edges. */
+static void thinning(hp_lightcone *lc, int s) {
+  const int K = lc->models[0].meta.nbins;
+  double n0[HP_NET_MAX_K];
+  for (int k = 0; k < K; k++) n0[k] = bin_abundance(lc, k, lc->zs[s]);
+  for (int j = 0; j < HP_LC_THIN_NODES; j++) {
+    const double r = lc->edges[s] + (lc->edges[s + 1] - lc->edges[s]) * j / (HP_LC_THIN_NODES - 1);
+    const double z = hp_distance_z(&lc->dist, r);
+    for (int k = 0; k < K; k++) {
+      const double f = lc->snapshot || !(n0[k] > 0) ? 1 : bin_abundance(lc, k, z) / n0[k];
+      lc->thin[j * K + k] = f > 1 ? 1 : f < 0 ? 0 : f;
+    }
+  }
+  lc->mf.z = lc->zs[s];
+}
+
+/* The thinning's keep-probability of bin k at distance r in shell [lo, hi). */
+static double keep_fraction(const hp_lightcone *lc, int k, double r, double lo, double hi) {
+  const int K = lc->models[0].meta.nbins;
+  double t = (r - lo) / (hi - lo) * (HP_LC_THIN_NODES - 1);
+  t = t < 0 ? 0 : t > HP_LC_THIN_NODES - 1 ? HP_LC_THIN_NODES - 1 : t;
+  const int j = t >= HP_LC_THIN_NODES - 1 ? HP_LC_THIN_NODES - 2 : (int)t;
+  return lc->thin[j * K + k] + (t - j) * (lc->thin[(j + 1) * K + k] - lc->thin[j * K + k]);
 }
 
 size_t hp_lightcone_planned_bytes(const hp_lightcone *lc) { return lc->bytes; }
@@ -426,7 +461,8 @@ static void mean_density(const hp_lightcone *lc, double *out) {
 }
 
 /* Every image of the box catalogue's halos inside shell s and the footprint, appended. */
-static int cut(hp_lightcone *lc, int s, const hp_catalog *cat, hp_cone *cone, hp_status *st) {
+static int cut(hp_lightcone *lc, int s, uint64_t key, const hp_catalog *cat, hp_cone *cone,
+               hp_status *st) {
   const double lo = lc->edges[s], hi = lc->edges[s + 1], L = lc->box;
   const long nim = hp_shell_images(L, lc->obs, lo, hi, lc->foot.kind == HP_FOOT_OCTANT, lc->images,
                                    lc->nimages_max + 1);
@@ -438,6 +474,8 @@ static int cut(hp_lightcone *lc, int s, const hp_catalog *cat, hp_cone *cone, hp
       for (int a = 0; a < 3; a++) d[a] = cat->pos[3 * h + a] + off[a];
       const double r = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
       if (r < lo || r >= hi || !(r > 0) || !hp_footprint_contains(&lc->foot, d)) continue;
+      const double keep = keep_fraction(lc, cat->mass_bin[h], r, lo, hi);
+      if (keep < 1 && !(hp_rng_uniform(hp_rng_at(key, (uint64_t)h, (uint64_t)m)) < keep)) continue;
       if (cone->n == cone->cap) {
         if ((double)(cone->n + 1) * HP_CONE_HALO_BYTES > lc->room && lc->room > 0)
           return hp_fail(st, HP_ERR_NOMEM,
@@ -507,6 +545,8 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_lightco
   hp_status_clear(st);
   for (int s = 0; s < lc->nshells; s++) {
     const int fresh = !lc->snapshot || s == 0; /* Snapshot: one box for every shell */
+    /* Snapshot: the seed of `run` (the same box, halo for halo); shells: a stream each */
+    const uint64_t shell_seed = lc->snapshot ? seed : hp_mix64(seed ^ hp_mix64((uint64_t)s + 1));
     if (fresh) {
       hp_lpt_factors f;
       hp_growth g;
@@ -544,8 +584,7 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_lightco
       hp_sampler_input in = {(const float *const *)lc->counts,
                              {lc->sx[0], lc->sx[1], lc->sx[2]},
                              {lc->vel[0], lc->vel[1], lc->vel[2]}};
-      /* Snapshot: the seed of `run` (the same box, halo for halo); shells: a stream each */
-      hp_sampler_set_seed(lc->sampler, lc->snapshot ? seed : hp_mix64(seed ^ hp_mix64(s + 1)));
+      hp_sampler_set_seed(lc->sampler, shell_seed);
       if (hp_sampler_retarget(lc->sampler, &cd, st) ||
           hp_sampler_execute(lc->sampler, &in, &cat, st)) {
         hp_error_context(st, "seed %llu, shell %d: sampler", (unsigned long long)seed, s);
@@ -557,7 +596,13 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_lightco
       memcpy(cone->hdr.shell_density + (size_t)s * K, cone->hdr.shell_density, sizeof(double) * K);
     }
     t0 = omp_get_wtime();
-    const int rc = cut(lc, s, &cat, cone, st);
+    thinning(lc, s);
+    {
+      double *near = cone->hdr.shell_density + (size_t)s * K,
+             *far = cone->hdr.shell_density_far + (size_t)s * K;
+      for (int k = 0; k < K; k++) far[k] = near[k] * lc->thin[(HP_LC_THIN_NODES - 1) * K + k];
+    }
+    const int rc = cut(lc, s, hp_rng_key(shell_seed, 0x7468696e /* "thin" */), &cat, cone, st);
     t->cut += omp_get_wtime() - t0;
     if (rc) {
       hp_error_context(st, "seed %llu, shell %d", (unsigned long long)seed, s);

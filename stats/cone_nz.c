@@ -18,6 +18,19 @@ void hp_stats_nz_free(hp_stats_nz *nz) {
   memset(nz, 0, sizeof *nz);
 }
 
+/* Halos expected in shell s between distances a and b: the density falls linearly in r from
+ * ShellMeanDensity (near edge) to ShellMeanDensityFar (far edge), integrated over the
+ * footprint's volume, fsky 4 pi r^2 dr. */
+static double shell_halos(const hp_cone_header *h, int s, int k, double a, double b) {
+  if (!(b > a)) return 0.0;
+  const double r0 = h->shell_edges[s], r1 = h->shell_edges[s + 1];
+  const double n0 = h->shell_density[(size_t)s * h->nbins + k],
+               n1 = h->shell_density_far[(size_t)s * h->nbins + k];
+  const double g = r1 > r0 ? (n1 - n0) / (r1 - r0) : 0.0;
+  return h->sky_fraction * 4 * M_PI *
+         ((n0 - g * r0) * (b * b * b - a * a * a) / 3 + g * (b * b * b * b - a * a * a * a) / 4);
+}
+
 /* Volume of the footprint between comoving distances lo and hi (0 when hi <= lo). */
 static double shell_volume(double fsky, double lo, double hi) {
   return hi > lo ? fsky * (4 * M_PI / 3) * (hi * hi * hi - lo * lo * lo) : 0.0;
@@ -99,12 +112,11 @@ int hp_stats_cone_nz(const hp_cone *c, double dz, int zobs, hp_stats_nz *out, hp
     const double v = out->volume[b];
     double all = 0; /* expected halos of all mass bins */
     for (int k = 0; k < ns; k++) {
-      double expect = 0; /* expected halos of bin k: painted density x overlap volume */
+      double expect = 0; /* expected halos of bin k: painted density over the overlap */
       if (k < h->nbins) {
         for (int s = 0; s < h->nshells; s++)
-          expect += h->shell_density[(size_t)s * h->nbins + k] *
-                    shell_volume(h->sky_fraction, fmax(h->shell_edges[s], out->chi_lo[b]),
-                                 fmin(h->shell_edges[s + 1], out->chi_hi[b]));
+          expect += shell_halos(h, s, k, fmax(h->shell_edges[s], out->chi_lo[b]),
+                                fmin(h->shell_edges[s + 1], out->chi_hi[b]));
         all += expect;
       } else {
         expect = all;

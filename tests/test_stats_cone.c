@@ -59,7 +59,7 @@ static int make_cone(hp_cone *c, const char *footprint, double zmin, double zmax
     h->shell_z[s] = hp_distance_z(&dt, 0.5 * (lo + hi));
     for (int k = 0; k < 2; k++) {
       const double dens = n0 * (1 + 0.5 * s) / (k ? 3 : 1);
-      h->shell_density[s * 2 + k] = dens;
+      h->shell_density[s * 2 + k] = h->shell_density_far[s * 2 + k] = dens;
       const double v = h->sky_fraction * 4 * M_PI / 3 * (hi * hi * hi - lo * lo * lo);
       const int64_t n = gsl_ran_poisson(r, dens * v);
       if (hp_cone_reserve(c, c->n + n, st)) return 1;
@@ -110,7 +110,8 @@ static void test_nz_exact(void **state) {
   hp_cone c;
   /* one shell, no halos: volumes and the expectation follow from the header alone */
   assert_int_equal(make_cone(&c, "FullSky", 0.1, 0.35, 1, 0, 1, &st), 0);
-  c.hdr.shell_density[0] = 2e-4, c.hdr.shell_density[1] = 1e-4;
+  c.hdr.shell_density[0] = c.hdr.shell_density_far[0] = 2e-4;
+  c.hdr.shell_density[1] = c.hdr.shell_density_far[1] = 1e-4;
   hp_stats_nz nz;
   assert_int_equal(hp_stats_cone_nz(&c, 0.1, 0, &nz, &st), 0);
   assert_int_equal(nz.nz, 3); /* 0.1-0.2, 0.2-0.3, 0.3-0.35 */
@@ -133,6 +134,20 @@ static void test_nz_exact(void **state) {
       fabs(half.n_exp[3] / (2e-4 * (m * m * m - lo * lo * lo) / (hi * hi * hi - lo * lo * lo)) -
            1) < 1e-12);
   assert_true(half.n_exp[6] == 0 && isnan(half.ratio[6]));
+  hp_stats_nz_free(&half);
+  /* a density falling linearly across the shell: the expectation is its volume integral
+   * (midpoint rule on 10^5 steps as the independent truth) */
+  c.hdr.shell_density_far[0] = 0.5e-4;
+  assert_int_equal(hp_stats_cone_nz(&c, 0.1, 0, &half, &st), 0);
+  {
+    const double r0 = c.hdr.shell_edges[0], r1 = c.hdr.shell_edges[1];
+    double sum = 0;
+    for (int i = 0; i < 100000; i++) {
+      const double r = lo + (m - lo) * (i + 0.5) / 100000;
+      sum += (2e-4 + (0.5e-4 - 2e-4) * (r - r0) / (r1 - r0)) * 4 * M_PI * r * r * (m - lo) / 100000;
+    }
+    assert_true(fabs(half.n_exp[3] * half.volume[1] / sum - 1) < 1e-8);
+  }
   hp_stats_nz_free(&half);
   hp_stats_nz_free(&nz);
   /* bad input named */
