@@ -142,6 +142,11 @@ install: all
 sanitize: deps
 	@scripts/sanitize.sh
 
+# make validate-lightcone: the light cone's n(z), steps and clustering (docs/lightcone-validation.md)
+.PHONY: validate-lightcone
+validate-lightcone: all
+	@scripts/validate-lightcone.sh
+
 validate: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/validate-model.sh
