@@ -71,15 +71,24 @@ int hp_cmd_lightcone(int argc, char **argv) {
   hp_lightcone_times sum = {0};
   for (int64_t i = 0; i < nseeds; i++) {
     hp_cone cone;
+    hp_cone_writer *w = NULL;
     hp_lightcone_times t;
     char suffix[64], path[4200];
     memset(&cone, 0, sizeof cone);
     snprintf(suffix, sizeof suffix, "_lightcone_seed%llu%s", (unsigned long long)seeds[i],
              ascii ? ".txt" : ".hdf5");
-    if (hp_resolve_output_path(p, suffix, path, sizeof path, &st) ||
-        hp_lightcone_seed(lc, seeds[i], &cone, &t, &st) ||
-        fill_provenance(&cone, p, lc, seeds[i], cmdline, &st) ||
-        (ascii ? hp_cone_write_ascii(&cone, path, &st) : hp_cone_write_hdf5(&cone, path, &st))) {
+    /* written shell by shell: the cone never has to fit in memory */
+    int bad = hp_resolve_output_path(p, suffix, path, sizeof path, &st) ||
+              hp_cone_writer_open(&w, path, ascii, &st) ||
+              hp_lightcone_seed(lc, seeds[i], &cone, w, &t, &st) ||
+              fill_provenance(&cone, p, lc, seeds[i], cmdline, &st);
+    const int64_t n = w ? hp_cone_writer_count(w) : 0;
+    if (bad) {
+      hp_cone_writer_abort(w);
+    } else {
+      bad = hp_cone_writer_close(w, &cone, &st);
+    }
+    if (bad) {
       fprintf(stderr, "halopaint lightcone: seed %llu failed: %s\n", (unsigned long long)seeds[i],
               st.msg);
       failed++;
@@ -89,12 +98,12 @@ int hp_cmd_lightcone(int argc, char **argv) {
     }
     sum.lpt += t.lpt, sum.particles += t.particles, sum.cic += t.cic, sum.paint += t.paint;
     sum.sample += t.sample, sum.cut += t.cut;
-    total += cone.n;
+    total += n;
     hp_cli_progress(t0,
                     "seed %llu: %lld halos -> %s (2LPT %.2f s, shells' particles %.2f s, CIC "
                     "%.2f s, paint %.2f s, sample %.2f s, cut %.2f s)",
-                    (unsigned long long)seeds[i], (long long)cone.n, path, t.lpt, t.particles,
-                    t.cic, t.paint, t.sample, t.cut);
+                    (unsigned long long)seeds[i], (long long)n, path, t.lpt, t.particles, t.cic,
+                    t.paint, t.sample, t.cut);
     hp_cone_free(&cone);
   }
   const int64_t ok = nseeds - failed;

@@ -1,5 +1,6 @@
 /* The light-cone catalogue in memory: header arrays, growing columns, parameters. */
 #include "lightcone/cone.h"
+#include "lightcone/cone_io.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +73,71 @@ void hp_cone_free(hp_cone *c) {
   free(c->vel), free(c->mass), free(c->mass_bin), free(c->shell), free(c->id);
   hp_kv_free_copy(c->nparams, c->param_key, c->param_value);
   memset(c, 0, sizeof *c);
+}
+
+int hp_cone_writer_open(hp_cone_writer **out, const char *path, int ascii, hp_status *st) {
+  *out = NULL;
+  hp_cone_writer *w = calloc(1, sizeof *w);
+  if (!w) return hp_fail(st, HP_ERR_NOMEM, "light cone: writer");
+  w->ascii = ascii;
+  w->file = w->halos = -1;
+  for (int i = 0; i < HP_CONE_NCOLS; i++) w->col[i] = -1;
+  int rc = hp_atomic_begin(&w->af, path, st);
+  if (!rc) rc = ascii ? hp_cone_txt_open(w, st) : hp_cone_h5_open(w, st);
+  if (rc) {
+    hp_cone_writer_abort(w);
+    return hp_error_context(st, "writing light cone %s", path);
+  }
+  *out = w;
+  return HP_OK;
+}
+
+int hp_cone_writer_append(hp_cone_writer *w, const hp_cone *c, hp_status *st) {
+  const int rc = w->ascii ? hp_cone_txt_append(w, c, st) : hp_cone_h5_append(w, c, st);
+  if (rc) return hp_error_context(st, "writing light cone %s", w->af.final_path);
+  w->written += c->n;
+  return HP_OK;
+}
+
+int64_t hp_cone_writer_count(const hp_cone_writer *w) { return w->written; }
+
+int hp_cone_writer_close(hp_cone_writer *w, const hp_cone *c, hp_status *st) {
+  int rc = w->ascii ? hp_cone_txt_close(w, c, st) : hp_cone_h5_close(w, c, st);
+  if (!rc) rc = hp_atomic_commit(&w->af, st);
+  if (rc) {
+    hp_error_context(st, "writing light cone %s", w->af.final_path);
+    hp_cone_writer_abort(w);
+    return rc;
+  }
+  free(w);
+  return HP_OK;
+}
+
+void hp_cone_writer_abort(hp_cone_writer *w) {
+  if (!w) return;
+  if (w->ascii)
+    hp_cone_txt_abort(w);
+  else
+    hp_cone_h5_abort(w);
+  hp_atomic_abort(&w->af);
+  free(w);
+}
+
+/* A whole cone: open, one append, close. */
+static int write_whole(const hp_cone *c, const char *path, int ascii, hp_status *st) {
+  hp_cone_writer *w;
+  if (hp_cone_writer_open(&w, path, ascii, st)) return st->code;
+  if (hp_cone_writer_append(w, c, st)) {
+    hp_cone_writer_abort(w);
+    return st->code;
+  }
+  return hp_cone_writer_close(w, c, st);
+}
+
+int hp_cone_write_hdf5(const hp_cone *c, const char *path, hp_status *st) {
+  return write_whole(c, path, 0, st);
+}
+
+int hp_cone_write_ascii(const hp_cone *c, const char *path, hp_status *st) {
+  return write_whole(c, path, 1, st);
 }

@@ -81,9 +81,26 @@ void hp_cone_free(hp_cone *c);
 /** Bytes of one halo in memory. */
 #define HP_CONE_HALO_BYTES 92.0
 
-/** Write HDF5 atomically (temporary name, then rename). */
+/**
+ * A cone written as it is made: open, append each shell's halos, close with the header (its
+ * NumHalos is what was appended). The file appears under @p path only when close succeeds;
+ * until then it is a temporary beside it, removed by abort.
+ */
+typedef struct hp_cone_writer hp_cone_writer;
+/** @p ascii: '#' header lines (every header field, then the parameters), one row a halo. */
+int hp_cone_writer_open(hp_cone_writer **w, const char *path, int ascii, hp_status *st);
+/** Append the @p c->n halos of @p c. */
+int hp_cone_writer_append(hp_cone_writer *w, const hp_cone *c, hp_status *st);
+/** Write the header and parameters of @p c, close and rename; frees @p w (also on failure). */
+int hp_cone_writer_close(hp_cone_writer *w, const hp_cone *c, hp_status *st);
+/** Remove the temporary file and free @p w (NULL is fine). */
+void hp_cone_writer_abort(hp_cone_writer *w);
+/** Number of halos appended so far. */
+int64_t hp_cone_writer_count(const hp_cone_writer *w);
+
+/** A whole in-memory cone as HDF5, atomically. */
 int hp_cone_write_hdf5(const hp_cone *c, const char *path, hp_status *st);
-/** Write ASCII: '#' header lines (every header field, then the parameters), then one row a halo. */
+/** A whole in-memory cone as ASCII, atomically. */
 int hp_cone_write_ascii(const hp_cone *c, const char *path, hp_status *st);
 /** Read an HDF5 cone, every shape checked. */
 int hp_cone_read(hp_cone *c, const char *path, hp_status *st);

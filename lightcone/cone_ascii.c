@@ -2,10 +2,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/catalog.h"
 #include "lightcone/cone.h"
+#include "lightcone/cone_io.h"
 #include "util/atomic_file.h"
 
 /* A header value on one line: control characters become spaces. */
@@ -21,7 +23,7 @@ static void put_array(FILE *f, const char *key, const double *v, int n) {
   fputc('\n', f);
 }
 
-static void write_text(FILE *f, const hp_cone *c) {
+static void write_header(FILE *f, const hp_cone *c, int64_t n) {
   const hp_cone_header *h = &c->hdr;
   fputs("# halopaint light cone, ASCII form (docs/lightcone.md)\n# [Header]\n", f);
   fprintf(f, "# FormatVersion = %d\n", HP_CONE_FORMAT_VERSION);
@@ -33,7 +35,7 @@ static void write_text(FILE *f, const hp_cone *c) {
   for (size_t i = 0; i < sizeof rv / sizeof rv[0]; i++) fprintf(f, "# %s = %.17g\n", rk[i], rv[i]);
   put_array(f, "Observer", h->observer, 3);
   fprintf(f, "# Seed = %lld\n# NumHalos = %lld\n# ReplicasPerAxis = %d\n# NumShells = %d\n",
-          (long long)h->seed, (long long)c->n, h->replicas, h->nshells);
+          (long long)h->seed, (long long)n, h->replicas, h->nshells);
   put_text(f, "Footprint", h->footprint);
   put_text(f, "Evolution", h->evolution);
   put_text(f, "MassDefinition", h->mass_def);
@@ -51,33 +53,46 @@ static void write_text(FILE *f, const hp_cone *c) {
       "# columns: ra[deg] dec[deg] z_cos z_obs distance[Mpc/h] x[Mpc/h] y[Mpc/h] z[Mpc/h] "
       "vx[km/s] vy[km/s] vz[km/s] mass[Msun/h] mass_bin shell id\n",
       f);
+}
+
+int hp_cone_txt_open(hp_cone_writer *w, hp_status *st) {
+  /* the rows wait in an anonymous file (gone with the process) until the header is known */
+  if (!(w->body = tmpfile()))
+    return hp_fail(st, HP_ERR_IO, "cannot create a temporary file for the rows: %s",
+                   strerror(errno));
+  setvbuf(w->body, NULL, _IOFBF, 1 << 20);
+  return HP_OK;
+}
+
+int hp_cone_txt_append(hp_cone_writer *w, const hp_cone *c, hp_status *st) {
   for (int64_t i = 0; i < c->n; i++) {
     const float *x = c->pos + 3 * i, *v = c->vel + 3 * i;
-    fprintf(f, "%.9f %.9f %.9f %.9f %.7g %.7g %.7g %.7g %.7g %.7g %.7g %.10g %d %d %lld\n",
+    fprintf(w->body, "%.9f %.9f %.9f %.9f %.7g %.7g %.7g %.7g %.7g %.7g %.7g %.10g %d %d %lld\n",
             c->ra[i], c->dec[i], c->zcos[i], c->zobs[i], c->dist[i], x[0], x[1], x[2], v[0], v[1],
             v[2], c->mass[i], (int)c->mass_bin[i], (int)c->shell[i], (long long)c->id[i]);
   }
+  return ferror(w->body) ? hp_fail(st, HP_ERR_IO, "write error: %s", strerror(errno)) : HP_OK;
 }
 
-int hp_cone_write_ascii(const hp_cone *c, const char *path, hp_status *st) {
-  hp_atomic_file af;
-  int rc = hp_atomic_begin(&af, path, st);
-  if (rc) return rc;
-  FILE *f = fopen(af.tmp_path, "w");
-  if (!f) {
-    const int e = errno;
-    hp_atomic_abort(&af);
-    return hp_fail(st, HP_ERR_IO, "writing light cone %s: cannot create %s: %s", path, af.tmp_path,
-                   strerror(e));
-  }
+int hp_cone_txt_close(hp_cone_writer *w, const hp_cone *c, hp_status *st) {
+  FILE *f = fopen(w->af.tmp_path, "w");
+  if (!f) return hp_fail(st, HP_ERR_IO, "cannot create %s: %s", w->af.tmp_path, strerror(errno));
   setvbuf(f, NULL, _IOFBF, 1 << 20);
-  write_text(f, c);
-  rc = ferror(f);
-  if (fclose(f) != 0 || rc) {
-    const int e = errno;
-    hp_atomic_abort(&af);
-    return hp_fail(st, HP_ERR_IO, "writing light cone %s: write error: %s", path, strerror(e));
+  write_header(f, c, w->written);
+  char buf[1 << 16];
+  size_t got;
+  rewind(w->body);
+  while ((got = fread(buf, 1, sizeof buf, w->body)) > 0 && fwrite(buf, 1, got, f) == got) {
   }
-  rc = hp_atomic_commit(&af, st);
-  return rc ? hp_error_context(st, "writing light cone %s", path) : HP_OK;
+  const int bad = ferror(w->body) || ferror(f);
+  const int e = errno;
+  fclose(w->body);
+  w->body = NULL;
+  if (fclose(f) != 0 || bad)
+    return hp_fail(st, HP_ERR_IO, "write error on %s: %s", w->af.tmp_path, strerror(e ? e : errno));
+  return HP_OK;
+}
+
+void hp_cone_txt_abort(hp_cone_writer *w) {
+  if (w->body) fclose(w->body), w->body = NULL;
 }

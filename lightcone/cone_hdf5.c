@@ -9,6 +9,7 @@
 
 #include "catalog/catalog.h"
 #include "lightcone/cone.h"
+#include "lightcone/cone_io.h"
 #include "util/atomic_file.h"
 #include "util/hdf5_util.h"
 
@@ -75,78 +76,83 @@ static int write_header(hid_t file, const hp_cone *c, hp_status *st) {
   return rc;
 }
 
-static int write_halos(hid_t file, const hp_cone *c, hp_status *st) {
-  hid_t g;
-  const int64_t n = c->n;
-  int rc = hp_h5_create_group(file, "Halos", &g, st);
-  if (rc) return rc;
-  const hid_t F64 = H5T_IEEE_F64LE, F32 = H5T_IEEE_F32LE, I32 = H5T_STD_I32LE;
-  rc = hp_h5_write_column(g, "RA", F64, H5T_NATIVE_DOUBLE, n, 1, c->ra, "degree",
-                          "right ascension, [0, 360): the box's x axis at 0", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "Dec", F64, H5T_NATIVE_DOUBLE, n, 1, c->dec, "degree",
-                            "declination, [-90, 90]: the box's z axis at +90", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "ZCos", F64, H5T_NATIVE_DOUBLE, n, 1, c->zcos, "",
-                            "cosmological redshift at the comoving distance", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "ZObs", F64, H5T_NATIVE_DOUBLE, n, 1, c->zobs, "",
-                            "observed redshift: (1 + ZCos)(1 + v_los / c) - 1", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "Distance", F32, H5T_NATIVE_FLOAT, n, 1, c->dist, HP_CAT_UNIT_LENGTH,
-                            "comoving distance from the observer", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "Position", F32, H5T_NATIVE_FLOAT, n, 3, c->pos, HP_CAT_UNIT_LENGTH,
-                            "halo centre relative to the observer (the box's axes)", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "Velocity", F32, H5T_NATIVE_FLOAT, n, 3, c->vel,
-                            HP_CAT_UNIT_VELOCITY, "mean peculiar velocity", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "Mass", F64, H5T_NATIVE_DOUBLE, n, 1, c->mass, HP_CAT_UNIT_MASS,
-                            "mass (see Header/MassDefinition)", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "MassBin", I32, H5T_NATIVE_INT32, n, 1, c->mass_bin, "",
-                            "index of the painter's mass bin", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "Shell", I32, H5T_NATIVE_INT32, n, 1, c->shell, "",
-                            "index of the shell (Header/ShellEdges) the halo was painted in", st);
-  if (!rc)
-    rc = hp_h5_write_column(g, "ID", H5T_STD_I64LE, H5T_NATIVE_INT64, n, 1, c->id, "",
-                            "halo ID, unique in the cone", st);
-  H5Gclose(g);
+/* The columns: name, width, type (0 double, 1 float, 2 int32, 3 int64), units, description. */
+typedef struct column {
+  const char *name;
+  int width, type;
+  const char *units, *desc;
+} column;
+
+static const column COLS[HP_CONE_NCOLS] = {
+    {"RA", 1, 0, "degree", "right ascension, [0, 360): the box's x axis at 0"},
+    {"Dec", 1, 0, "degree", "declination, [-90, 90]: the box's z axis at +90"},
+    {"ZCos", 1, 0, "", "cosmological redshift at the comoving distance"},
+    {"ZObs", 1, 0, "", "observed redshift: (1 + ZCos)(1 + v_los / c) - 1"},
+    {"Distance", 1, 1, HP_CAT_UNIT_LENGTH, "comoving distance from the observer"},
+    {"Position", 3, 1, HP_CAT_UNIT_LENGTH, "halo centre relative to the observer (the box's axes)"},
+    {"Velocity", 3, 1, HP_CAT_UNIT_VELOCITY, "mean peculiar velocity"},
+    {"Mass", 1, 0, HP_CAT_UNIT_MASS, "mass (see Header/MassDefinition)"},
+    {"MassBin", 1, 2, "", "index of the painter's mass bin"},
+    {"Shell", 1, 2, "", "index of the shell (Header/ShellEdges) the halo was painted in"},
+    {"ID", 1, 3, "", "halo ID, unique in the cone"},
+};
+
+static const void *column_data(const hp_cone *c, int i) {
+  const void *d[HP_CONE_NCOLS] = {c->ra,  c->dec,  c->zcos,     c->zobs,  c->dist, c->pos,
+                                  c->vel, c->mass, c->mass_bin, c->shell, c->id};
+  return d[i];
+}
+
+int hp_cone_h5_open(hp_cone_writer *w, hp_status *st) {
+  const hid_t ftype[4] = {H5T_IEEE_F64LE, H5T_IEEE_F32LE, H5T_STD_I32LE, H5T_STD_I64LE};
+  int rc = hp_h5_create(w->af.tmp_path, &w->file, st);
+  if (!rc) rc = hp_h5_create_group(w->file, "Halos", &w->halos, st);
+  for (int i = 0; i < HP_CONE_NCOLS && !rc; i++)
+    rc = hp_h5_create_growing(w->halos, COLS[i].name, ftype[COLS[i].type], COLS[i].width,
+                              COLS[i].units, COLS[i].desc, &w->col[i], st);
   return rc;
 }
 
-int hp_cone_write_hdf5(const hp_cone *c, const char *path, hp_status *st) {
-  hp_atomic_file af;
-  hid_t file = -1;
-  int rc = hp_atomic_begin(&af, path, st);
-  if (rc) return rc;
-  rc = hp_h5_create(af.tmp_path, &file, st);
-  if (rc) {
-    hp_atomic_abort(&af);
-    return hp_error_context(st, "writing light cone %s", path);
-  }
-  rc = write_header(file, c, st);
+int hp_cone_h5_append(hp_cone_writer *w, const hp_cone *c, hp_status *st) {
+  const hid_t mtype[4] = {H5T_NATIVE_DOUBLE, H5T_NATIVE_FLOAT, H5T_NATIVE_INT32, H5T_NATIVE_INT64};
+  int rc = HP_OK;
+  for (int i = 0; i < HP_CONE_NCOLS && !rc; i++)
+    rc = hp_h5_append_rows(w->col[i], mtype[COLS[i].type], w->written, c->n, COLS[i].width,
+                           column_data(c, i), st);
+  return rc;
+}
+
+/* Close the columns and their group (handles set to -1). */
+static void close_columns(hp_cone_writer *w) {
+  for (int i = 0; i < HP_CONE_NCOLS; i++)
+    if (w->col[i] >= 0) H5Dclose(w->col[i]), w->col[i] = -1;
+  if (w->halos >= 0) H5Gclose(w->halos), w->halos = -1;
+}
+
+int hp_cone_h5_close(hp_cone_writer *w, const hp_cone *c, hp_status *st) {
+  hp_cone whole = *c; /* the header's NumHalos is what was written */
+  whole.n = w->written;
+  close_columns(w);
+  int rc = write_header(w->file, &whole, st);
   if (!rc) {
     hid_t g;
     hp_kv_list kv = {c->nparams, (const char *const *)c->param_key,
                      (const char *const *)c->param_value};
-    rc = hp_h5_create_group(file, "Parameters", &g, st);
+    rc = hp_h5_create_group(w->file, "Parameters", &g, st);
     if (!rc) {
       rc = hp_h5_write_kv(g, &kv, st);
       H5Gclose(g);
     }
   }
-  if (!rc) rc = write_halos(file, c, st);
-  if (H5Fclose(file) < 0 && !rc)
-    rc = hp_h5_fail(st, HP_ERR_IO, -1, "cannot close (flush) %s", af.tmp_path);
-  if (!rc) rc = hp_atomic_commit(&af, st);
-  if (rc) {
-    hp_atomic_abort(&af);
-    return hp_error_context(st, "writing light cone %s", path);
-  }
-  return HP_OK;
+  if (H5Fclose(w->file) < 0 && !rc)
+    rc = hp_h5_fail(st, HP_ERR_IO, -1, "cannot close (flush) %s", w->af.tmp_path);
+  w->file = -1;
+  return rc;
+}
+
+void hp_cone_h5_abort(hp_cone_writer *w) {
+  close_columns(w);
+  if (w->file >= 0) H5Fclose(w->file), w->file = -1;
 }
 
 static int read_header(hid_t file, hp_cone *c, hp_status *st) {

@@ -195,13 +195,18 @@ static double bin_abundance(hp_lightcone *lc, int k, double z) {
   return n;
 }
 
-/* Halos the cone should hold: the abundance at each shell's painted redshift over its volume. */
-static double expected_halos(hp_lightcone *lc) {
+/* Halos the cone should hold (the abundance at each shell's painted redshift over its volume),
+ * and those of its richest shell into *most. */
+static double expected_halos(hp_lightcone *lc, double *most) {
   double total = 0;
+  *most = 0;
   for (int s = 0; s < lc->nshells; s++) {
     const double v =
         lc->foot.sky_fraction * 4 * M_PI / 3 * (pow(lc->edges[s + 1], 3) - pow(lc->edges[s], 3));
-    for (int k = 0; k < lc->models[0].meta.nbins; k++) total += bin_abundance(lc, k, lc->zs[s]) * v;
+    double n = 0;
+    for (int k = 0; k < lc->models[0].meta.nbins; k++) n += bin_abundance(lc, k, lc->zs[s]) * v;
+    total += n;
+    if (n > *most) *most = n;
   }
   return total;
 }
@@ -293,15 +298,17 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
       lay_out_shells(lc, st))
     goto fail;
   const int K = lc->models[0].net.k_out;
-  lc->expected = expected_halos(lc);
-  /* memory plan: every buffer of every stage and the expected catalogue, before allocating */
+  double shell_most;
+  lc->expected = expected_halos(lc, &shell_most);
+  /* memory plan: every buffer of every stage and the richest shell's halos (the command streams
+   * the cone to its file shell by shell), before allocating anything */
   const double n3 = (double)lc->np * lc->np * lc->np, v3 = (double)lc->nv * lc->nv * lc->nv;
   const double need = (ld.dealias ? 46.0 : 32.2) * n3 /* 2LPT: psi1 and psi2 */ +
                       24.0 * n3 /* the shell's particles */ + 8.0 * n3 /* sampler's index */ +
                       (16.0 + 8.0 * K) * v3 + 32.0 * 1048576 /* CIC workspace */ +
                       25.0e6 * threads * lc->nmodels /* painter tiles */ +
                       HP_SAMPLER_HALO_BYTES * v3 /* a shell's box catalogue */ +
-                      1.25 * lc->expected * HP_CONE_HALO_BYTES /* the cone */;
+                      1.25 * shell_most * HP_CONE_HALO_BYTES /* a shell's cut */;
   const double limit_mb = hp_params_real(p, "MemoryLimit");
   const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
   /* the catalogues (a shell's box, the cone) share what the fields leave */
@@ -462,7 +469,7 @@ static void mean_density(const hp_lightcone *lc, double *out) {
 
 /* Every image of the box catalogue's halos inside shell s and the footprint, appended. */
 static int cut(hp_lightcone *lc, int s, uint64_t key, const hp_catalog *cat, hp_cone *cone,
-               hp_status *st) {
+               int64_t id0, hp_status *st) {
   const double lo = lc->edges[s], hi = lc->edges[s + 1], L = lc->box;
   const long nim = hp_shell_images(L, lc->obs, lo, hi, lc->foot.kind == HP_FOOT_OCTANT, lc->images,
                                    lc->nimages_max + 1);
@@ -495,7 +502,7 @@ static int cut(hp_lightcone *lc, int s, uint64_t key, const hp_catalog *cat, hp_
       cone->mass[i] = cat->mass[h];
       cone->mass_bin[i] = cat->mass_bin[h];
       cone->shell[i] = s;
-      cone->id[i] = i;
+      cone->id[i] = id0 + i;
     }
   }
   return HP_OK;
@@ -525,8 +532,8 @@ static void fill_header(const hp_lightcone *lc, uint64_t seed, hp_cone *cone) {
   memcpy(h->bin_edges, lc->models[0].meta.bin_edges, sizeof(double) * (size_t)(h->nbins + 1));
 }
 
-int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_lightcone_times *t,
-                      hp_status *st) {
+int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_cone_writer *out,
+                      hp_lightcone_times *t, hp_status *st) {
   const int K = lc->models[0].net.k_out;
   memset(t, 0, sizeof *t);
   if (hp_cone_init(cone, lc->nshells, K, st)) return st->code;
@@ -602,7 +609,12 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_lightco
              *far = cone->hdr.shell_density_far + (size_t)s * K;
       for (int k = 0; k < K; k++) far[k] = near[k] * lc->thin[(HP_LC_THIN_NODES - 1) * K + k];
     }
-    const int rc = cut(lc, s, hp_rng_key(shell_seed, 0x7468696e /* "thin" */), &cat, cone, st);
+    const int64_t id0 = out ? hp_cone_writer_count(out) : 0;
+    int rc = cut(lc, s, hp_rng_key(shell_seed, 0x7468696e /* "thin" */), &cat, cone, id0, st);
+    if (!rc && out) { /* streamed: the cone holds one shell at a time */
+      rc = hp_cone_writer_append(out, cone, st);
+      cone->n = 0;
+    }
     t->cut += omp_get_wtime() - t0;
     if (rc) {
       hp_error_context(st, "seed %llu, shell %d", (unsigned long long)seed, s);

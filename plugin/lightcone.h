@@ -38,9 +38,13 @@ typedef struct hp_lightcone hp_lightcone;
  * when it does not fit MemoryLimit or the machine), and plan every stage.
  */
 int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st);
-/** One cone for @p seed into @p cone (initialised here; free with hp_cone_free). */
-int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_lightcone_times *t,
-                      hp_status *st);
+/**
+ * One cone for @p seed. @p cone is initialised here (free with hp_cone_free) and receives the
+ * header; the halos go to @p out shell by shell (the memory of one shell's halos; the caller
+ * closes @p out with the header), or, when @p out is NULL, all stay in @p cone.
+ */
+int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_cone_writer *out,
+                      hp_lightcone_times *t, hp_status *st);
 void hp_lightcone_destroy(hp_lightcone *lc);
 
 /** Bytes planned for the fields (all stages) and for the expected catalogue. */

@@ -725,3 +725,39 @@ int hp_h5_read_string_into(hid_t g, const char *name, char *field, size_t size, 
   free(s);
   return rc;
 }
+
+int hp_h5_create_growing(hid_t g, const char *name, hid_t ftype, int width, const char *units,
+                         const char *desc, hid_t *dset, hp_status *st) {
+  const int rank = width > 1 ? 2 : 1;
+  const hsize_t dims[2] = {0, (hsize_t)width}, max[2] = {H5S_UNLIMITED, (hsize_t)width},
+                chunk[2] = {65536, (hsize_t)width};
+  hp_h5_quiet q;
+  int rc = HP_OK;
+  *dset = HP_H5_BAD;
+  hp_h5_quiet_begin(&q);
+  const hid_t space = H5Screate_simple(rank, dims, max), plist = H5Pcreate(H5P_DATASET_CREATE);
+  if (space < 0 || plist < 0 || H5Pset_chunk(plist, rank, chunk) < 0)
+    rc = hp_h5_fail(st, HP_ERR_IO, g, "dataset '%s': cannot plan a growing column", name);
+  else if ((*dset = H5Dcreate2(g, name, ftype, space, H5P_DEFAULT, plist, H5P_DEFAULT)) < 0)
+    rc = hp_h5_fail(st, HP_ERR_IO, g, "cannot create dataset '%s'", name);
+  if (space >= 0) H5Sclose(space);
+  if (plist >= 0) H5Pclose(plist);
+  hp_h5_quiet_end(&q);
+  if (!rc) rc = hp_h5_write_attr_string(*dset, "Units", units, st);
+  if (!rc) rc = hp_h5_write_attr_string(*dset, "Description", desc, st);
+  return rc;
+}
+
+int hp_h5_append_rows(hid_t dset, hid_t mtype, int64_t at, int64_t n, int width, const void *buf,
+                      hp_status *st) {
+  if (n <= 0) return HP_OK;
+  const hsize_t dims[2] = {(hsize_t)(at + n), (hsize_t)width}, start[2] = {(hsize_t)at, 0},
+                count[2] = {(hsize_t)n, (hsize_t)width};
+  hp_h5_quiet q;
+  hp_h5_quiet_begin(&q);
+  const herr_t e = H5Dset_extent(dset, dims);
+  hp_h5_quiet_end(&q);
+  if (e < 0)
+    return hp_h5_fail(st, HP_ERR_IO, dset, "cannot grow to %lld rows", (long long)(at + n));
+  return hp_h5_write_slab(dset, mtype, start, count, buf, st);
+}

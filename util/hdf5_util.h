@@ -224,6 +224,16 @@ int hp_h5_dataset_shape(hid_t loc, const char *name, int *rank, hsize_t *dims, i
 int hp_h5_write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, int64_t n, int width,
                        const void *buf, const char *units, const char *desc, hp_status *st);
 
+/**
+ * A table column that grows: 0 rows (x @p width when width > 1), unlimited, chunked by 65,536
+ * rows, with string attributes Units and Description. Append with hp_h5_append_rows.
+ */
+int hp_h5_create_growing(hid_t g, const char *name, hid_t ftype, int width, const char *units,
+                         const char *desc, hid_t *dset, hp_status *st);
+/** Append @p n rows from @p buf after the first @p at rows of a growing column. */
+int hp_h5_append_rows(hid_t dset, hid_t mtype, int64_t at, int64_t n, int width, const void *buf,
+                      hp_status *st);
+
 /** Copy a string attribute into a fixed field of @p size bytes, refusing one that does not fit. */
 int hp_h5_read_string_into(hid_t g, const char *name, char *field, size_t size, hp_status *st);
 
