@@ -110,7 +110,9 @@ static const hp_param_spec table[] = {
      "Observer's position in the box, x,y,z in [0, BoxSize)."},
     {"LightconeShellWidth", HP_P_REAL, "50", 0, LO, 0, INF, NULL, "Mpc/h",
      "Comoving thickness of the shells; each shell's particles are made at its own redshift."},
-    {"LightconeModelFiles", HP_P_STRING, "models/default.h5", 0, 0, 0, 0, NULL, "",
+    {"LightconeModelFiles", HP_P_STRING,
+     "models/default.h5,models/z0.5.h5,models/z1.h5,models/z1.5.h5,models/z2.h5", 0, 0, 0, 0, NULL,
+     "",
      "Painter models at several redshifts, comma-separated; a shell between two of them is "
      "painted by both, the means interpolated linearly in the growth factor D1."},
     {"LightconeEvolution", HP_P_CHOICE, "Shells", 0, 0, 0, 0, "Shells|Snapshot", "",

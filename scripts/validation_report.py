@@ -106,7 +106,15 @@ def main():
         for s in seeds:
             d = os.path.join(work, "seed" + s)
             h = table(os.path.join(d, "hmf.txt"))[k]
-            ab.append(h["N_1"] / h["N_0"])
+            if h["N_0"] > 0:
+                ab.append(h["N_1"] / h["N_0"])
+            for r in table(os.path.join(d, "pdf.txt")):
+                n = int(r["N"])
+                pdf_t[n] += r[f"voxels_0_m{k}"]
+                pdf_p[n] += r[f"voxels_1_m{k}"]
+            # a bin without truth halos in this box (high z, heavy bin) has no spectra
+            if not os.path.exists(os.path.join(d, f"cross_cat_{k}.txt")):
+                continue
             c = table(os.path.join(d, f"cross_cat_{k}.txt"))
             num = sum(r["nmodes"] * (r["P_bb"] - r["shot_bb"]) for r in c if r["k_mean"] < 0.1)
             den = sum(r["nmodes"] * (r["P_aa"] - r["shot_aa"]) for r in c if r["k_mean"] < 0.1)
@@ -122,19 +130,20 @@ def main():
             rc.append([r["r_c"] for r in f])
             rcb.append([r["r_c_base"] for r in f])
             rcq.append([r["r_c_quad"] for r in f])
-            for r in table(os.path.join(d, "pdf.txt")):
-                n = int(r["N"])
-                pdf_t[n] += r[f"voxels_0_m{k}"]
-                pdf_p[n] += r[f"voxels_1_m{k}"]
-        am, ae = mean_err(ab)
+        am, ae = mean_err(ab) if ab else (float("nan"), float("nan"))
+        if len(rc) < 2:
+            P(f"| {edges[k]:.3g}-{edges[k + 1]:.3g} | {am:.3f} +- {ae:.3f} | - | - | - | - | "
+              f"too few truth halos: spectra in {len(rc)} of {nbox} boxes |")
+            continue
+        nbox_k = len(rc)
         bm, be = mean_err(bias)
         T = [math.sqrt(b / a) if a > 0 and b > 0 else float("nan") for a, b in zip(Pa, Pb)]
         # error of T from the Gaussian errors of the summed spectra (shot noise included)
-        Te = [t * math.sqrt(1.0 / (nbox * m)) if m > 0 else float("nan") for t, m in zip(T, nm)]
+        Te = [t * math.sqrt(1.0 / (nbox_k * m)) if m > 0 else float("nan") for t, m in zip(T, nm)]
         sel = [i for i, x in enumerate(kk) if x < 0.3]
         imax = max(sel, key=lambda i: abs(T[i] - 1))
-        drc = [mean_err([rc[b][i] - rcb[b][i] for b in range(nbox)]) for i in range(len(kk))]
-        drq = [mean_err([rc[b][i] - rcq[b][i] for b in range(nbox)]) for i in range(len(kk))]
+        drc = [mean_err([rc[b][i] - rcb[b][i] for b in range(nbox_k)]) for i in range(len(kk))]
+        drq = [mean_err([rc[b][i] - rcq[b][i] for b in range(nbox_k)]) for i in range(len(kk))]
         imin = min(sel, key=lambda i: drc[i][0])
         iq = min(sel, key=lambda i: drq[i][0])
         ratio = []
@@ -149,17 +158,17 @@ def main():
           f"{drq[iq][0]:+.3f} +- {drq[iq][1]:.3f} (k = {kk[iq]:.3f}) | "
           f"{drc[imin][0]:+.3f} +- {drc[imin][1]:.3f} (k = {kk[imin]:.3f}) | {' / '.join(ratio)} |")
         svg(os.path.join(img, f"validation-bin{k}.svg"),
-            f"bin {k}: {edges[k]:.3g} - {edges[k + 1]:.3g} Msun/h, {nbox} boxes",
+            f"bin {k}: {edges[k]:.3g} - {edges[k + 1]:.3g} Msun/h, {nbox_k} boxes",
             [("T(k), sampled catalogue", "#1f77b4",
               [(kk[i], T[i], Te[i]) for i in range(len(kk))]),
              ("r_c, painted mean field", "#d62728",
-              [(kk[i], mean_err([rc[b][i] for b in range(nbox)])[0],
-                mean_err([rc[b][i] for b in range(nbox)])[1]) for i in range(len(kk))]),
+              [(kk[i], mean_err([rc[b][i] for b in range(nbox_k)])[0],
+                mean_err([rc[b][i] for b in range(nbox_k)])[1]) for i in range(len(kk))]),
              ("r_c, linear-bias 2LPT baseline", "#7f7f7f",
-              [(kk[i], mean_err([rcb[b][i] for b in range(nbox)])[0], None)
+              [(kk[i], mean_err([rcb[b][i] for b in range(nbox_k)])[0], None)
                for i in range(len(kk))]),
              ("r_c, quadratic-bias baseline", "#2ca02c",
-              [(kk[i], mean_err([rcq[b][i] for b in range(nbox)])[0], None)
+              [(kk[i], mean_err([rcq[b][i] for b in range(nbox_k)])[0], None)
                for i in range(len(kk))])],
             "k [h/Mpc]", "T, r_c", (0.0, 1.6))
         notes.append((k, kk, T, Te, drc, drq))
