@@ -42,6 +42,7 @@ struct hp_lightcone {
   hp_distance_table dist;
   hp_footprint foot;
   int64_t np, nv;
+  int threads;
   double box, obs[3], zmin, zmax;
   int nshells, replicas;
   double *edges, *zs;   /* nshells + 1 distances, nshells redshifts */
@@ -274,7 +275,7 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
   hp_lightcone *lc = calloc(1, sizeof *lc);
   if (!lc) return hp_fail(st, HP_ERR_NOMEM, "light cone: cannot allocate the plan");
   lc->p = p;
-  const int threads = hp_resolve_threads(p);
+  const int threads = lc->threads = hp_resolve_threads(p);
   lc->np = hp_params_int(p, "NParticles");
   lc->nv = hp_resolve_nvoxels(p);
   lc->box = hp_params_real(p, "BoxSize");
@@ -403,7 +404,7 @@ static void shell_particles(hp_lightcone *lc, const hp_lpt_factors *f) {
   for (int a = 0; a < 3; a++) {
     const float *p1 = hp_lpt_displacement(lc->lpt, a), *p2 = hp_lpt_velocity(lc->lpt, a);
     float *x = lc->sx[a], *v = lc->sv[a];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(lc->threads)
     for (int64_t i = 0; i < n3; i++) {
       x[i] = D1 * p1[i] + D2 * p2[i];
       v[i] = V1 * p1[i] + V2 * p2[i];
@@ -428,7 +429,7 @@ static int paint(hp_lightcone *lc, double D, hp_count_dist *cd, hp_status *st) {
     for (int k = 0; k < K; k++) {
       float *a = lc->counts[k];
       const float *b = lc->counts2[k];
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(lc->threads)
       for (int64_t i = 0; i < v3; i++) a[i] += fw * (b[i] - a[i]);
     }
     /* Poisson is CMP with ln nu = 0: the dispersions interpolate as the means do */
@@ -454,7 +455,7 @@ static void mean_density(const hp_lightcone *lc, double *out) {
     const float *c = lc->counts[k];
     double s = 0;
     if (ps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(lc->threads)
       for (int64_t i = 0; i < nv; i++) {
         double t = 0;
         for (int64_t j = 0; j < plane; j++) t += c[i * plane + j];
