@@ -1,5 +1,6 @@
 /* halopaint: cosmological parameters and a seed -> mock halo catalogue. */
 #include <hdf5.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,9 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
   hp_atomic_cleanup_on_signals(); /* a killed run leaves no NAME.tmp.PID behind */
+  /* past a file-size limit (ulimit -f) a write fails with EFBIG and is reported, the temporary
+   * removed, instead of SIGXFSZ killing the process mid-file */
+  signal(SIGXFSZ, SIG_IGN);
   /* every file is closed before exit; a file whose close failed (a full disk) would make HDF5's
    * own cleanup at exit loop or crash: the operating system reclaims it instead */
   H5dont_atexit();

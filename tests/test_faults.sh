@@ -1,12 +1,22 @@
 #!/bin/sh
-# A full disk (a 64 kB tmpfs, when this user may mount one): every output fails with the
-# reason, on one line, exits non-zero, leaves no temporary file and no HDF5 noise at exit.
+# A file-size limit, and a full disk (a 64 kB tmpfs, when this user may mount one): every
+# output fails with the reason, on one line, exits non-zero, leaves no temporary file and no
+# HDF5 noise at exit.
 cd "$(dirname "$0")/.." || exit 1
 fails=0
 ok() { echo "[       OK ] $1"; }
 bad() { echo "[  FAILED  ] $1"; fails=$((fails + 1)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 bin=bin/halopaint
+# a file-size limit (ulimit -f): the write fails with EFBIG, reported; SIGXFSZ does not kill
+small=$(mktemp -d)
+(ulimit -f 64 && exec $bin ic params/default.param -s NParticles=32 -s BoxSize=32 \
+  -s OutputDir="$small" -s ICFormat=3) > "$small.out" 2>&1
+rc=$?
+check "ic past ulimit -f: exit 1 with 'File too large', not killed by SIGXFSZ" \
+  '[ $rc -eq 1 ] && grep -q "File too large" "$small.out"'
+check "ic past ulimit -f: nothing left behind" '[ -z "$(ls "$small")" ]'
+rm -rf "$small" "$small.out"
 full=$(mktemp -d)
 if ! mount -t tmpfs -o size=64k tmpfs "$full" 2> /dev/null; then
   rmdir "$full"
