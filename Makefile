@@ -138,9 +138,12 @@ install: all
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/halopaint.pc
 
 # make sanitize: the test suite under ASan + UBSan, in a copy of the tree (scripts/sanitize.sh)
-.PHONY: sanitize
+.PHONY: sanitize sanitize-quick
 sanitize: deps
 	@scripts/sanitize.sh
+# the subset CI runs (scripts/sanitize.sh names it), about 5 minutes
+sanitize-quick: deps
+	@scripts/sanitize.sh quick
 
 # make validate-lightcone: the light cone's n(z), steps and clustering (docs/lightcone-validation.md)
 .PHONY: validate-lightcone
