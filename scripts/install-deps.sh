@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages the build needs, only those that are missing.
 set -e
-PKGS="build-essential pkg-config libfftw3-dev libgsl-dev libhdf5-dev libcmocka-dev libchealpix-dev libcfitsio-dev"
+PKGS="build-essential pkg-config libfftw3-dev libgsl-dev libhdf5-dev libcmocka-dev libchealpix-dev libcfitsio-dev clang libomp-dev"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -730,7 +730,7 @@ int hp_h5_create_growing(hid_t g, const char *name, hid_t ftype, int width, cons
                          const char *desc, hid_t *dset, hp_status *st) {
   const int rank = width > 1 ? 2 : 1;
   const hsize_t dims[2] = {0, (hsize_t)width}, max[2] = {H5S_UNLIMITED, (hsize_t)width},
-                chunk[2] = {65536, (hsize_t)width};
+                chunk[2] = {1024, (hsize_t)width};
   hp_h5_quiet q;
   int rc = HP_OK;
   *dset = HP_H5_BAD;

@@ -225,7 +225,7 @@ int hp_h5_write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, int6
                        const void *buf, const char *units, const char *desc, hp_status *st);
 
 /**
- * A table column that grows: 0 rows (x @p width when width > 1), unlimited, chunked by 65,536
+ * A table column that grows: 0 rows (x @p width when width > 1), unlimited, chunked by 1,024
  * rows, with string attributes Units and Description. Append with hp_h5_append_rows.
  */
 int hp_h5_create_growing(hid_t g, const char *name, hid_t ftype, int width, const char *units,
