@@ -28,6 +28,16 @@ int hp_cli_error(const char *cmd, const hp_status *st);
 /** "[  1.23 s,  456 MB] what" progress line on stdout. */
 void hp_cli_progress(double t0, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/** "halopaint CMD ARG..." into @p buf (truncated to @p n), for the files' Command. */
+void hp_cli_command_line(const char *cmd, int argc, char **argv, char *buf, size_t n);
+/**
+ * The resolved parameters with Seed = @p seed, then @p ne extra pairs, into @p out (strings
+ * borrowed; @p seedbuf holds the seed's text): free((void *)out->key), free((void *)out->value).
+ */
+int hp_cli_provenance_kv(const hp_params *p, uint64_t seed, const char *const *ek,
+                         const char *const *ev, int ne, char seedbuf[32], hp_kv_list *out,
+                         hp_status *st);
+
 int hp_cmd_cosmo(int argc, char **argv);
 int hp_cmd_ic(int argc, char **argv);
 int hp_cmd_run(int argc, char **argv);

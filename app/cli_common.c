@@ -1,6 +1,8 @@
 /* Argument parsing, parameter loading and progress lines shared by the subcommands. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <omp.h>
 
@@ -67,4 +69,32 @@ void hp_cli_progress(double t0, const char *fmt, ...) {
   va_end(ap);
   putchar('\n');
   fflush(stdout);
+}
+
+void hp_cli_command_line(const char *cmd, int argc, char **argv, char *buf, size_t n) {
+  snprintf(buf, n, "halopaint %s", cmd);
+  for (int i = 0; i < argc; i++) {
+    const size_t l = strlen(buf);
+    snprintf(buf + l, n - l, " %s", argv[i]);
+  }
+}
+
+int hp_cli_provenance_kv(const hp_params *p, uint64_t seed, const char *const *ek,
+                         const char *const *ev, int ne, char seedbuf[32], hp_kv_list *out,
+                         hp_status *st) {
+  const hp_kv_list kv = hp_params_kv(p);
+  const char **keys = malloc(sizeof *keys * (size_t)(kv.n + ne));
+  const char **vals = malloc(sizeof *vals * (size_t)(kv.n + ne));
+  if (!keys || !vals) {
+    free(keys), free(vals);
+    return hp_fail(st, HP_ERR_NOMEM, "the output file's parameters");
+  }
+  snprintf(seedbuf, 32, "%llu", (unsigned long long)seed);
+  for (int i = 0; i < kv.n; i++) {
+    keys[i] = kv.key[i];
+    vals[i] = strcmp(kv.key[i], "Seed") ? kv.value[i] : seedbuf;
+  }
+  for (int i = 0; i < ne; i++) keys[kv.n + i] = ek[i], vals[kv.n + i] = ev[i];
+  out->n = kv.n + ne, out->key = keys, out->value = vals;
+  return HP_OK;
 }

@@ -17,23 +17,12 @@
 static int fill_provenance(hp_cone *c, const hp_params *p, const hp_lightcone *lc, uint64_t seed,
                            const char *cmdline, hp_status *st) {
   snprintf(c->hdr.command, sizeof c->hdr.command, "%s", cmdline);
-  hp_kv_list kv = hp_params_kv(p);
-  const char **keys = malloc(sizeof *keys * (size_t)(kv.n + 1));
-  const char **vals = malloc(sizeof *vals * (size_t)(kv.n + 1));
+  const char *ek[] = {"LightconeModelsUsed"}, *ev[] = {hp_lightcone_models(lc)};
   char seedstr[32];
-  if (!keys || !vals) {
-    free(keys), free(vals);
-    return hp_fail(st, HP_ERR_NOMEM, "light-cone header");
-  }
-  snprintf(seedstr, sizeof seedstr, "%llu", (unsigned long long)seed);
-  for (int i = 0; i < kv.n; i++) {
-    keys[i] = kv.key[i];
-    vals[i] = strcmp(kv.key[i], "Seed") ? kv.value[i] : seedstr;
-  }
-  keys[kv.n] = "LightconeModelsUsed", vals[kv.n] = hp_lightcone_models(lc);
-  hp_kv_list all = {kv.n + 1, keys, vals};
+  hp_kv_list all;
+  if (hp_cli_provenance_kv(p, seed, ek, ev, 1, seedstr, &all, st)) return st->code;
   const int rc = hp_cone_set_params(c, &all, st);
-  free(keys), free(vals);
+  free((void *)all.key), free((void *)all.value);
   return rc;
 }
 
@@ -49,11 +38,8 @@ int hp_cmd_lightcone(int argc, char **argv) {
   uint64_t *seeds = NULL;
   int64_t nseeds = 0, failed = 0, total = 0;
   int rc = 1;
-  char cmdline[512] = "halopaint lightcone";
-  for (int i = 0; i < argc; i++) {
-    const size_t l = strlen(cmdline);
-    snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
-  }
+  char cmdline[512];
+  hp_cli_command_line("lightcone", argc, argv, cmdline, sizeof cmdline);
   if (hp_run_parse_seeds(hp_params_string(p, "Seeds"), (uint64_t)hp_params_int(p, "Seed"), &seeds,
                          &nseeds, &st) ||
       hp_lightcone_create(&lc, p, &st))

@@ -33,33 +33,21 @@ static int fill_header(hp_catalog *cat, const hp_params *p, const hp_run *r, uin
   snprintf(h->command, sizeof h->command, "%s", cmdline);
   snprintf(h->software, sizeof h->software, "%s", HP_SOFTWARE);
   const hp_model *m = hp_run_model(r);
-  hp_kv_list kv = hp_params_kv(p);
-  enum { EXTRA = 5 }; /* ModelFile itself is a parameter key */
-  const char **keys = malloc(sizeof *keys * (size_t)(kv.n + EXTRA));
-  const char **vals = malloc(sizeof *vals * (size_t)(kv.n + EXTRA));
   char vs[64], zs[64], edges[64 * (HP_NET_MAX_K + 1)], seedstr[32];
-  if (!keys || !vals) {
-    free(keys), free(vals);
-    return hp_fail(st, HP_ERR_NOMEM, "catalogue header");
-  }
-  for (int i = 0; i < kv.n; i++) {
-    keys[i] = kv.key[i];
-    vals[i] = strcmp(kv.key[i], "Seed") ? kv.value[i] : seedstr;
-  }
-  snprintf(seedstr, sizeof seedstr, "%llu", (unsigned long long)seed);
   snprintf(vs, sizeof vs, "%.10g", m->meta.voxel_size);
   snprintf(zs, sizeof zs, "%.10g", m->meta.redshift);
   size_t used = 0;
   for (int k = 0; k <= m->meta.nbins; k++)
     used += (size_t)snprintf(edges + used, sizeof edges - used, "%s%.6e", k ? "," : "",
                              m->meta.bin_edges[k]);
-  const char *ek[EXTRA] = {"ModelSHA256", "ModelVoxelSize", "ModelRedshift", "ModelMassBinEdges",
-                           "ModelProvenance"};
-  const char *ev[EXTRA] = {hp_run_model_sha256(r), vs, zs, edges, m->meta.provenance};
-  for (int i = 0; i < EXTRA; i++) keys[kv.n + i] = ek[i], vals[kv.n + i] = ev[i];
-  hp_kv_list all = {kv.n + EXTRA, keys, vals};
+  /* ModelFile itself is a parameter key */
+  const char *ek[] = {"ModelSHA256", "ModelVoxelSize", "ModelRedshift", "ModelMassBinEdges",
+                      "ModelProvenance"};
+  const char *ev[] = {hp_run_model_sha256(r), vs, zs, edges, m->meta.provenance};
+  hp_kv_list all;
+  if (hp_cli_provenance_kv(p, seed, ek, ev, 5, seedstr, &all, st)) return st->code;
   const int rc = hp_catalog_set_params(cat, &all, st);
-  free(keys), free(vals);
+  free((void *)all.key), free((void *)all.value);
   return rc;
 }
 
@@ -75,11 +63,8 @@ int hp_cmd_run(int argc, char **argv) {
   uint64_t *seeds = NULL;
   int64_t nseeds = 0, failed = 0;
   int rc = 1;
-  char cmdline[512] = "halopaint run";
-  for (int i = 0; i < argc; i++) {
-    size_t l = strlen(cmdline);
-    snprintf(cmdline + l, sizeof cmdline - l, " %s", argv[i]);
-  }
+  char cmdline[512];
+  hp_cli_command_line("run", argc, argv, cmdline, sizeof cmdline);
   if (hp_run_parse_seeds(hp_params_string(p, "Seeds"), (uint64_t)hp_params_int(p, "Seed"), &seeds,
                          &nseeds, &st))
     goto fail;

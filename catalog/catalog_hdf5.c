@@ -115,16 +115,8 @@ int hp_catalog_write_hdf5(const hp_catalog *c, const char *path, hp_status *st) 
     return hp_error_context(st, "writing halo catalogue %s", path);
   }
   rc = write_header(file, c, st);
-  if (!rc) {
-    hid_t g;
-    hp_kv_list kv = {c->nparams, (const char *const *)c->param_key,
-                     (const char *const *)c->param_value};
-    rc = hp_h5_create_group(file, "Parameters", &g, st);
-    if (!rc) {
-      rc = hp_h5_write_kv(g, &kv, st);
-      H5Gclose(g);
-    }
-  }
+  if (!rc)
+    rc = hp_h5_write_kv_group(file, "Parameters", c->nparams, c->param_key, c->param_value, st);
   if (!rc) rc = write_halos(file, c, st);
   if (H5Fclose(file) < 0 && !rc)
     rc = hp_h5_fail(st, HP_ERR_IO, -1, "cannot close (flush) %s", af.tmp_path);
@@ -207,14 +199,8 @@ int hp_catalog_read_hdf5(hp_catalog *c, const char *path, hp_status *st) {
   rc = read_header(file, &hdr, &n, st);
   if (!rc) rc = read_halos(file, c, n, st);
   if (!rc) c->hdr = hdr;
-  if (!rc && hp_h5_exists(file, "Parameters")) {
-    hid_t g;
-    rc = hp_h5_open_group(file, "Parameters", &g, st);
-    if (!rc) {
-      rc = hp_h5_read_attrs_text(g, &c->nparams, &c->param_key, &c->param_value, st);
-      H5Gclose(g);
-    }
-  }
+  if (!rc)
+    rc = hp_h5_read_kv_group(file, "Parameters", &c->nparams, &c->param_key, &c->param_value, st);
   H5Fclose(file);
   if (!rc) rc = hp_catalog_validate(c, path, st);
   if (rc) {

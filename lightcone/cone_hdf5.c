@@ -134,16 +134,8 @@ int hp_cone_h5_close(hp_cone_writer *w, const hp_cone *c, hp_status *st) {
   whole.n = w->written;
   close_columns(w);
   int rc = write_header(w->file, &whole, st);
-  if (!rc) {
-    hid_t g;
-    hp_kv_list kv = {c->nparams, (const char *const *)c->param_key,
-                     (const char *const *)c->param_value};
-    rc = hp_h5_create_group(w->file, "Parameters", &g, st);
-    if (!rc) {
-      rc = hp_h5_write_kv(g, &kv, st);
-      H5Gclose(g);
-    }
-  }
+  if (!rc)
+    rc = hp_h5_write_kv_group(w->file, "Parameters", c->nparams, c->param_key, c->param_value, st);
   if (H5Fclose(w->file) < 0 && !rc)
     rc = hp_h5_fail(st, HP_ERR_IO, -1, "cannot close (flush) %s", w->af.tmp_path);
   w->file = -1;
@@ -242,14 +234,8 @@ int hp_cone_read(hp_cone *c, const char *path, hp_status *st) {
   if (rc) return hp_error_context(st, "reading light cone");
   rc = read_header(file, c, st);
   if (!rc) rc = read_halos(file, c, st);
-  if (!rc && hp_h5_exists(file, "Parameters")) {
-    hid_t g;
-    rc = hp_h5_open_group(file, "Parameters", &g, st);
-    if (!rc) {
-      rc = hp_h5_read_attrs_text(g, &c->nparams, &c->param_key, &c->param_value, st);
-      H5Gclose(g);
-    }
-  }
+  if (!rc)
+    rc = hp_h5_read_kv_group(file, "Parameters", &c->nparams, &c->param_key, &c->param_value, st);
   H5Fclose(file);
   if (rc) {
     hp_cone_free(c);

@@ -351,25 +351,21 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
     if (!(lc->counts[k] = hp_alloc(gb, "a count grid", st)) ||
         !(lc->counts2[k] = hp_alloc(gb, "a count grid", st)))
       goto fail;
-  const char *cs = hp_params_string(p, "CountSampling");
-  hp_sampler_desc sd = {
-      lc->nv,
-      lc->box,
-      lc->np,
-      K,
-      lc->models[0].meta.bin_edges,
-      hp_mf_shape,
-      &lc->mf,
-      !strcmp(cs, "Rounding")  ? HP_COUNTS_ROUNDING
-      : !strcmp(cs, "Poisson") ? HP_COUNTS_POISSON
-                               : HP_COUNTS_MODEL,
-      strcmp(hp_params_string(p, "HaloPositions"), "Uniform") ? HP_POS_PARTICLES : HP_POS_UNIFORM,
-      -1 /* real space: the cone's RSD is z_obs */,
-      0,
-      0,
-      threads,
-      &lc->models[0].meta.count,
-      lc->room};
+  hp_sampler_desc sd = {lc->nv,
+                        lc->box,
+                        lc->np,
+                        K,
+                        lc->models[0].meta.bin_edges,
+                        hp_mf_shape,
+                        &lc->mf,
+                        hp_run_count_mode(p),
+                        hp_run_position_mode(p),
+                        -1 /* real space: the cone's RSD is z_obs */,
+                        0,
+                        0,
+                        threads,
+                        &lc->models[0].meta.count,
+                        lc->room};
   if (hp_sampler_create(&lc->sampler, &sd, st)) goto fail;
   lc->bytes = hp_lpt_get_counters(lc->lpt).bytes + hp_cic_plan_workspace_bytes(lc->cic) +
               (4 + 2 * (size_t)K) * gb + 32 * (size_t)n3;

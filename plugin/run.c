@@ -85,6 +85,18 @@ int hp_run_model_mismatch_at(const hp_params *p, const hp_model_meta *meta, doub
   return k;
 }
 
+int hp_run_count_mode(const hp_params *p) {
+  const char *cs = hp_params_string(p, "CountSampling");
+  return !strcmp(cs, "Rounding")  ? HP_COUNTS_ROUNDING
+         : !strcmp(cs, "Poisson") ? HP_COUNTS_POISSON
+                                  : HP_COUNTS_MODEL;
+}
+
+int hp_run_position_mode(const hp_params *p) {
+  return strcmp(hp_params_string(p, "HaloPositions"), "Uniform") ? HP_POS_PARTICLES
+                                                                 : HP_POS_UNIFORM;
+}
+
 size_t hp_run_planned_bytes(const hp_run *r) { return r->bytes; }
 const hp_model *hp_run_model(const hp_run *r) { return &r->model; }
 const char *hp_run_model_sha256(const hp_run *r) { return r->sha; }
@@ -178,8 +190,6 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
     if (!(r->counts[k] = hp_alloc(gb, "a count grid", st))) goto fail;
   r->mf.z = r->z;
   if (hp_massfunc_create(&r->mf.mf, r->cosmo, st)) goto fail;
-  const char *cs = hp_params_string(p, "CountSampling"),
-             *hpos = hp_params_string(p, "HaloPositions");
   const char *rsd = hp_params_string(p, "RedshiftSpaceAxis");
   const double a = 1.0 / (1.0 + r->z);
   hp_sampler_desc sd = {r->nv,
@@ -189,10 +199,8 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                         r->model.meta.bin_edges,
                         hp_mf_shape,
                         &r->mf,
-                        !strcmp(cs, "Rounding")  ? HP_COUNTS_ROUNDING
-                        : !strcmp(cs, "Poisson") ? HP_COUNTS_POISSON
-                                                 : HP_COUNTS_MODEL,
-                        strcmp(hpos, "Uniform") ? HP_POS_PARTICLES : HP_POS_UNIFORM,
+                        hp_run_count_mode(p),
+                        hp_run_position_mode(p),
                         rsd[0] == 'x'   ? 0
                         : rsd[0] == 'y' ? 1
                         : rsd[0] == 'z' ? 2

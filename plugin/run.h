@@ -36,6 +36,11 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st);
 int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_status *st);
 void hp_run_destroy(hp_run *r);
 
+/** The sampler's count mode (enum hp_count_mode) of the CountSampling key. */
+int hp_run_count_mode(const hp_params *p);
+/** The sampler's position mode (enum hp_position_mode) of the HaloPositions key. */
+int hp_run_position_mode(const hp_params *p);
+
 /** Bytes the run planned (all stages, before any catalogue). */
 size_t hp_run_planned_bytes(const hp_run *r);
 /** The loaded model (bins, metadata). */

@@ -761,3 +761,26 @@ int hp_h5_append_rows(hid_t dset, hid_t mtype, int64_t at, int64_t n, int width,
     return hp_h5_fail(st, HP_ERR_IO, dset, "cannot grow to %lld rows", (long long)(at + n));
   return hp_h5_write_slab(dset, mtype, start, count, buf, st);
 }
+
+int hp_h5_write_kv_group(hid_t loc, const char *name, int n, char *const *keys, char *const *values,
+                         hp_status *st) {
+  hid_t g;
+  const hp_kv_list kv = {n, (const char *const *)keys, (const char *const *)values};
+  int rc = hp_h5_create_group(loc, name, &g, st);
+  if (rc) return rc;
+  rc = hp_h5_write_kv(g, &kv, st);
+  H5Gclose(g);
+  return rc;
+}
+
+int hp_h5_read_kv_group(hid_t loc, const char *name, int *n, char ***keys, char ***values,
+                        hp_status *st) {
+  hid_t g;
+  *n = 0, *keys = *values = NULL;
+  if (!hp_h5_exists(loc, name)) return HP_OK;
+  int rc = hp_h5_open_group(loc, name, &g, st);
+  if (rc) return rc;
+  rc = hp_h5_read_attrs_text(g, n, keys, values, st);
+  H5Gclose(g);
+  return rc;
+}

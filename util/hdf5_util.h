@@ -224,6 +224,16 @@ int hp_h5_dataset_shape(hid_t loc, const char *name, int *rank, hsize_t *dims, i
 int hp_h5_write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, int64_t n, int width,
                        const void *buf, const char *units, const char *desc, hp_status *st);
 
+/** A group @p name holding every pair of @p n keys/values as string attributes. */
+int hp_h5_write_kv_group(hid_t loc, const char *name, int n, char *const *keys, char *const *values,
+                         hp_status *st);
+/**
+ * The string attributes of group @p name as text pairs (hp_h5_read_attrs_text); an absent
+ * group gives 0 pairs. Free with hp_h5_free_text_list.
+ */
+int hp_h5_read_kv_group(hid_t loc, const char *name, int *n, char ***keys, char ***values,
+                        hp_status *st);
+
 /**
  * A table column that grows: 0 rows (x @p width when width > 1), unlimited, chunked by 1,024
  * rows, with string attributes Units and Description. Append with hp_h5_append_rows.
