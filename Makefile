@@ -11,7 +11,7 @@
 CC      ?= gcc
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
 CUDA    ?= $(if $(NVCC),1,0)
-PKGS     = hdf5 fftw3f gsl chealpix cfitsio
+PKGS     = hdf5 fftw3f gsl chealpix cfitsio libpng nettle
 PKGCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -9,6 +9,8 @@
 #ifndef HP_CLI_H
 #define HP_CLI_H
 
+#include "lpt/field_file.h"
+#include "lpt/lpt.h"
 #include "params/params.h"
 
 /** Arguments common to the subcommands that read a parameter file. */
@@ -37,6 +39,13 @@ void hp_cli_command_line(const char *cmd, int argc, char **argv, char *buf, size
 int hp_cli_provenance_kv(const hp_params *p, uint64_t seed, const char *const *ek,
                          const char *const *ev, int ne, char seedbuf[32], hp_kv_list *out,
                          hp_status *st);
+/**
+ * After a realisation's 2LPT: a progress line saying what a LinearFieldFile or WhiteNoiseFile
+ * held (nothing for the seeded noise) and, with WriteLinearField, the linear field @p lpt used
+ * written as OutputDir/FileBase_linear<suffix>.hdf5 with the parameters (Seed = @p seed).
+ */
+int hp_cli_linear_field(double t0, const hp_params *p, hp_lpt *lpt, const hp_field_info *fi,
+                        uint64_t seed, const char *suffix, hp_status *st);
 
 int hp_cmd_cosmo(int argc, char **argv);
 int hp_cmd_ic(int argc, char **argv);
@@ -45,6 +54,7 @@ int hp_cmd_lightcone(int argc, char **argv);
 int hp_cmd_sim(int argc, char **argv);
 int hp_cmd_stats(int argc, char **argv);
 int hp_cmd_paint(int argc, char **argv);
+int hp_cmd_sample(int argc, char **argv);
 int hp_cmd_model(int argc, char **argv);
 int hp_cmd_train(int argc, char **argv);
 

@@ -1,4 +1,5 @@
 /* Argument parsing, parameter loading and progress lines shared by the subcommands. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <omp.h>
 
 #include "app/cli.h"
+#include "params/resolve.h"
 #include "util/memory.h"
 
 int hp_cli_parse(int argc, char **argv, const char *cmd, hp_cli_args *a) {
@@ -97,4 +99,41 @@ int hp_cli_provenance_kv(const hp_params *p, uint64_t seed, const char *const *e
   for (int i = 0; i < ne; i++) keys[kv.n + i] = ek[i], vals[kv.n + i] = ev[i];
   out->n = kv.n + ne, out->key = keys, out->value = vals;
   return HP_OK;
+}
+
+int hp_cli_linear_field(double t0, const hp_params *p, hp_lpt *lpt, const hp_field_info *fi,
+                        uint64_t seed, const char *suffix, hp_status *st) {
+  const int64_t np = hp_params_int(p, "NParticles");
+  if (*hp_params_string(p, "LinearFieldFile")) {
+    if (fi->n < np)
+      hp_cli_progress(t0,
+                      "linear field from %s: a %lld^3 grid zero-padded in Fourier space to "
+                      "%lld^3 (no power above its Nyquist k = %.3g h/Mpc)",
+                      hp_params_string(p, "LinearFieldFile"), (long long)fi->n, (long long)np,
+                      M_PI * fi->n / hp_params_real(p, "BoxSize"));
+    else
+      hp_cli_progress(t0, "linear field from %s (%s, %lld^3)",
+                      hp_params_string(p, "LinearFieldFile"), fi->fourier ? "delta_k" : "delta",
+                      (long long)fi->n);
+    hp_cli_progress(t0,
+                    "  its power at k < %.3g h/Mpc is %.3f times the cosmology's P(k) at z = 0 "
+                    "(1 expected; Sigma8 does not rescale a field file)",
+                    fi->power_kmax, fi->power_ratio);
+  } else if (*hp_params_string(p, "WhiteNoiseFile")) {
+    hp_cli_progress(t0, "white noise from %s (variance %.4f)",
+                    hp_params_string(p, "WhiteNoiseFile"), fi->var);
+  }
+  if (!hp_params_bool(p, "WriteLinearField")) return HP_OK;
+  char name[128], path[4200], seedbuf[32];
+  snprintf(name, sizeof name, "_linear%s.hdf5", suffix);
+  hp_kv_list kv;
+  if (hp_resolve_output_path(p, name, path, sizeof path, st) ||
+      hp_cli_provenance_kv(p, seed, NULL, NULL, 0, seedbuf, &kv, st))
+    return st->code;
+  const int rc =
+      hp_field_write_linear(path, (const float(*)[2])hp_lpt_delta_k(lpt), np,
+                            hp_params_real(p, "BoxSize"), &kv, hp_resolve_threads(p), st);
+  free((void *)kv.key), free((void *)kv.value);
+  if (!rc) hp_cli_progress(t0, "wrote the linear field %s", path);
+  return rc;
 }

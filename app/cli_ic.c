@@ -30,11 +30,18 @@ int hp_cmd_ic(int argc, char **argv) {
   /* planned before allocating: 2LPT 32.2 B/particle (46 dealiased), the writer's 12 MiB chunk */
   char what[96];
   snprintf(what, sizeof what, "ic: %lld^3 particles", (long long)np);
-  if (hp_memory_check(
-          (hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * (double)np * np * np + 12582912.0,
-          hp_params_real(p, "MemoryLimit"), what, &st))
+  hp_initial_desc id;
+  double field_bytes;
+  hp_resolve_initial(p, &id);
+  if (hp_lpt_initial_check(&id, np, &field_bytes, &st) ||
+      hp_memory_check((hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * (double)np * np * np +
+                          field_bytes + 12582912.0,
+                      hp_params_real(p, "MemoryLimit"), what, &st))
     goto fail;
-  if (hp_pipeline_particles(p, z, &c, &l, &st)) goto fail;
+  hp_field_info fi;
+  if (hp_pipeline_particles(p, z, &c, &l, &fi, &st) ||
+      hp_cli_linear_field(t0, p, l, &fi, (uint64_t)hp_params_int(p, "Seed"), "", &st))
+    goto fail;
   hp_lpt_counters cnt = hp_lpt_get_counters(l);
   hp_cli_progress(t0, "2LPT done: %d FFTs of %lld^3, %.1f bytes per particle", cnt.fft_np,
                   (long long)np, (double)cnt.bytes / ((double)np * np * np));

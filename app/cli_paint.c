@@ -19,7 +19,9 @@
 
 #include "app/cli.h"
 #include "nn/painter.h"
+#include "nn/model_io.h"
 #include "plugin/halopaint.h"
+#include "plugin/snapshot.h"
 #include "plugin/version.h"
 #include "util/atomic_file.h"
 #include "util/hdf5_util.h"
@@ -29,7 +31,8 @@
 
 typedef struct paint_args {
   const char *model, *in, *out, *dataset, *device, *precision;
-  int periodic, nthreads, strict;
+  int periodic, nthreads, strict, particles, allow_mismatch;
+  double length_unit; /* Mpc/h per particle-file length unit; 0 = from the file */
 } paint_args;
 
 static int usage(FILE *out) {
@@ -41,7 +44,16 @@ static int usage(FILE *out) {
           "                    optional attribute BoxSize [Mpc/h] (dataset or file)\n"
           "  OUT.h5            dataset counts (K, nx', ny', nz'): halos per voxel per mass bin;\n"
           "                    nx' = nx when periodic (default), nx - 2 halo otherwise\n"
-          "  --strict          refuse a BoxSize/nx that differs from the model's voxel size\n");
+          "  --strict          refuse a BoxSize/nx that differs from the model's voxel size\n"
+          "  IN may also be particles (another code's snapshot or IC file: Gadget-2 binary\n"
+          "  format 1 or 2, Gadget-4/SWIFT-style HDF5 PartType1, multi-file by base name),\n"
+          "  gridded by CIC as in `run`; detected, or forced with --particles. Then:\n"
+          "  --length-unit U   Mpc/h per file length unit (default: the file's units, else\n"
+          "                    kpc/h for BoxSize >= 20000 and Mpc/h below)\n"
+          "  --allow-mismatch  paint particles that differ from the model's training set-up\n"
+          "                    (voxel grid, particles per voxel, redshift, Omega0, h)\n"
+          "  OUT.h5 then also holds the CIC density (dataset density); `halopaint sample`\n"
+          "  draws the catalogue from OUT.h5 and the same particles\n");
   return 2;
 }
 
@@ -81,6 +93,19 @@ static int parse_args(int argc, char **argv, paint_args *a) {
       a->nthreads = (int)n;
     } else if (!strcmp(s, "--strict")) {
       a->strict = 1;
+    } else if (!strcmp(s, "--particles")) {
+      a->particles = 1;
+    } else if (!strcmp(s, "--allow-mismatch")) {
+      a->allow_mismatch = 1;
+    } else if (!strcmp(s, "--length-unit") && has) {
+      errno = 0;
+      a->length_unit = strtod(argv[++i], &end);
+      if (end == argv[i] || *end != '\0' || errno || !(a->length_unit > 0) ||
+          !isfinite(a->length_unit)) {
+        fprintf(stderr, "halopaint paint: --length-unit %s: expected a number > 0 (Mpc/h)\n",
+                argv[i]);
+        return 2;
+      }
     } else if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
       usage(stdout);
       return -1;
@@ -254,9 +279,26 @@ done:
   return rc;
 }
 
+/* The particles' CIC density beside the counts, and what the particles were. */
+static int write_particle_input(hid_t f, const hp_snapshot *snap, const float *density, int64_t nv,
+                                hp_status *st) {
+  hid_t d = -1;
+  const hsize_t dims[3] = {(hsize_t)nv, (hsize_t)nv, (hsize_t)nv}, start[3] = {0, 0, 0};
+  const double np = (double)snap->n;
+  const int rc = hp_h5_create_dataset(f, "density", H5T_IEEE_F32LE, 3, dims, &d, st) ||
+                 hp_h5_write_slab(d, H5T_NATIVE_FLOAT, start, dims, density, st) ||
+                 hp_h5_write_attr_string(d, "Unit", "rho/rho_mean (CIC of the particles)", st) ||
+                 hp_h5_write_attr_double(f, "InputParticles", &np, 0, st) ||
+                 hp_h5_write_attr_double(f, "InputRedshift", &snap->redshift, 0, st) ||
+                 hp_h5_write_attr_double(f, "InputLengthUnit", &snap->length_unit, 0, st);
+  if (d >= 0) H5Dclose(d);
+  if (rc) return st->code;
+  return rc;
+}
+
 static int write_counts(const paint_args *a, const hp_model_info *mi, const int64_t n[3],
                         const int64_t out[3], double box, double mean, float *const *counts,
-                        hp_status *st) {
+                        const hp_snapshot *snap, const float *density, hp_status *st) {
   hp_atomic_file af;
   hid_t f = -1, d = -1;
   const hsize_t dims[4] = {(hsize_t)mi->nbins, (hsize_t)out[0], (hsize_t)out[1], (hsize_t)out[2]};
@@ -285,6 +327,7 @@ static int write_counts(const paint_args *a, const hp_model_info *mi, const int6
   if ((rc = hp_h5_write_attr_int(f, "Offset", &offset, 0, st))) goto fail;
   if (box > 0 && (rc = hp_h5_write_attr_double(f, "BoxSize", &box, 0, st))) goto fail;
   if ((rc = write_model_group(f, a, mi, st))) goto fail;
+  if (snap && (rc = write_particle_input(f, snap, density, out[0], st))) goto fail;
   if (H5Fclose(f) < 0) {
     f = -1;
     rc = hp_fail(st, HP_ERR_IO, "cannot close (flush) %s", af.tmp_path);
@@ -297,6 +340,42 @@ fail:
   if (f >= 0) H5Fclose(f);
   hp_atomic_abort(&af);
   return hp_error_context(st, "writing %s", a->out);
+}
+
+/* Particles rather than a grid: forced, or IN is not an HDF5 file (Gadget binary, or the base
+ * name of a multi-file snapshot), or an HDF5 file without the grid dataset but with PartType1. */
+static int input_is_particles(const paint_args *a) {
+  if (a->particles) return 1;
+  hp_h5_quiet q;
+  hp_h5_quiet_begin(&q);
+  const htri_t is = H5Fis_hdf5(a->in);
+  int parts = is <= 0;
+  if (is > 0) {
+    hid_t f = H5Fopen(a->in, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+      parts = !hp_h5_exists(f, a->dataset) && hp_h5_exists(f, "PartType1");
+      H5Fclose(f);
+    }
+  }
+  hp_h5_quiet_end(&q);
+  return parts;
+}
+
+/* Read the particles, check them against the model, and give the grid they make. */
+static int read_particle_input(const paint_args *a, hp_snapshot *snap, int64_t *nv, hp_status *st) {
+  hp_model m;
+  char diff[2048];
+  if (hp_snapshot_read(snap, a->in, a->length_unit, HP_SNAP_VEL_GADGET, st)) return st->code;
+  if (hp_model_load(&m, a->model, st)) return hp_error_context(st, "%s", a->model);
+  const int k = hp_snapshot_mismatch(snap, &m.meta, nv, diff, sizeof diff);
+  hp_model_free(&m);
+  if (k && !a->allow_mismatch)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "the particles %s differ from what the model %s was trained for:\n%s"
+                   "(--allow-mismatch to paint them anyway)",
+                   a->in, a->model, diff);
+  if (k) fprintf(stderr, "halopaint paint: warning: painting anyway (--allow-mismatch):\n%s", diff);
+  return HP_OK;
 }
 
 int hp_cmd_paint(int argc, char **argv) {
@@ -313,7 +392,9 @@ int hp_cmd_paint(int argc, char **argv) {
   hp_model_handle *model = NULL;
   hp_paint_plan *plan = NULL;
   hp_model_info mi;
+  hp_snapshot snap;
   int ret = 1, nbins = 0;
+  memset(&snap, 0, sizeof snap);
 
   hp_options opt;
   hp_options_default(&opt);
@@ -334,14 +415,34 @@ int hp_cmd_paint(int argc, char **argv) {
   }
   hp_cli_progress(t0, "model %s: K = %d, voxel %g Mpc/h, z = %g, halo %d", a.model, mi.nbins,
                   mi.voxel_size, mi.redshift, mi.halo);
-  if (read_density(&a, &rho, n, &box, &st) || check_density(&a, rho, n, &mean, &st)) {
+  const int particles = input_is_particles(&a);
+  if (particles) {
+    int64_t nv;
+    if (!a.periodic) {
+      hp_fail(&st, HP_ERR_INPUT, "--periodic 0: particles fill a periodic box");
+      hp_cli_error("paint", &st);
+      goto done;
+    }
+    if (read_particle_input(&a, &snap, &nv, &st)) {
+      hp_cli_error("paint", &st);
+      goto done;
+    }
+    n[0] = n[1] = n[2] = nv, box = snap.box, mean = 1.0;
+    hp_cli_progress(t0, "read %s: %lld particles, BoxSize %g Mpc/h (%s), z = %g -> %lld^3 voxels",
+                    a.in, (long long)snap.n, snap.box, snap.unit_note, snap.redshift,
+                    (long long)nv);
+    hp_cli_progress(t0,
+                    "note: the model reads 2LPT particles; an N-body code's particles paint "
+                    "40-60 %% more halos (docs/paint.md)");
+  } else if (read_density(&a, &rho, n, &box, &st) || check_density(&a, rho, n, &mean, &st)) {
     hp_cli_error("paint", &st);
     goto done;
+  } else {
+    hp_cli_progress(t0, "read %s:/%s: %lld x %lld x %lld, mean %.6g, BoxSize %s", a.in, a.dataset,
+                    (long long)n[0], (long long)n[1], (long long)n[2], mean,
+                    box > 0 ? "given" : "not given (voxel size not checked)");
   }
-  hp_cli_progress(t0, "read %s:/%s: %lld x %lld x %lld, mean %.6g, BoxSize %s", a.in, a.dataset,
-                  (long long)n[0], (long long)n[1], (long long)n[2], mean,
-                  box > 0 ? "given" : "not given (voxel size not checked)");
-  hp_plan_desc d = {{n[0], n[1], n[2]}, box, 1.0, a.periodic, 0};
+  hp_plan_desc d = {{n[0], n[1], n[2]}, box, 1.0, a.periodic, particles};
   if (hp_plan_create(ctx, model, &d, &plan) || hp_plan_get_shape(ctx, plan, out, &nbins)) {
     api_error(ctx);
     goto done;
@@ -355,13 +456,17 @@ int hp_cmd_paint(int argc, char **argv) {
     goto done;
   }
   for (int k = 0; k < nbins; k++) counts[k] = block + (size_t)k * nout;
-  if (hp_plan_execute(ctx, plan, rho, counts)) {
+  hp_particles parts;
+  if (particles ? hp_particles_interleaved(ctx, &parts, snap.n, snap.pos, 3) ||
+                      hp_paint_particles(ctx, plan, &parts, counts)
+                : hp_plan_execute(ctx, plan, rho, counts)) {
     api_error(ctx);
     goto done;
   }
   hp_cli_progress(t0, "painted %d grid(s) of %lld x %lld x %lld (%s)", nbins, (long long)out[0],
                   (long long)out[1], (long long)out[2], a.periodic ? "periodic" : "non-periodic");
-  if (write_counts(&a, &mi, n, out, box, mean, counts, &st)) {
+  if (write_counts(&a, &mi, n, out, box, mean, counts, particles ? &snap : NULL,
+                   hp_plan_density(plan), &st)) {
     hp_cli_error("paint", &st);
     goto done;
   }
@@ -377,6 +482,7 @@ done:
   free(counts);
   hp_free(block);
   hp_free(rho);
+  hp_snapshot_free(&snap);
   hp_plan_free(plan);
   hp_model_close(model);
   hp_finalize(ctx);

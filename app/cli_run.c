@@ -88,8 +88,12 @@ int hp_cmd_run(int argc, char **argv) {
     memset(&cat, 0, sizeof cat);
     snprintf(suffix, sizeof suffix, "_seed%llu%s", (unsigned long long)seeds[i],
              ascii ? ".txt" : ".hdf5");
+    char seed_suffix[32];
+    snprintf(seed_suffix, sizeof seed_suffix, "_seed%llu", (unsigned long long)seeds[i]);
     if (hp_resolve_output_path(p, suffix, path, sizeof path, &st) ||
         hp_run_seed(r, seeds[i], &cat, &t, &st) ||
+        hp_cli_linear_field(t0, p, hp_run_lpt(r), hp_run_field_info(r), seeds[i], seed_suffix,
+                            &st) ||
         fill_header(&cat, p, r, seeds[i], cmdline, &st) ||
         (ascii ? hp_catalog_write_ascii(&cat, path, &st)
                : hp_catalog_write_hdf5(&cat, path, &st))) {

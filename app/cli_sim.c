@@ -216,7 +216,10 @@ int hp_cmd_sim(int argc, char **argv) {
                       hp_params_real(p, "MemoryLimit"), what, &st))
     goto fail;
   /* 2LPT, then the state (24 B/particle) and the 2LPT buffers freed before the PM meshes */
-  if (hp_pipeline_particles(p, zi, &c, &l, &st)) goto fail;
+  hp_field_info fi;
+  if (hp_pipeline_particles(p, zi, &c, &l, &fi, &st) ||
+      hp_cli_linear_field(x.t0, p, l, &fi, (uint64_t)hp_params_int(p, "Seed"), "", &st))
+    goto fail;
   if (hp_pm_state_alloc(&s, np, x.nthreads, &st)) goto fail;
   const float m = (float)hp_pm_mom_per_kms(ai);
   for (int a = 0; a < 3; a++) {

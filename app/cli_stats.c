@@ -15,13 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "app/cli.h"
 #include "app/stats_cli.h"
 #include "plugin/version.h"
+#include "stats/draw.h"
 
-static const char *USAGE =
+/* Two strings: one would pass the 4095 characters C guarantees a literal. */
+static const char *USAGE[2] = {
     "usage: halopaint stats SUBCOMMAND INPUT... [options]\n"
     "subcommands:\n"
     "  pk INPUT           power spectrum (per mass bin with --mass-bins; multipoles with --rsd)\n"
@@ -30,7 +31,8 @@ static const char *USAGE =
     "  bispec INPUT       bispectrum B and reduced Q for --k1 --k2 and angles --theta/--ntheta\n"
     "  hmf CAT [CAT...]   mass function dn/dlog10M with Poisson errors\n"
     "  pdf CAT [CAT...]   counts in cells: P(N halos in a voxel of the mesh), per mass bin\n"
-    "  slice INPUT        projected density slab (--axis --position --thickness) as PNG/SVG\n"
+    "  slice A [B]        projected density slab (--axis --position --thickness) as PNG/SVG;\n"
+    "                     B (e.g. painted) beside A (e.g. truth) on one colour scale\n"
     "  mesh INPUT         write the density rho/rho_mean on the mesh as an HDF5 grid (-o)\n"
     "  nz CONE            light cone: n(z) per painter mass bin against the shells' painted\n"
     "                     density (--dz, --zobs)\n"
@@ -39,16 +41,24 @@ static const char *USAGE =
     "CONE: a light-cone catalogue (HDF5, docs/lightcone.md)\n"
     "INPUT: a halo catalogue (HDF5 or ASCII), an HDF5 grid (dataset --dataset, shape (n,n,n)\n"
     "       or (K,n,n,n), attribute BoxSize), or FILE.param (2LPT particles at its Redshift)\n"
-    "options:\n"
+    "options:\n",
     "  -o FILE              table (default: stdout); for mesh: the HDF5 grid\n"
-    "  --plot FILE          figure: .svg (slice: .svg or .png)\n"
+    "  --plot FILE          figure: .svg (slice: .png or .svg); other extensions are refused\n"
     "  --mesh N             mesh side for catalogues and particles (default 128; grids: theirs)\n"
     "  --window W           ngp|cic|tsc assignment (default cic)\n"
     "  --no-interlace       one mesh instead of two interlaced ones\n"
     "  --no-deconvolve      keep the assignment window in the modes\n"
     "  --dataset NAME       grid dataset (default density)\n"
-    "  --kind K             grid values: density|contrast|counts (default: counts for a dataset\n"
-    "                       named counts, else density)\n"
+    "  --kind K             grid values: density|contrast|counts|mean; counts: objects per voxel,\n"
+    "                       whole numbers (a point set: shot noise V/N); mean: expected counts\n"
+    "                       (a painted mean field: no shot noise). Default: for a dataset named\n"
+    "                       counts, counts when every value is a whole number, else mean;\n"
+    "                       density for any other dataset\n"
+    "  --a-dataset NAME, --b-dataset NAME, --baseline-dataset NAME   the dataset of input A\n"
+    "                       (the first), input B (the second), the baseline (default --dataset;\n"
+    "                       the baseline's: density when its file lacks that one)\n"
+    "  --a-kind K, --b-kind K, --baseline-kind K   the kind of A, B, the baseline (default "
+    "--kind)\n"
     "  --component K        one component of a (K,n,n,n) grid (default: their sum)\n"
     "  --grid-window W      window a grid was assigned with, divided out (default none)\n"
     "  --box L              box side [Mpc/h] for a grid without BoxSize\n"
@@ -56,7 +66,8 @@ static const char *USAGE =
     "                       2 pi/L, centred on multiples of 2 pi/L, up to k_Nyquist)\n"
     "  --mass-bins M0,M1,.. per-mass-bin statistics of catalogues [Msun/h]\n"
     "  --mass-range LO,HI   keep halos with LO <= M < HI [Msun/h]\n"
-    "  --subtract-shot      T, r_c, s (and Q) from shot-subtracted spectra\n"
+    "  --subtract-shot      T, r_c, s (and Q) from shot-subtracted spectra; only point sets\n"
+    "                       (catalogues, counts grids) have shot noise\n"
     "  --rsd x|y|z          pk: redshift space along the axis; monopole, quadrupole, hexadecapole\n"
     "  --baseline SRC       cross: 2LPT density for the baseline: FILE (grid or .param), auto\n"
     "                       (regenerate from A's stored parameters; default) or none\n"
@@ -73,7 +84,12 @@ static const char *USAGE =
     "  --theta T0,T1,...    wtheta: angular bin edges [degrees] (default 12 log bins 0.1 to 10)\n"
     "  --mass-bin K         wtheta: halos of painter mass bin K only\n"
     "  --threads N          threads (default: all); results do not depend on it\n"
-    "  -s Key=Value         override a parameter of FILE.param inputs and of regenerated 2LPT\n";
+    "  -s Key=Value         override a parameter of FILE.param inputs and of regenerated 2LPT\n"};
+
+static void usage(FILE *f) {
+  fputs(USAGE[0], f);
+  fputs(USAGE[1], f);
+}
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad(const char *fmt, ...) {
@@ -156,6 +172,7 @@ typedef struct opt_spec {
 } opt_spec;
 
 #define F(field) offsetof(opts, field)
+#define KINDS "density|contrast|counts|mean" /* the order of HP_GRID_* */
 static const opt_spec options[] = {
     {"-o", ARG_STR, F(out), 0, 0, NULL, 0},
     {"--plot", ARG_STR, F(plot), 0, 0, NULL, 0},
@@ -166,7 +183,13 @@ static const opt_spec options[] = {
     {"--interlace", ARG_FLAG, F(interlace), 1, 0, NULL, 0},
     {"--no-deconvolve", ARG_FLAG, F(deconvolve), 0, 0, NULL, 0},
     {"--dataset", ARG_STR, F(dataset), 0, 0, NULL, 0},
-    {"--kind", ARG_CHOICE, F(kind), 0, 0, "density|contrast|counts", 0}, /* = HP_GRID_* */
+    {"--kind", ARG_CHOICE, F(kind), 0, 0, KINDS, 0}, /* = HP_GRID_* */
+    {"--a-dataset", ARG_STR, F(rdataset[ROLE_A]), 0, 0, NULL, 0},
+    {"--b-dataset", ARG_STR, F(rdataset[ROLE_B]), 0, 0, NULL, 0},
+    {"--baseline-dataset", ARG_STR, F(rdataset[ROLE_BASELINE]), 0, 0, NULL, 0},
+    {"--a-kind", ARG_CHOICE, F(rkind[ROLE_A]), 0, 0, KINDS, 0},
+    {"--b-kind", ARG_CHOICE, F(rkind[ROLE_B]), 0, 0, KINDS, 0},
+    {"--baseline-kind", ARG_CHOICE, F(rkind[ROLE_BASELINE]), 0, 0, KINDS, 0},
     {"--component", ARG_INT, F(component), 0, 1 << 20, NULL, 0},
     {"--box", ARG_POS, F(box), 0, 0, NULL, 0},
     {"--bins", ARG_CHOICE, F(bins_log), 0, 0, "lin|log", 0},
@@ -201,6 +224,7 @@ static const opt_spec options[] = {
     {"-s", ARG_OTHER, 0, 0, 0, NULL, 0},
 };
 #undef F
+#undef KINDS
 
 /* "--kind v: expected density, contrast or counts" from the choice list. */
 static int choice(const opt_spec *sp, const char *v, int *out) {
@@ -308,6 +332,7 @@ static int parse(int argc, char **argv, opts *o) {
   o->window = HP_WIN_CIC;
   o->interlace = o->deconvolve = 1;
   o->kind = -1;
+  for (int r = 0; r < NROLES; r++) o->rkind[r] = -1;
   o->component = -1;
   o->kmin = o->kmax = NAN;
   o->mlo = 0.0;
@@ -351,23 +376,22 @@ static int parse(int argc, char **argv, opts *o) {
 int hp_cmd_stats(int argc, char **argv) {
   if (argc < 1 || !strcmp(argv[0], "-h") || !strcmp(argv[0], "--help") ||
       !strcmp(argv[0], "help")) {
-    fputs(USAGE, argc < 1 ? stderr : stdout);
+    usage(argc < 1 ? stderr : stdout);
     return argc < 1 ? 2 : 0;
   }
   for (int i = 1; i < argc; i++)
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      fputs(USAGE, stdout);
+      usage(stdout);
       return 0;
     }
   opts o;
   const int prc = parse(argc, argv, &o);
   if (prc) return prc;
   if (o.plot) { /* the format follows the name: never SVG bytes in a .jpg */
-    const char *dot = strrchr(o.plot, '.');
-    const int svg = dot && !strcasecmp(dot, ".svg"), png = dot && !strcasecmp(dot, ".png");
-    if (!svg && !(png && !strcmp(o.sub, "slice")))
-      return bad("--plot %s: figures are .svg files%s", o.plot,
-                 strcmp(o.sub, "slice") ? "" : " or, for slice, .png");
+    const int slice = !strcmp(o.sub, "slice"), f = hp_draw_format_of(o.plot);
+    if (f < 0 || (f == HP_DRAW_PNG && !slice))
+      return bad("--plot %s: unknown figure format; supported: %s", o.plot,
+                 slice ? ".png, .svg" : ".svg (and, for slice, .png)");
   }
   hp_status st;
   hp_status_clear(&st);

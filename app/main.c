@@ -20,7 +20,9 @@ static void usage(FILE *out) {
       "  ic FILE.param       2LPT initial conditions at RedshiftIC (Gadget-2 / HDF5 files)\n"
       "  sim FILE.param      particle-mesh N-body (FastPM scheme) + FoF halo catalogues\n"
       "  cosmo FILE.param    linear theory table: T(k), P(k), sigma(R), D1 f1 D2 f2 [--k LIST]\n"
-      "  paint MODEL IN OUT  paint a density grid (HDF5) into halo count grids (--help)\n"
+      "  paint MODEL IN OUT  paint a density grid (HDF5) or another code's particles into\n"
+      "                      halo count grids (--help)\n"
+      "  sample MODEL COUNTS PARTICLES OUT  a halo catalogue from painted counts (--help)\n"
       "  stats SUB INPUT...  pk, cross (T, r_c, s), bispec, hmf, slice, mesh: tables + plots\n"
       "  model init|info     a random model (init OUT.h5 --seed S --bins LIST); a model card\n"
       "  train FILE.param    train the painter on halo catalogues (wgan-gp, poisson or both)\n"
@@ -72,6 +74,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "sim")) return hp_cmd_sim(argc - 2, argv + 2);
   if (!strcmp(cmd, "stats")) return hp_cmd_stats(argc - 2, argv + 2);
   if (!strcmp(cmd, "paint")) return hp_cmd_paint(argc - 2, argv + 2);
+  if (!strcmp(cmd, "sample")) return hp_cmd_sample(argc - 2, argv + 2);
   if (!strcmp(cmd, "model")) return hp_cmd_model(argc - 2, argv + 2);
   if (!strcmp(cmd, "train")) return hp_cmd_train(argc - 2, argv + 2);
   fprintf(stderr, "halopaint: unknown command '%s'\n", cmd);

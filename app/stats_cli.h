@@ -34,8 +34,14 @@
 /* ---------------------------------------------------------------------------------------- */
 /* Options. */
 
+/* Roles of inputs: A (the first), B (the second), the baseline of cross, any other input. */
+enum { ROLE_A = 0, ROLE_B = 1, ROLE_BASELINE = 2, ROLE_ANY = 3, NROLES = 4 };
+
 typedef struct opts {
   const char *sub, *out, *plot, *dataset, *baseline, *ref;
+  /* per role: grid dataset and kind (--a-dataset, --b-kind, ...; NULL, -1: --dataset, --kind) */
+  const char *rdataset[NROLES];
+  int rkind[NROLES];
   const char *inputs[MAX_INPUTS];
   int ninputs;
   const char *ov[MAX_OVERRIDES];
@@ -76,9 +82,13 @@ typedef struct source {
   hp_catalog cat; /* SRC_CAT */
   float *grid;    /* SRC_GRID */
   int64_t n;
-  int ncomp, gkind;
-  hp_params *par;  /* SRC_PARAM (also a catalogue's regenerated 2LPT) */
-  int regenerated; /* 1: par are a catalogue's stored parameters */
+  int ncomp, gkind, component;      /* SRC_GRID: components in the file, HP_GRID_* kind, -1: sum */
+  const char *dataset;              /* SRC_GRID: the dataset read */
+  double medges[MAX_MASS_BINS + 1]; /* SRC_GRID: mass-bin edges recorded with it [Msun/h] */
+  int nmedges;
+  const char *medges_at; /* where they were found */
+  hp_params *par;        /* SRC_PARAM (also a catalogue's regenerated 2LPT) */
+  int regenerated;       /* 1: par are a catalogue's stored parameters */
   hp_cosmology *cosmo;
   hp_lpt *lpt;
   double z;
@@ -86,7 +96,8 @@ typedef struct source {
 
 void stats_source_free(source *s);
 void stats_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int stats_source_load(source *s, const char *path, const opts *o, hp_status *st);
+/* Load one input in its role (ROLE_*: which --X-dataset and --X-kind apply to a grid). */
+int stats_source_load(source *s, const char *path, int role, const opts *o, hp_status *st);
 int stats_source_regenerate(source *m, const source *c, const opts *o, hp_status *st);
 int stats_source_cosmology(source *s, hp_cosmology **c, double *z, hp_status *st);
 int stats_source_geometry(source *const *s, int ns, const opts *o, int64_t *n, double *box,
@@ -101,6 +112,16 @@ int stats_mesh_for(const opts *o, int64_t n, double box, hp_stats_mesh **m, hp_s
 int stats_open_one(source *s, const opts *o, int64_t *n, double *box, hp_stats_mesh **m,
                    hp_status *st);
 
+/* Grid inputs (app/stats_grid.c). The dataset an input in its role reads: the role's
+   --X-dataset, else --dataset (the baseline: else density when the file lacks that one). */
+const char *stats_grid_dataset(const char *path, int role, const opts *o);
+int stats_grid_load(source *s, const char *path, const char *dataset, int role, const opts *o,
+                    hp_status *st);
+const char *stats_grid_kind_name(int kind);
+/* The grid's component (or sum) and its mass bin when the file records the edges; "" for an
+   (n, n, n) grid. */
+void stats_grid_selection(const source *s, char *buf, size_t n);
+
 /* Tables (app/stats_table.c). */
 
 typedef struct cols {
@@ -111,6 +132,9 @@ typedef struct cols {
 
 void stats_col(cols *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void stats_describe_source(hp_stats_table *t, const source *s, const char *role, hp_status *st);
+/* What a source contributes to a sample: a catalogue's halos in [lo, hi), a grid's dataset and
+   component (with its mass bin when the file records the edges), 2LPT particles. */
+void stats_sample_text(const source *s, double lo, double hi, char *buf, size_t n);
 void stats_describe_mesh(hp_stats_table *t, const opts *o, int64_t n, double box,
                          const hp_stats_bins *b, hp_status *st);
 int stats_emit(const hp_stats_table *t, const opts *o, hp_status *st);

@@ -21,11 +21,11 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
   int64_t n = 0;
   double box = 0;
   hp_stats_bins bins;
-  int have_m = 0, rc = stats_source_load(&a, o->inputs[0], o, st);
-  if (!rc) rc = stats_source_load(&b, o->inputs[1], o, st);
+  int have_m = 0, rc = stats_source_load(&a, o->inputs[0], ROLE_A, o, st);
+  if (!rc) rc = stats_source_load(&b, o->inputs[1], ROLE_B, o, st);
   if (!rc && strcmp(o->baseline, "none")) {
     if (strcmp(o->baseline, "auto")) {
-      rc = stats_source_load(&m, o->baseline, o, st);
+      rc = stats_source_load(&m, o->baseline, ROLE_BASELINE, o, st);
       have_m = !rc;
     } else if (a.kind == SRC_CAT && a.cat.nparams > 0) {
       rc = stats_source_regenerate(&m, &a, o, st);
@@ -154,11 +154,13 @@ int stats_cmd_cross(const opts *o, hp_status *st) {
     }
     for (int j = 0; j < ns; j++) {
       double lo, hi;
+      char ta[400], tb[400];
       stats_sample_range(o, j, &lo, &hi);
-      hp_stats_table_comment(&t, st,
-                             "sample%s%d: %g <= M < %g Msun/h (catalogues); Poisson level "
-                             "1/nbar_a = %.6g (Mpc/h)^3",
-                             ns > 1 ? " m" : " ", j, lo, hi, poisson[j]);
+      stats_sample_text(&a, lo, hi, ta, sizeof ta);
+      stats_sample_text(&b, lo, hi, tb, sizeof tb);
+      hp_stats_table_comment(&t, st, "sample%s%d: A: %s; B: %s; Poisson level 1/nbar_a = %.6g %s",
+                             ns > 1 ? " m" : " ", j, ta, tb, poisson[j],
+                             poisson[j] > 0 ? "(Mpc/h)^3" : "(A is not a point set)");
     }
     for (int i = 0; !rc && i < bins.nbins; i++) {
       int k = 0;

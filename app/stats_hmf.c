@@ -17,7 +17,7 @@ int stats_cmd_hmf(const opts *o, hp_status *st) {
   int rc = HP_OK, nb = o->nmass;
   double edges[10001];
   for (int i = 0; i < o->ninputs && !rc; i++) {
-    rc = stats_source_load(&s[i], o->inputs[i], o, st);
+    rc = stats_source_load(&s[i], o->inputs[i], i < 2 ? i : ROLE_ANY, o, st);
     if (!rc && s[i].kind != SRC_CAT)
       rc = hp_fail(st, HP_ERR_INPUT, "hmf: %s is not a halo catalogue", s[i].path);
   }

@@ -40,7 +40,7 @@ int stats_cmd_pdf(const opts *o, hp_status *st) {
   double box = 0;
   int rc = HP_OK;
   for (int i = 0; i < o->ninputs && !rc; i++) {
-    rc = stats_source_load(&s[i], o->inputs[i], o, st);
+    rc = stats_source_load(&s[i], o->inputs[i], i < 2 ? i : ROLE_ANY, o, st);
     if (!rc && s[i].kind != SRC_CAT)
       rc = hp_fail(st, HP_ERR_INPUT, "pdf: %s is not a halo catalogue", s[i].path);
   }

@@ -42,10 +42,10 @@ static int particles_from_params(source *s, double z_force, hp_status *st) {
   stats_note("2LPT: %lld^3 particles, BoxSize %g Mpc/h, Seed %lld, z = %g",
              (long long)hp_params_int(s->par, "NParticles"), s->box,
              (long long)hp_params_int(s->par, "Seed"), s->z);
-  return hp_pipeline_particles(s->par, s->z, &s->cosmo, &s->lpt, st);
+  return hp_pipeline_particles(s->par, s->z, &s->cosmo, &s->lpt, NULL, st);
 }
 
-int stats_source_load(source *s, const char *path, const opts *o, hp_status *st) {
+int stats_source_load(source *s, const char *path, int role, const opts *o, hp_status *st) {
   memset(s, 0, sizeof *s);
   s->path = path;
   if (ends_with(path, ".param")) {
@@ -53,23 +53,12 @@ int stats_source_load(source *s, const char *path, const opts *o, hp_status *st)
     if (hp_params_load(&s->par, path, o->ov, o->nov, HP_NEED_ALL, st)) return st->code;
     return particles_from_params(s, -1.0, st) ? hp_error_context(st, "%s", path) : HP_OK;
   }
-  if (hp_stats_grid_probe(path, o->dataset)) {
-    s->kind = SRC_GRID;
-    s->box = o->box;
-    if (hp_stats_grid_read(path, o->dataset, o->component, &s->grid, &s->n, &s->box, &s->ncomp, st))
-      return st->code;
-    s->gkind = o->kind >= 0                    ? o->kind
-               : !strcmp(o->dataset, "counts") ? HP_GRID_COUNTS
-                                               : HP_GRID_DENSITY;
-    stats_note(
-        "%s:/%s: %lld^3 grid, BoxSize %g Mpc/h%s", path, o->dataset, (long long)s->n, s->box,
-        s->ncomp > 1 ? (o->component < 0 ? ", sum of the components" : ", one component") : "");
-    return HP_OK;
-  }
+  const char *dataset = stats_grid_dataset(path, role, o);
+  if (hp_stats_grid_probe(path, dataset)) return stats_grid_load(s, path, dataset, role, o, st);
   s->kind = SRC_CAT;
   if (hp_catalog_read(&s->cat, path, st))
     return hp_error_context(st, "%s is neither a grid with dataset '%s' nor a readable catalogue",
-                            path, o->dataset);
+                            path, dataset);
   s->box = s->cat.hdr.box;
   s->z = s->cat.hdr.redshift;
   stats_note("%s: %lld halos, BoxSize %g Mpc/h, z = %g", path, (long long)s->cat.n, s->box, s->z);
@@ -160,7 +149,7 @@ int stats_source_geometry(source *const *s, int ns, const opts *o, int64_t *n, d
 /* The one input of a subcommand, loaded, with its mesh side and box. */
 int stats_source_load_one(source *s, const opts *o, int64_t *n, double *box, hp_status *st) {
   source *sp = s;
-  const int rc = stats_source_load(s, o->inputs[0], o, st);
+  const int rc = stats_source_load(s, o->inputs[0], ROLE_A, o, st);
   return rc ? rc : stats_source_geometry(&sp, 1, o, n, box, st);
 }
 

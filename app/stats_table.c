@@ -29,10 +29,35 @@ void stats_describe_source(hp_stats_table *t, const source *s, const char *role,
   if (s->kind == SRC_CAT)
     hp_stats_table_comment(t, st, "  %lld halos, z = %g, mass definition: %s", (long long)s->cat.n,
                            s->cat.hdr.redshift, s->cat.hdr.mass_def);
+  if (s->kind == SRC_GRID) {
+    static const char *what[4] = {"a density (no shot noise)", "a density contrast (no shot noise)",
+                                  "objects per voxel, a point set (shot noise V/N)",
+                                  "expected counts, a mean field (no shot noise)"};
+    char sel[256];
+    stats_grid_selection(s, sel, sizeof sel);
+    hp_stats_table_comment(t, st, "  dataset /%s, %lld^3%s%s; kind %s: %s", s->dataset,
+                           (long long)s->n, *sel ? ", " : "", sel, stats_grid_kind_name(s->gkind),
+                           what[s->gkind & 3]);
+  }
   if (s->kind == SRC_PARAM)
     hp_stats_table_comment(t, st, "  z = %g, Seed %lld, NParticles %lld (no shot noise: a lattice)",
                            s->z, (long long)hp_params_int(s->par, "Seed"),
                            (long long)hp_params_int(s->par, "NParticles"));
+}
+
+void stats_sample_text(const source *s, double lo, double hi, char *buf, size_t n) {
+  if (s->kind == SRC_CAT) {
+    if (lo > 0 || isfinite(hi))
+      snprintf(buf, n, "%.4g <= M < %.4g Msun/h", lo, hi);
+    else
+      snprintf(buf, n, "all halos");
+  } else if (s->kind == SRC_GRID) {
+    char sel[256];
+    stats_grid_selection(s, sel, sizeof sel);
+    snprintf(buf, n, "grid /%s%s%s", s->dataset, *sel ? ", " : "", sel);
+  } else {
+    snprintf(buf, n, "2LPT particles (matter)");
+  }
 }
 
 void stats_describe_mesh(hp_stats_table *t, const opts *o, int64_t n, double box,

@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
   hp_catalog cat = {0};
   double t0 = omp_get_wtime();
   if (hp_params_parse_string(&p, "bench_fof", text, NULL, 0, HP_NEED_ALL, &st) ||
-      hp_pipeline_particles(p, 0.0, &c, &l, &st))
+      hp_pipeline_particles(p, 0.0, &c, &l, NULL, &st))
     goto fail;
   const double t_lpt = omp_get_wtime() - t0, n = (double)np * np * np;
   hp_fof_particles fp = {0};

@@ -172,7 +172,7 @@ static int cmd_kernel(int argc, char **argv, hp_status *st) {
   const int nt = hp_resolve_threads(p);
   const int spacing = strcmp(hp_params_string(p, "PMStepSpacing"), "Log") ? 0 : 1;
   if (hp_pm_schedule_make(&sch, ai, &ao, 1, (int)hp_params_int(p, "PMSteps"), spacing, st) ||
-      hp_pipeline_particles(p, zi, &c2, &l, st) || hp_pm_state_alloc(&s, np, nt, st))
+      hp_pipeline_particles(p, zi, &c2, &l, NULL, st) || hp_pm_state_alloc(&s, np, nt, st))
     goto done;
   for (int a = 0; a < 3; a++) {
     memcpy(s.disp[a], hp_lpt_displacement(l, a), (size_t)n3 * sizeof(float));

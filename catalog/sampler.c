@@ -79,10 +79,14 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
   if (d->nv < 1 || !(d->box > 0) || d->nbins < 1 || !d->bin_edges || !d->dndlnm)
     return hp_fail(st, HP_ERR_INPUT, "sampler: bad plan (nv %lld, box %g, %d bins)",
                    (long long)d->nv, d->box, d->nbins);
-  const double nv3 = (double)d->nv * d->nv * d->nv, np3 = (double)d->np * d->np * d->np;
-  if (nv3 >= 4294967295.0 || np3 >= 4294967295.0)
-    return hp_fail(st, HP_ERR_INPUT, "sampler: %lld^3 voxels or %lld^3 particles exceed 2^32",
-                   (long long)d->nv, (long long)d->np);
+  const double nv3 = (double)d->nv * d->nv * d->nv,
+               np3 = d->np > 0 ? (double)d->np * d->np * d->np : (double)d->npart;
+  if (d->np < 0 || d->npart < 0 || nv3 >= 4294967295.0 || np3 >= 4294967295.0)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "sampler: %lld^3 voxels or %.0f particles (np %lld, npart %lld): at most 2^32 "
+                   "of each",
+                   (long long)d->nv, np3, (long long)d->np, (long long)d->npart);
+  const int has_particles = np3 > 0;
   for (int k = 0; k < d->nbins; k++)
     if (!(d->bin_edges[k] > 0) || !(d->bin_edges[k + 1] > d->bin_edges[k]))
       return hp_fail(st, HP_ERR_INPUT,
@@ -96,12 +100,12 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
   s->lnm = malloc(sizeof *s->lnm * (size_t)(d->nbins * NCDF));
   s->cdf = malloc(sizeof *s->cdf * (size_t)(d->nbins * NCDF));
   s->cell_start = malloc(sizeof *s->cell_start * (size_t)(d->nv * d->nv * d->nv + 1));
-  if (d->position_mode == HP_POS_PARTICLES && d->np > 0) {
+  if (d->position_mode == HP_POS_PARTICLES && has_particles) {
     s->cell = malloc(sizeof *s->cell * (size_t)np3);
     s->sorted = malloc(sizeof *s->sorted * (size_t)np3);
   }
   if (!s->lnm || !s->cdf || !s->cell_start ||
-      (d->position_mode == HP_POS_PARTICLES && d->np > 0 && (!s->cell || !s->sorted))) {
+      (d->position_mode == HP_POS_PARTICLES && has_particles && (!s->cell || !s->sorted))) {
     hp_sampler_destroy(s);
     return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate %.1f MB of particle index",
                    8.0 * np3 / 1e6);
@@ -146,6 +150,19 @@ static double draw_mass(const hp_sampler *s, int k, double u) {
   return exp(lm[lo] + t * (lm[hi] - lm[lo]));
 }
 
+/** Number of particles of the plan: a lattice of np^3, or npart given by position. */
+static int64_t particle_count(const hp_sampler_desc *d) {
+  return d->np > 0 ? d->np * d->np * d->np : d->npart;
+}
+
+/** Coordinate @p ax of particle @p i: lattice point plus displacement, or its position. */
+static inline double particle_x(const hp_sampler_desc *d, const hp_sampler_input *in, int64_t i,
+                                int ax) {
+  if (d->np <= 0) return in->pos[3 * i + ax];
+  const int64_t np = d->np, q = ax == 0 ? i / (np * np) : ax == 1 ? (i / np) % np : i % np;
+  return q * (d->box / (double)np) + in->disp[ax][i];
+}
+
 static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
   int64_t i = (int64_t)floor(x * inv_dx) % nv;
   return i < 0 ? i + nv : i;
@@ -156,17 +173,16 @@ static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
  * particle; the random writes are split between the threads), so the particles of a voxel are
  * in increasing index order whatever the number of threads. */
 static void index_particles(hp_sampler *s, const hp_sampler_input *in) {
-  const int64_t np = s->d.np, nv = s->d.nv, n = np * np * np, nc = nv * nv * nv;
-  const double dq = s->d.box / (double)np, inv_dx = (double)nv / s->d.box;
+  const int64_t nv = s->d.nv, n = particle_count(&s->d), nc = nv * nv * nv;
+  const double inv_dx = (double)nv / s->d.box;
   const int T = s->d.nthreads;
   uint32_t *cell = s->cell;
   int64_t *start = s->cell_start;
 #pragma omp parallel for num_threads(T) schedule(static)
   for (int64_t i = 0; i < n; i++) {
-    const int64_t a = i / (np * np), b = (i / np) % np, c = i % np;
-    const int64_t cx = wrap_cell(a * dq + in->disp[0][i], inv_dx, nv);
-    const int64_t cy = wrap_cell(b * dq + in->disp[1][i], inv_dx, nv);
-    const int64_t cz = wrap_cell(c * dq + in->disp[2][i], inv_dx, nv);
+    const int64_t cx = wrap_cell(particle_x(&s->d, in, i, 0), inv_dx, nv);
+    const int64_t cy = wrap_cell(particle_x(&s->d, in, i, 1), inv_dx, nv);
+    const int64_t cz = wrap_cell(particle_x(&s->d, in, i, 2), inv_dx, nv);
     cell[i] = (uint32_t)((cx * nv + cy) * nv + cz);
   }
   start[0] = 0;
@@ -193,11 +209,12 @@ static void index_particles(hp_sampler *s, const hp_sampler_input *in) {
 
 int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *cat, hp_status *st) {
   const hp_sampler_desc *d = &s->d;
-  const int64_t nv = d->nv, nc = nv * nv * nv, K = d->nbins, np = d->np;
-  const double dx = d->box / (double)nv, dq = d->box / (double)(np > 0 ? np : 1);
+  const int64_t nv = d->nv, nc = nv * nv * nv, K = d->nbins;
+  const double dx = d->box / (double)nv;
   const uint64_t kc = hp_rng_key(d->seed, STREAM_COUNT), kp = hp_rng_key(d->seed, STREAM_POSITION),
                  km = hp_rng_key(d->seed, STREAM_MASS);
-  const int use_particles = d->position_mode == HP_POS_PARTICLES && np > 0 && in->disp[0];
+  const int use_particles = d->position_mode == HP_POS_PARTICLES && particle_count(d) > 0 &&
+                            (d->np > 0 ? in->disp[0] != NULL : in->pos != NULL);
   /* painted means a model can produce by accident (huge weights, a broken input) would overflow
    * the integer counts: refused, with where */
   for (int64_t k = 0; k < K; k++) {
@@ -261,10 +278,7 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
         if (np_in > 0) {
           const uint64_t r = hp_rng_at(kp, ctr, (uint64_t)j);
           const int64_t pick = s->sorted[s->cell_start[c] + (int64_t)(hp_rng_uniform(r) * np_in)];
-          const int64_t a = pick / (np * np), b = (pick / np) % np, q = pick % np;
-          x[0] = a * dq + in->disp[0][pick];
-          x[1] = b * dq + in->disp[1][pick];
-          x[2] = q * dq + in->disp[2][pick];
+          for (int ax = 0; ax < 3; ax++) x[ax] = particle_x(d, in, pick, ax);
         } else {
           const int64_t idx[3] = {ix, iy, iz};
           for (int ax = 0; ax < 3; ax++)

@@ -56,6 +56,8 @@ typedef struct hp_sampler_desc {
   const hp_count_dist *count_dist; /**< HP_COUNTS_MODEL: the model's (copied); NULL = Poisson */
   double max_catalog_bytes;        /**< refuse a catalogue larger than this (HP_SAMPLER_HALO_BYTES a
                                         halo), counted before it is allocated; 0 = no bound */
+  int64_t npart; /**< when np = 0: particles given by position (another code's), see
+                      hp_sampler_input.pos */
 } hp_sampler_desc;
 
 /** Bytes of one sampled halo: position, velocity, mass, id, mass bin. */
@@ -64,8 +66,9 @@ typedef struct hp_sampler_desc {
 /** The 2LPT particles and velocity field the halos take positions and velocities from. */
 typedef struct hp_sampler_input {
   const float *const *counts; /**< K grids of painted mean counts, nv^3 each */
-  const float *disp[3];       /**< lattice displacements [Mpc/h], np^3 each */
+  const float *disp[3];       /**< lattice displacements [Mpc/h], np^3 each (np > 0) */
   const float *vel_grid[3];   /**< mass-weighted velocity field [km/s] on the voxel grid */
+  const float *pos;           /**< np = 0: npart x 3 positions [Mpc/h], x y z per particle */
 } hp_sampler_input;
 
 typedef struct hp_sampler hp_sampler;

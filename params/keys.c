@@ -64,6 +64,17 @@ static const hp_param_spec table[] = {
      "Fix the amplitude of every Fourier mode to its rms value (paired-fixed fields)."},
     {"PhaseFlip", HP_P_BOOL, "0", 0, 0, 0, 1, NULL, "",
      "Flip the sign of the initial field (the partner of a paired simulation)."},
+    {"WhiteNoiseFile", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
+     "HDF5 file whose dataset white_noise (NParticles^3 real-space unit white noise) replaces "
+     "the seeded noise; scaled by the cosmology's P(k) like the built-in one "
+     "(docs/linear-field.md)."},
+    {"LinearFieldFile", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
+     "HDF5 file holding the linear density contrast at z = 0 itself (dataset delta_k or delta, "
+     "attribute BoxSize; a grid up to NParticles^3, coarser ones zero-padded in Fourier space): "
+     "used instead of noise x P(k), e.g. a constrained realisation (docs/linear-field.md)."},
+    {"WriteLinearField", HP_P_BOOL, "0", 0, 0, 0, 1, NULL, "",
+     "Also write the linear field a run, ic or sim used, as OutputDir/FileBase_linear[_seedS]"
+     ".hdf5 in LinearFieldFile's format (read back, it gives the same particles bit for bit)."},
     {"Threads", HP_P_INT, "0", 0, 0, 0, 4096, NULL, "", "OpenMP threads; 0 = all cores."},
 
     /* Painter */

@@ -44,6 +44,12 @@ void hp_resolve_noise(const hp_params *p, hp_noise_desc *d) {
   d->phase_flip = hp_params_bool(p, "PhaseFlip");
 }
 
+void hp_resolve_initial(const hp_params *p, hp_initial_desc *d) {
+  hp_resolve_noise(p, &d->noise);
+  d->white_noise_file = hp_params_string(p, "WhiteNoiseFile");
+  d->linear_field_file = hp_params_string(p, "LinearFieldFile");
+}
+
 int64_t hp_resolve_nvoxels(const hp_params *p) {
   int64_t nv = hp_params_int(p, "NVoxels");
   if (nv > 0) return nv;

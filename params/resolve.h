@@ -11,6 +11,7 @@
 #include "cic/cic.h"
 #include "lpt/cosmology.h"
 #include "lpt/lpt.h"
+#include "lpt/lpt_linear.h"
 #include "lpt/noise.h"
 #include "params/params.h"
 
@@ -20,6 +21,8 @@ void hp_resolve_cosmology(const hp_params *p, hp_cosmo_desc *d);
 void hp_resolve_lpt(const hp_params *p, hp_lpt_desc *d);
 /** Seed, FixedAmplitude, PhaseFlip -> hp_noise_desc. */
 void hp_resolve_noise(const hp_params *p, hp_noise_desc *d);
+/** The noise plus WhiteNoiseFile and LinearFieldFile -> hp_initial_desc (strings borrowed). */
+void hp_resolve_initial(const hp_params *p, hp_initial_desc *d);
 /** Threads: 0 means all cores. */
 int hp_resolve_threads(const hp_params *p);
 /** NVoxels, or the nearest integer to BoxSize/VoxelSize when NVoxels = 0 (at least 1). */

@@ -255,6 +255,126 @@ const float *hp_plan_density(const hp_paint_plan *plan);
 /** Free a plan (NULL is fine). */
 void hp_plan_free(hp_paint_plan *plan);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Jobs: the main job (`halopaint run`) in process                                          */
+/* ---------------------------------------------------------------------------------------- */
+
+/*
+ * A job is `halopaint run FILE.param -s Key=Value ...` without files: the same parameter
+ * resolution, the same checks against the model, the same catalogue for the same seed, kept in
+ * memory (library-owned columns, readable until the next run or hp_job_free). It is what
+ * bindings without a C compiler (python/, ctypes) call:
+ *
+ * @code
+ *   const char *ov[] = {"BoxSize=64", "NParticles=64"};
+ *   hp_job *job = hp_job_create("run.param", ov, 2, 0);   // NULL only if out of memory
+ *   if (hp_job_last_code(job) || hp_job_run(job, 42)) puts(hp_job_last_error(job));
+ *   const void *pos; int64_t n; int cols;
+ *   hp_job_column(job, "Position", &pos, &n, &cols);     // n x 3 floats, Mpc/h
+ *   hp_job_free(job);
+ * @endcode
+ *
+ * A job has its own last error (as a context has, and with the same conventions: every call
+ * that can fail returns 0 or an hp_code and leaves its message in hp_job_last_error; a job
+ * refused by hp_job_create answers every such call with that refusal). One thread at a time.
+ */
+
+/** A main job: resolved parameters, then the planned pipeline and its last catalogue (opaque). */
+typedef struct hp_job hp_job;
+
+/** Flags of hp_job_create. */
+enum hp_job_flag {
+  HP_JOB_PARAMS_ONLY = 1u /**< resolve the parameters only: the keys a run requires may be
+                               missing, and hp_job_plan / hp_job_run refuse */
+};
+
+/**
+ * Load and resolve parameters as `halopaint run` does (params/params.h): the file, then the
+ * overrides (replacing file values; the same key twice among them is an error), the required
+ * keys, types and ranges, defaults, cross-key checks and derived values. Nothing else is done
+ * (the model is loaded by hp_job_plan). As hp_init, a job is returned even when refused.
+ * @param param_file   parameter file, or NULL for none (overrides and defaults only)
+ * @param overrides    n_overrides strings "Key=Value" (the CLI's -s); NULL when n_overrides is 0
+ * @param n_overrides  number of overrides (>= 0)
+ * @param flags        0 or HP_JOB_PARAMS_ONLY
+ * @return the job (free with hp_job_free), or NULL only if memory ran out; hp_job_last_code()
+ *         is 0, or HP_ERR_IO / HP_ERR_FORMAT / HP_ERR_INPUT with a message naming the file
+ *         and line ("-s Key=Value" for an override), the key and what was expected
+ */
+hp_job *hp_job_create(const char *param_file, const char *const *overrides, int n_overrides,
+                      unsigned flags);
+
+/** Free a job, its plan and its catalogue (NULL is fine). */
+void hp_job_free(hp_job *job);
+
+/** Code of the last call on @p job (HP_OK after a success); HP_ERR_INPUT for a NULL job. */
+int hp_job_last_code(const hp_job *job);
+
+/** Message of the last failing call on @p job ("" after a success); never NULL. */
+const char *hp_job_last_error(const hp_job *job);
+
+/**
+ * Type of a parameter key, from the key table: "int", "real", "bool", "string" or "choice";
+ * NULL for an unknown key. Needs no job.
+ */
+const char *hp_job_key_type(const char *key);
+
+/** Number of parameter keys of a job (every key of the table); 0 for a refused job. */
+int hp_job_param_count(const hp_job *job);
+
+/** Key @p i (0 <= i < hp_job_param_count) in table order, or NULL. */
+const char *hp_job_param_key(const hp_job *job, int i);
+
+/**
+ * Resolved value of @p key as canonical text (integers in decimal, reals in the shortest text
+ * that reads back, booleans 0/1, choices in the table's spelling; "" for a key unset without a
+ * default), valid while the job lives. NULL, with an error naming the key, for an unknown key.
+ */
+const char *hp_job_param(hp_job *job, const char *key);
+
+/** 1 if @p key was given in the file or an override, 0 otherwise (unknown key included). */
+int hp_job_param_is_set(const hp_job *job, const char *key);
+
+/**
+ * The seeds `halopaint run` would make: the Seeds key ("1-100", "1,4,7-9"), or the Seed key
+ * when Seeds is empty.
+ * @param seeds  out: job-owned array, valid until hp_job_free
+ * @param n      out: its length
+ * @return 0 or HP_ERR_INPUT (malformed Seeds, Seed missing)
+ */
+int hp_job_seeds(hp_job *job, const uint64_t **seeds, int64_t *n);
+
+/**
+ * Plan the run (hp_job_run plans on its first call; calling this first separates the errors):
+ * load ModelFile, check it against the parameters (voxel size, redshift, LPT order, particles
+ * per voxel, cosmology; refused unless AllowModelMismatch), check the memory, plan every stage.
+ * A second call does nothing.
+ * @return 0, HP_ERR_INPUT, HP_ERR_IO, HP_ERR_FORMAT, HP_ERR_NOMEM or HP_ERR_DEVICE
+ */
+int hp_job_plan(hp_job *job);
+
+/**
+ * Make one realisation for @p seed (planning first if needed): 2LPT particles at Redshift ->
+ * CIC -> painter -> sampler, exactly as `halopaint run` with Seed = @p seed. The catalogue
+ * replaces the previous one (a failure leaves none).
+ * @param seed  0 .. 2^62 (the Seed key's range)
+ * @return 0 or an hp_code (the message names the seed and the stage)
+ */
+int hp_job_run(hp_job *job, uint64_t seed);
+
+/**
+ * A column of the last catalogue, by its HDF5 dataset name (docs/catalog.md), read in place:
+ * "Position" (float, rows x 3, Mpc/h in [0, BoxSize)), "Velocity" (float, rows x 3, km/s),
+ * "Mass" (double, Msun/h), "ID" (int64_t), "MassBin" (int32_t), and the columns a painted
+ * catalogue does not have, "NumParticles" (int32_t) and "LagrangianPosition" (float x 3).
+ * Valid until the next hp_job_run or hp_job_free.
+ * @param data  out: the column, row-major; NULL for an optional column the catalogue lacks
+ * @param rows  out (may be NULL): number of halos
+ * @param cols  out (may be NULL): values per halo (1 or 3)
+ * @return 0, or HP_ERR_INPUT (no catalogue yet, unknown name: the message lists the names)
+ */
+int hp_job_column(hp_job *job, const char *name, const void **data, int64_t *rows, int *cols);
+
 #ifdef __cplusplus
 }
 #endif

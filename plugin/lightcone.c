@@ -36,6 +36,7 @@ struct hp_lightcone {
   hp_engine *eng[HP_LC_MAX_MODELS];
   hp_cosmology *cosmo;
   hp_lpt *lpt;
+  hp_initial_desc init; /* where the linear field comes from (seed, or a file) */
   hp_cic_plan *cic;
   hp_sampler *sampler;
   hp_mf_shape_ctx mf;
@@ -299,12 +300,15 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
       lay_out_shells(lc, st))
     goto fail;
   const int K = lc->models[0].net.k_out;
-  double shell_most;
+  double shell_most, field_bytes;
   lc->expected = expected_halos(lc, &shell_most);
+  hp_resolve_initial(p, &lc->init);
+  if (hp_lpt_initial_check(&lc->init, lc->np, &field_bytes, st)) goto fail;
   /* memory plan: every buffer of every stage and the richest shell's halos (the command streams
    * the cone to its file shell by shell), before allocating anything */
   const double n3 = (double)lc->np * lc->np * lc->np, v3 = (double)lc->nv * lc->nv * lc->nv;
   const double need = (ld.dealias ? 46.0 : 32.2) * n3 /* 2LPT: psi1 and psi2 */ +
+                      field_bytes /* a coarser LinearFieldFile while it is read */ +
                       24.0 * n3 /* the shell's particles */ + 8.0 * n3 /* sampler's index */ +
                       (16.0 + 8.0 * K) * v3 + 32.0 * 1048576 /* CIC workspace */ +
                       25.0e6 * threads * lc->nmodels /* painter tiles */ +
@@ -365,7 +369,8 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
                         0,
                         threads,
                         &lc->models[0].meta.count,
-                        lc->room};
+                        lc->room,
+                        0};
   if (hp_sampler_create(&lc->sampler, &sd, st)) goto fail;
   lc->bytes = hp_lpt_get_counters(lc->lpt).bytes + hp_cic_plan_workspace_bytes(lc->cic) +
               (4 + 2 * (size_t)K) * gb + 32 * (size_t)n3;
@@ -535,13 +540,12 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_cone_wr
   memset(t, 0, sizeof *t);
   if (hp_cone_init(cone, lc->nshells, K, st)) return st->code;
   fill_header(lc, seed, cone);
-  hp_noise_desc nd;
-  hp_resolve_noise(lc->p, &nd);
-  nd.seed = seed;
+  hp_initial_desc id = lc->init;
+  id.noise.seed = seed;
   double t0 = omp_get_wtime();
   /* psi1 into the displacement slots, psi2 into the velocity slots */
   const hp_lpt_factors split = {1.0, 0.0, 0.0, 1.0};
-  if (hp_lpt_set_linear(lc->lpt, lc->cosmo, &nd, st) || hp_lpt_execute(lc->lpt, &split, st))
+  if (hp_lpt_set_initial(lc->lpt, lc->cosmo, &id, NULL, st) || hp_lpt_execute(lc->lpt, &split, st))
     return hp_error_context(st, "seed %llu: 2LPT", (unsigned long long)seed);
   t->lpt = omp_get_wtime() - t0;
   hp_catalog cat;
@@ -587,7 +591,8 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_cone_wr
       lc->mf.z = lc->zs[s];
       hp_sampler_input in = {(const float *const *)lc->counts,
                              {lc->sx[0], lc->sx[1], lc->sx[2]},
-                             {lc->vel[0], lc->vel[1], lc->vel[2]}};
+                             {lc->vel[0], lc->vel[1], lc->vel[2]},
+                             NULL};
       hp_sampler_set_seed(lc->sampler, shell_seed);
       if (hp_sampler_retarget(lc->sampler, &cd, st) ||
           hp_sampler_execute(lc->sampler, &in, &cat, st)) {

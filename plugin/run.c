@@ -29,6 +29,8 @@ struct hp_run {
   hp_cosmology *cosmo;
   hp_lpt *lpt;
   hp_lpt_factors f;
+  hp_initial_desc init; /* where the linear field comes from (seed, or a file) */
+  hp_field_info field;  /* what the last seed's field file held */
   hp_cic_plan *cic;
   hp_engine *painter;
   hp_sampler *sampler;
@@ -103,6 +105,8 @@ const char *hp_run_model_sha256(const hp_run *r) { return r->sha; }
 
 const char *hp_run_device(const hp_run *r) { return hp_engine_note(r->painter); }
 int64_t hp_run_nvoxels(const hp_run *r) { return r->nv; }
+const hp_field_info *hp_run_field_info(const hp_run *r) { return &r->field; }
+hp_lpt *hp_run_lpt(hp_run *r) { return r->lpt; }
 
 void hp_run_destroy(hp_run *r) {
   if (!r) return;
@@ -146,9 +150,13 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
     goto fail;
   }
   const int K = r->model.net.k_out;
+  double field_bytes;
+  hp_resolve_initial(p, &r->init);
+  if (hp_lpt_initial_check(&r->init, r->np, &field_bytes, st)) goto fail;
   /* memory plan: every buffer of every stage, before allocating any */
   const double n3 = (double)r->np * r->np * r->np, v3 = (double)r->nv * r->nv * r->nv;
   const double need = (hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * n3 /* 2LPT */ +
+                      field_bytes /* a coarser LinearFieldFile while it is read */ +
                       8.0 * n3 /* sampler's particle index */ + (16.0 + 4.0 * K + 8) * v3 +
                       32.0 * 1048576 /* CIC workspace */ + 25.0e6 * threads /* painter tiles */ +
                       HP_SAMPLER_HALO_BYTES * v3 /* catalogue planned at one halo per voxel */;
@@ -209,7 +217,8 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                         0,
                         threads,
                         &r->model.meta.count,
-                        r->catalog_room};
+                        r->catalog_room,
+                        0};
   if (hp_sampler_create(&r->sampler, &sd, st)) goto fail;
   r->bytes = hp_lpt_get_counters(r->lpt).bytes + hp_cic_plan_workspace_bytes(r->cic) +
              hp_engine_host_bytes(r->painter) + (4 + (size_t)K) * gb + 8 * (size_t)n3;
@@ -221,11 +230,10 @@ fail:
 }
 
 int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_status *st) {
-  hp_noise_desc nd;
-  hp_resolve_noise(r->p, &nd);
-  nd.seed = seed;
+  hp_initial_desc id = r->init;
+  id.noise.seed = seed;
   double t0 = omp_get_wtime();
-  if (hp_lpt_set_linear(r->lpt, r->cosmo, &nd, st) || hp_lpt_execute(r->lpt, &r->f, st))
+  if (hp_lpt_set_initial(r->lpt, r->cosmo, &id, &r->field, st) || hp_lpt_execute(r->lpt, &r->f, st))
     return hp_error_context(st, "seed %llu: 2LPT", (unsigned long long)seed);
   t->lpt = omp_get_wtime() - t0;
   t0 = omp_get_wtime();
@@ -249,7 +257,8 @@ int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_s
   t0 = omp_get_wtime();
   hp_sampler_input in = {(const float *const *)r->counts,
                          {parts.x, parts.y, parts.z},
-                         {r->vel[0], r->vel[1], r->vel[2]}};
+                         {r->vel[0], r->vel[1], r->vel[2]},
+                         NULL};
   hp_sampler_set_seed(r->sampler, seed);
   if (hp_sampler_execute(r->sampler, &in, cat, st))
     return hp_error_context(st, "seed %llu: sampler", (unsigned long long)seed);

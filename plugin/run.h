@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "catalog/catalog.h"
+#include "lpt/field_file.h"
+#include "lpt/lpt.h"
 #include "nn/model.h"
 #include "params/params.h"
 
@@ -51,6 +53,10 @@ const char *hp_run_model_sha256(const hp_run *r);
 const char *hp_run_device(const hp_run *r);
 /** Voxels per side. */
 int64_t hp_run_nvoxels(const hp_run *r);
+/** What the last realisation's field file held (LinearFieldFile, WhiteNoiseFile; n = 0: none). */
+const hp_field_info *hp_run_field_info(const hp_run *r);
+/** The 2LPT plan: hp_lpt_delta_k holds the last realisation's linear field (WriteLinearField). */
+hp_lpt *hp_run_lpt(hp_run *r);
 
 /**
  * The differences between the parameters and the model's training set-up, as

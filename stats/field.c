@@ -242,7 +242,7 @@ int hp_stats_field_from_grid(const hp_stats_fft *fft, const float *grid, int kin
                    "grid -> modes: the field (side %lld) and the FFT plan "
                    "(side %lld) differ",
                    (long long)n, (long long)fft->n);
-  if (kind < HP_GRID_DENSITY || kind > HP_GRID_COUNTS)
+  if (kind < HP_GRID_DENSITY || kind > HP_GRID_MEAN)
     return hp_fail(st, HP_ERR_INPUT, "grid -> modes: unknown grid kind %d", kind);
   if (window < HP_WIN_NONE || window > HP_WIN_TSC)
     return hp_fail(st, HP_ERR_INPUT, "grid -> modes: unknown window %d", window);

@@ -43,8 +43,10 @@ enum hp_stats_grid_kind {
   HP_GRID_DENSITY = 0,  /**< a positive density in any unit (rho/rho_mean, mass): delta =
                              g/mean(g) - 1; no shot noise */
   HP_GRID_CONTRAST = 1, /**< the density contrast delta itself (mean ignored) */
-  HP_GRID_COUNTS = 2    /**< object counts per voxel (a painted halo grid): delta =
-                             g/mean(g) - 1, shot noise V / sum(g) */
+  HP_GRID_COUNTS = 2,   /**< object counts per voxel, whole numbers (a point set, e.g. a
+                             sampled halo grid): delta = g/mean(g) - 1, shot noise V / sum(g) */
+  HP_GRID_MEAN = 3      /**< expected counts per voxel (a painted mean field): delta =
+                             g/mean(g) - 1; no shot noise (not a point set) */
 };
 
 /** A density contrast in Fourier space. Arrays are owned (hp_stats_field_free). */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "stats/plot.h"
-#include "stats/png.h"
 
 static const char *KLABEL = "k [h/Mpc]";
 
@@ -31,16 +30,6 @@ static double *take(pool *p, int64_t n) {
 static void drain(pool *p) {
   for (int i = 0; i < p->n; i++) free(p->a[i]);
   p->n = 0;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static int ends_with(const char *s, const char *suf) {
-  const size_t a = strlen(s), b = strlen(suf);
-  return a >= b && !strcmp(s + a - b, suf);
 }
 
 int hp_fig_power(const char *path, const char *title, const hp_stats_pk *const *pk,
@@ -224,66 +213,5 @@ int hp_fig_multipoles(const char *path, const char *title, const hp_stats_pk *p0
   }
   if (!rc) rc = hp_plot_svg(&p, 1, 1, title, path, st);
   drain(&pl);
-  return rc;
-}
-
-int hp_fig_project(const float *grid, int64_t n, int axis, int64_t start, int64_t thick,
-                   double *out, hp_status *st) {
-  if (axis < 0 || axis > 2 || thick < 1 || thick > n)
-    return hp_fail(st, HP_ERR_INPUT, "slice: axis %d, thickness %lld cells (1 .. %lld)", axis,
-                   (long long)thick, (long long)n);
-  const int64_t s0 = ((start % n) + n) % n;
-  for (int64_t a = 0; a < n; a++)
-    for (int64_t b = 0; b < n; b++) {
-      double s = 0.0;
-      for (int64_t t = 0; t < thick; t++) {
-        const int64_t c = (s0 + t) % n;
-        const int64_t i = axis == 0   ? (c * n + a) * n + b
-                          : axis == 1 ? (a * n + c) * n + b
-                                      : (a * n + b) * n + c;
-        s += grid[i];
-      }
-      out[a * n + b] = s / (double)thick;
-    }
-  return HP_OK;
-}
-
-int hp_fig_slice(const char *path, const char *title, const double *slab, int64_t n, int axis,
-                 double box, hp_status *st) {
-  if (n < 1 || n > 65535) return hp_fail(st, HP_ERR_INPUT, "slice: side %lld", (long long)n);
-  uint8_t *pix = malloc((size_t)(n * n));
-  if (!pix) return hp_fail(st, HP_ERR_NOMEM, "slice image");
-  /* colour range: log10 of the density (clipped at 1e-2), from the 0.5th to the 99.5th
-   * percentile of the image, so that a few empty voxels do not wash it out */
-  double *v = malloc(sizeof(double) * (size_t)(n * n));
-  if (!v) {
-    free(pix);
-    return hp_fail(st, HP_ERR_NOMEM, "slice image");
-  }
-  for (int64_t i = 0; i < n * n; i++) v[i] = log10(fmax(slab[i], 1e-2));
-  qsort(v, (size_t)(n * n), sizeof *v, cmp_double);
-  double vmin = v[(int64_t)(0.005 * (double)(n * n - 1))];
-  double vmax = v[(int64_t)(0.995 * (double)(n * n - 1))];
-  free(v);
-  if (!(vmax > vmin)) vmax = vmin + 1.0;
-  /* image: horizontal = first remaining axis (index a), vertical = second (index b), upward */
-  for (int64_t r = 0; r < n; r++)
-    for (int64_t c = 0; c < n; c++) {
-      const double x = log10(fmax(slab[c * n + (n - 1 - r)], 1e-2));
-      int k = (int)floor((x - vmin) / (vmax - vmin) * 255.0 + 0.5);
-      pix[r * n + c] = (uint8_t)(k < 0 ? 0 : k > 255 ? 255 : k);
-    }
-  const char *names[3] = {"x [Mpc/h]", "y [Mpc/h]", "z [Mpc/h]"};
-  const char *xl = names[axis == 0 ? 1 : 0], *yl = names[axis == 2 ? 1 : 2];
-  int rc;
-  if (ends_with(path, ".png") || ends_with(path, ".PNG")) {
-    uint8_t pal[256][3];
-    hp_png_colormap(pal);
-    rc = hp_png_write(path, pix, (int)n, (int)n, (const uint8_t(*)[3])pal, 256, st);
-  } else {
-    rc = hp_plot_svg_image(pix, (int)n, (int)n, 0, box, 0, box, xl, yl, title, "log10 rho/rho_mean",
-                           vmin, vmax, path, st);
-  }
-  free(pix);
   return rc;
 }

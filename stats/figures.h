@@ -4,7 +4,7 @@
  *        reference curve, T(k) with a +-10% band, r_c(k) and s(k) with the linear-bias baseline
  *        and the Poisson level, the mass function with Poisson errors, the reduced bispectrum
  *        with its tree-level prediction, redshift-space multipoles, and a projected slice of a
- *        density field (the paper's Fig. 8) as a PNG or SVG heat map. Built on plot.h.
+ *        density field (the paper's Fig. 8) as a PNG or SVG heat map. Built on plot.h and draw.h.
  */
 #ifndef HP_STATS_FIGURES_H
 #define HP_STATS_FIGURES_H
@@ -65,14 +65,20 @@ int hp_fig_project(const float *grid, int64_t n, int axis, int64_t start, int64_
                    double *out, hp_status *st);
 
 /**
- * The projected slab as a heat map of log10(rho/rho_mean) (values clipped at 1e-2): a palette
- * PNG when @p path ends in ".png", else SVG with axes [0, box] Mpc/h and a colour bar.
- * @param slab  n x n mean density rho/rho_mean of the slab (hp_fig_project)
- * @param n     side
- * @param axis  the projected axis (names the image axes)
- * @param box   box side [Mpc/h]
+ * The paper's Fig. 8: projected slabs side by side (e.g. truth and painted) as heat maps of
+ * log10(rho/rho_mean) (clipped at 1e-2) on one colour scale (the 0.5th to the 99.5th
+ * percentile of all panels), axes in Mpc/h with ticks, a colour bar and @p title (the mass bin
+ * and the slab). At least 900 px wide. PNG or SVG by the name's extension; any other is
+ * refused (HP_ERR_INPUT), nothing written.
+ * @param slabs    npanels slabs of n x n mean densities rho/rho_mean (hp_fig_project)
+ * @param labels   npanels panel titles
+ * @param npanels  1 .. 4
+ * @param n        side
+ * @param axis     the projected axis (names the image axes)
+ * @param box      box side [Mpc/h]
  */
-int hp_fig_slice(const char *path, const char *title, const double *slab, int64_t n, int axis,
-                 double box, hp_status *st);
+int hp_fig_slice(const char *path, const char *title, const double *const *slabs,
+                 const char *const *labels, int npanels, int64_t n, int axis, double box,
+                 hp_status *st);
 
 #endif

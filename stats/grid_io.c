@@ -26,6 +26,38 @@ int hp_stats_grid_probe(const char *path, const char *dataset) {
   return found;
 }
 
+/* The edges in attribute MassBinEdges of loc, if it has them and they fit: their count. */
+static int edges_at(hid_t loc, double *edges, int max) {
+  size_t n = 0;
+  hp_status st;
+  if (loc < 0 || !hp_h5_attr_exists(loc, "MassBinEdges") ||
+      hp_h5_attr_npoints(loc, "MassBinEdges", &n, &st) || n < 2 || n > (size_t)max ||
+      hp_h5_read_attr(loc, "MassBinEdges", H5T_NATIVE_DOUBLE, edges, n, &st))
+    return 0;
+  return (int)n;
+}
+
+int hp_stats_grid_mass_edges(const char *path, const char *dataset, double *edges, int max,
+                             const char **where) {
+  static const char *names[3] = {"the dataset's MassBinEdges", "Model/MassBinEdges",
+                                 "/MassBinEdges"};
+  if (where) *where = "";
+  hp_h5_quiet q;
+  hp_h5_quiet_begin(&q);
+  int n = 0;
+  const hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+  for (int i = 0; f >= 0 && i < 3 && !n; i++) {
+    const char *obj = i == 0 ? dataset : i == 1 ? "Model" : "/";
+    const hid_t o = hp_h5_exists(f, obj) || i == 2 ? H5Oopen(f, obj, H5P_DEFAULT) : -1;
+    n = edges_at(o, edges, max);
+    if (n && where) *where = names[i];
+    if (o >= 0) H5Oclose(o);
+  }
+  if (f >= 0) H5Fclose(f);
+  hp_h5_quiet_end(&q);
+  return n;
+}
+
 /* BoxSize from the dataset, the root, or Header; *found = 0 if none. */
 static int read_box(hid_t f, hid_t d, double *box, int *found, hp_status *st) {
   *found = 0;

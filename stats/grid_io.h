@@ -49,6 +49,17 @@ int hp_stats_grid_read(const char *path, const char *dataset, int comp, float **
 int hp_stats_grid_write(const char *path, const char *dataset, const float *grid, int64_t n,
                         double box, const char *kind, const hp_kv_list *kv, hp_status *st);
 
+/**
+ * The mass-bin edges [Msun/h] recorded with a grid (one bin per component of a (K, n, n, n)
+ * dataset): attribute MassBinEdges on the dataset, on the group Model (as `halopaint paint`
+ * writes its counts) or on the root group, the first found. Never fails.
+ * @param edges  out: up to @p max edges
+ * @param where  out (may be NULL): where they were found ("Model/MassBinEdges", ...) or ""
+ * @return the number of edges, 0 when there are none (or more than @p max, or unreadable)
+ */
+int hp_stats_grid_mass_edges(const char *path, const char *dataset, double *edges, int max,
+                             const char **where);
+
 /** 1 if @p path is an HDF5 file holding a dataset @p dataset, else 0 (never fails). */
 int hp_stats_grid_probe(const char *path, const char *dataset);
 

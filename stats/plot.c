@@ -1,94 +1,16 @@
 /*
  * SVG figures drawn by halopaint itself (plot.h): panels with linear or logarithmic axes,
  * "nice" ticks (1, 2, 5 x 10^k; decades on log axes), lines, dashed lines, points with error
- * bars, shaded bands, legends; heat maps embedding a palette PNG (png.h) in base64.
+ * bars, shaded bands, legends. The slice figure (a heat map) is fig_slice.c.
  */
 #include "stats/plot.h"
 
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "stats/png.h"
-#include "util/atomic_file.h"
-
-/* ---------------------------------------------------------------------------------------- */
-/* A growing text buffer. */
-
-typedef struct sbuf {
-  char *s;
-  size_t len, cap;
-  int oom;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-  if (b->oom) return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    const int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      b->oom = 1;
-      return;
-    }
-    if (b->s && b->len + (size_t)n < b->cap) {
-      b->len += (size_t)n;
-      return;
-    }
-    size_t cap = b->cap ? 2 * b->cap : 65536;
-    while (cap < b->len + (size_t)n + 1) cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s) {
-      b->oom = 1;
-      return;
-    }
-    b->s = s;
-    b->cap = cap;
-  }
-}
-
-/* XML-escaped text. */
-static void sb_text(sbuf *b, const char *t) {
-  for (; t && *t; t++) {
-    switch (*t) {
-      case '<':
-        sb_printf(b, "&lt;");
-        break;
-      case '>':
-        sb_printf(b, "&gt;");
-        break;
-      case '&':
-        sb_printf(b, "&amp;");
-        break;
-      case '"':
-        sb_printf(b, "&quot;");
-        break;
-      default:
-        sb_printf(b, "%c", *t);
-    }
-  }
-}
-
-static int sb_write(sbuf *b, const char *path, hp_status *st) {
-  if (b->oom) return hp_fail(st, HP_ERR_NOMEM, "%s: out of memory composing the figure", path);
-  hp_atomic_file af;
-  if (hp_atomic_begin(&af, path, st)) return st->code;
-  FILE *f = fopen(af.tmp_path, "w");
-  if (!f) return hp_fail(st, HP_ERR_IO, "cannot write %s: %s", af.tmp_path, strerror(errno));
-  const size_t wr = fwrite(b->s, 1, b->len, f);
-  errno = 0;
-  if (fclose(f) != 0 || wr != b->len) {
-    const int e = errno;
-    hp_atomic_abort(&af);
-    return hp_fail(st, HP_ERR_IO, "%s: write failed: %s", path, e ? strerror(e) : "short write");
-  }
-  return hp_atomic_commit(&af, st);
-}
+#include "stats/outbuf.h"
 
 /* ---------------------------------------------------------------------------------------- */
 /* Panels. */
@@ -174,7 +96,7 @@ static void data_range(const hp_plot_panel *p, int axis, double *lo, double *hi)
 }
 
 /* Tick label text of value v (step = tick spacing for linear axes). */
-static void tick_label(sbuf *b, double v, int logscale, double step) {
+static void tick_label(hp_outbuf *b, double v, int logscale, double step) {
   if (logscale) {
     const double e = log10(v), er = floor(e + 0.5);
     if (fabs(e - er) < 1e-6) {
@@ -182,17 +104,17 @@ static void tick_label(sbuf *b, double v, int logscale, double step) {
       if (k >= -3 && k <= 3) {
         char t[32];
         snprintf(t, sizeof t, "%.*f", k < 0 ? -k : 0, pow(10.0, k));
-        sb_printf(b, "%s", t);
+        hp_ob_printf(b, "%s", t);
       } else {
-        sb_printf(b, "10<tspan dy=\"-6\" font-size=\"9\">%d</tspan>", k);
+        hp_ob_printf(b, "10<tspan dy=\"-6\" font-size=\"9\">%d</tspan>", k);
       }
       return;
     }
-    sb_printf(b, "%g", v);
+    hp_ob_printf(b, "%g", v);
     return;
   }
   if (fabs(v) < 1e-9 * step) v = 0.0;
-  sb_printf(b, "%g", v);
+  hp_ob_printf(b, "%g", v);
 }
 
 /* Tick positions (in data units) of an axis; returns the count (<= 64). */
@@ -234,8 +156,13 @@ static int ticks(double t0, double t1, int logscale, double *out, int *major, do
   return n;
 }
 
-static int draw_panel(sbuf *b, const hp_plot_panel *p, double ox, double oy, double W, double H,
-                      int id, hp_status *st) {
+int hp_plot_linear_ticks(double lo, double hi, double out[64], double *step) {
+  int major[64];
+  return ticks(lo, hi, 0, out, major, step);
+}
+
+static int draw_panel(hp_outbuf *b, const hp_plot_panel *p, double ox, double oy, double W,
+                      double H, int id, hp_status *st) {
   frame f;
   f.left = ox + 78;
   f.top = oy + 30;
@@ -261,19 +188,19 @@ static int draw_panel(sbuf *b, const hp_plot_panel *p, double ox, double oy, dou
   if (isfinite(p->ymin) && isfinite(p->ymax))
     f.u0 = tr(p->ymin, p->ylog), f.u1 = tr(p->ymax, p->ylog);
   /* frame, clip path, title */
-  sb_printf(b,
-            "<clipPath id=\"c%d\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>"
-            "</clipPath>\n",
-            id, f.left, f.top, f.w, f.h);
-  sb_printf(b,
-            "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"white\" "
-            "stroke=\"black\"/>\n",
-            f.left, f.top, f.w, f.h);
+  hp_ob_printf(b,
+               "<clipPath id=\"c%d\"><rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>"
+               "</clipPath>\n",
+               id, f.left, f.top, f.w, f.h);
+  hp_ob_printf(b,
+               "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"white\" "
+               "stroke=\"black\"/>\n",
+               f.left, f.top, f.w, f.h);
   if (p->title) {
-    sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"14\">",
-              f.left + f.w / 2, oy + 20);
-    sb_text(b, p->title);
-    sb_printf(b, "</text>\n");
+    hp_ob_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"14\">",
+                 f.left + f.w / 2, oy + 20);
+    hp_ob_text(b, p->title);
+    hp_ob_printf(b, "</text>\n");
   }
   /* ticks and grid */
   double tv[64], step;
@@ -287,63 +214,65 @@ static int draw_panel(sbuf *b, const hp_plot_panel *p, double ox, double oy, dou
       if (axis == 0) {
         const double x = px(&f, tv[i]);
         if (maj[i])
-          sb_printf(b,
-                    "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n",
-                    x, f.top, x, f.top + f.h);
-        sb_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n",
-                  x, f.top + f.h, x, f.top + f.h - len);
+          hp_ob_printf(
+              b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n", x,
+              f.top, x, f.top + f.h);
+        hp_ob_printf(b,
+                     "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n",
+                     x, f.top + f.h, x, f.top + f.h - len);
         if (maj[i]) {
-          sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\">", x,
-                    f.top + f.h + 16);
+          hp_ob_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\">", x,
+                       f.top + f.h + 16);
           tick_label(b, tv[i], lg, step);
-          sb_printf(b, "</text>\n");
+          hp_ob_printf(b, "</text>\n");
         }
       } else {
         const double y = py(&f, tv[i]);
         if (maj[i])
-          sb_printf(b,
-                    "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n",
-                    f.left, y, f.left + f.w, y);
-        sb_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n",
-                  f.left, y, f.left + len, y);
+          hp_ob_printf(
+              b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#e5e5e5\"/>\n",
+              f.left, y, f.left + f.w, y);
+        hp_ob_printf(b,
+                     "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n",
+                     f.left, y, f.left + len, y);
         if (maj[i]) {
-          sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" font-size=\"11\">",
-                    f.left - 5, y + 4);
+          hp_ob_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" font-size=\"11\">",
+                       f.left - 5, y + 4);
           tick_label(b, tv[i], lg, step);
-          sb_printf(b, "</text>\n");
+          hp_ob_printf(b, "</text>\n");
         }
       }
     }
   }
   if (p->xlabel) {
-    sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\">",
-              f.left + f.w / 2, f.top + f.h + 38);
-    sb_text(b, p->xlabel);
-    sb_printf(b, "</text>\n");
+    hp_ob_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\">",
+                 f.left + f.w / 2, f.top + f.h + 38);
+    hp_ob_text(b, p->xlabel);
+    hp_ob_printf(b, "</text>\n");
   }
   if (p->ylabel) {
     const double x = ox + 16, y = f.top + f.h / 2;
-    sb_printf(b,
-              "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\" "
-              "transform=\"rotate(-90 %.2f %.2f)\">",
-              x, y, x, y);
-    sb_text(b, p->ylabel);
-    sb_printf(b, "</text>\n");
+    hp_ob_printf(b,
+                 "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\" "
+                 "transform=\"rotate(-90 %.2f %.2f)\">",
+                 x, y, x, y);
+    hp_ob_text(b, p->ylabel);
+    hp_ob_printf(b, "</text>\n");
   }
   /* series, clipped to the frame */
-  sb_printf(b, "<g clip-path=\"url(#c%d)\">\n", id);
+  hp_ob_printf(b, "<g clip-path=\"url(#c%d)\">\n", id);
   for (int s = 0; s < p->nseries; s++) {
     const hp_plot_series *r = &p->series[s];
     const char *col = r->color ? r->color : palette[s % 10];
     if (r->style == HP_PLOT_BAND && r->ylo && r->yhi) {
-      sb_printf(b, "<polygon fill=\"%s\" fill-opacity=\"0.18\" stroke=\"none\" points=\"", col);
+      hp_ob_printf(b, "<polygon fill=\"%s\" fill-opacity=\"0.18\" stroke=\"none\" points=\"", col);
       for (int64_t i = 0; i < r->n; i++)
         if (usable(r->x[i], f.xlog) && usable(r->yhi[i], f.ylog))
-          sb_printf(b, "%.2f,%.2f ", px(&f, r->x[i]), py(&f, r->yhi[i]));
+          hp_ob_printf(b, "%.2f,%.2f ", px(&f, r->x[i]), py(&f, r->yhi[i]));
       for (int64_t i = r->n - 1; i >= 0; i--)
         if (usable(r->x[i], f.xlog) && usable(r->ylo[i], f.ylog))
-          sb_printf(b, "%.2f,%.2f ", px(&f, r->x[i]), py(&f, r->ylo[i]));
-      sb_printf(b, "\"/>\n");
+          hp_ob_printf(b, "%.2f,%.2f ", px(&f, r->x[i]), py(&f, r->ylo[i]));
+      hp_ob_printf(b, "\"/>\n");
     } else if (r->style == HP_PLOT_POINTS) {
       for (int64_t i = 0; i < r->n; i++) {
         if (!usable(r->x[i], f.xlog) || !r->y || !usable(r->y[i], f.ylog)) continue;
@@ -351,12 +280,12 @@ static int draw_panel(sbuf *b, const hp_plot_panel *p, double ox, double oy, dou
         if (r->ylo && r->yhi && isfinite(r->ylo[i]) && isfinite(r->yhi[i])) {
           const double ylo = usable(r->ylo[i], f.ylog) ? py(&f, r->ylo[i]) : f.top + f.h + 5;
           const double yhi = usable(r->yhi[i], f.ylog) ? py(&f, r->yhi[i]) : f.top - 5;
-          sb_printf(b,
-                    "<path d=\"M%.2f %.2fV%.2fM%.2f %.2fh6M%.2f %.2fh6\" stroke=\"%s\" "
-                    "fill=\"none\"/>\n",
-                    x, ylo, yhi, x - 3, ylo, x - 3, yhi, col);
+          hp_ob_printf(b,
+                       "<path d=\"M%.2f %.2fV%.2fM%.2f %.2fh6M%.2f %.2fh6\" stroke=\"%s\" "
+                       "fill=\"none\"/>\n",
+                       x, ylo, yhi, x - 3, ylo, x - 3, yhi, col);
         }
-        sb_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\" fill=\"%s\"/>\n", x, y, col);
+        hp_ob_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\" fill=\"%s\"/>\n", x, y, col);
       }
     } else if (r->y) {
       /* polylines broken at unusable points */
@@ -364,19 +293,19 @@ static int draw_panel(sbuf *b, const hp_plot_panel *p, double ox, double oy, dou
       for (int64_t i = 0; i < r->n; i++) {
         const int ok = usable(r->x[i], f.xlog) && usable(r->y[i], f.ylog);
         if (ok && !open) {
-          sb_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"",
-                    col, r->style == HP_PLOT_DASHED ? " stroke-dasharray=\"6,4\"" : "");
+          hp_ob_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\"%s points=\"",
+                       col, r->style == HP_PLOT_DASHED ? " stroke-dasharray=\"6,4\"" : "");
           open = 1;
         }
-        if (ok) sb_printf(b, "%.2f,%.2f ", px(&f, r->x[i]), py(&f, r->y[i]));
+        if (ok) hp_ob_printf(b, "%.2f,%.2f ", px(&f, r->x[i]), py(&f, r->y[i]));
         if ((!ok || i == r->n - 1) && open) {
-          sb_printf(b, "\"/>\n");
+          hp_ob_printf(b, "\"/>\n");
           open = 0;
         }
       }
     }
   }
-  sb_printf(b, "</g>\n");
+  hp_ob_printf(b, "</g>\n");
   /* legend */
   int nl = 0;
   for (int s = 0; s < p->nseries; s++) nl += p->series[s].label != NULL;
@@ -387,10 +316,10 @@ static int draw_panel(sbuf *b, const hp_plot_panel *p, double ox, double oy, dou
     const int right = p->legend == 0 || p->legend == 1, top = p->legend == 0 || p->legend == 3;
     const double bx = right ? f.left + f.w - lw - 40 : f.left + 6;
     const double by = top ? f.top + 6 : f.top + f.h - 6 - (16 * nl + 6);
-    sb_printf(b,
-              "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%d\" fill=\"white\" "
-              "fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
-              bx, by, lw + 34, 16 * nl + 6);
+    hp_ob_printf(b,
+                 "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%d\" fill=\"white\" "
+                 "fill-opacity=\"0.85\" stroke=\"#999\"/>\n",
+                 bx, by, lw + 34, 16 * nl + 6);
     int k = 0;
     for (int s = 0; s < p->nseries; s++) {
       const hp_plot_series *r = &p->series[s];
@@ -398,41 +327,41 @@ static int draw_panel(sbuf *b, const hp_plot_panel *p, double ox, double oy, dou
       const char *col = r->color ? r->color : palette[s % 10];
       const double y = by + 14 + 16 * k++;
       if (r->style == HP_PLOT_BAND)
-        sb_printf(b,
-                  "<rect x=\"%.2f\" y=\"%.2f\" width=\"20\" height=\"8\" fill=\"%s\" "
-                  "fill-opacity=\"0.25\"/>\n",
-                  bx + 5, y - 7, col);
+        hp_ob_printf(b,
+                     "<rect x=\"%.2f\" y=\"%.2f\" width=\"20\" height=\"8\" fill=\"%s\" "
+                     "fill-opacity=\"0.25\"/>\n",
+                     bx + 5, y - 7, col);
       else if (r->style == HP_PLOT_POINTS)
-        sb_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\" fill=\"%s\"/>\n", bx + 15, y - 3,
-                  col);
+        hp_ob_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"2.6\" fill=\"%s\"/>\n", bx + 15, y - 3,
+                     col);
       else
-        sb_printf(b,
-                  "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
-                  "stroke-width=\"1.6\"%s/>\n",
-                  bx + 5, y - 3, bx + 25, y - 3, col,
-                  r->style == HP_PLOT_DASHED ? " stroke-dasharray=\"6,4\"" : "");
-      sb_printf(b, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\">", bx + 30, y);
-      sb_text(b, r->label);
-      sb_printf(b, "</text>\n");
+        hp_ob_printf(b,
+                     "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                     "stroke-width=\"1.6\"%s/>\n",
+                     bx + 5, y - 3, bx + 25, y - 3, col,
+                     r->style == HP_PLOT_DASHED ? " stroke-dasharray=\"6,4\"" : "");
+      hp_ob_printf(b, "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\">", bx + 30, y);
+      hp_ob_text(b, r->label);
+      hp_ob_printf(b, "</text>\n");
     }
   }
   return HP_OK;
 }
 
-static void svg_open(sbuf *b, double W, double H, const char *title) {
-  sb_printf(b,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-            "viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\">\n"
-            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-            W, H, W, H);
+static void svg_open(hp_outbuf *b, double W, double H, const char *title) {
+  hp_ob_printf(b,
+               "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+               "viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\">\n"
+               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+               W, H, W, H);
   if (title) {
-    sb_printf(b,
-              "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" "
-              "font-weight=\"bold\">",
-              W / 2);
-    sb_text(b, title);
-    sb_printf(b, "</text>\n");
+    hp_ob_printf(b,
+                 "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" "
+                 "font-weight=\"bold\">",
+                 W / 2);
+    hp_ob_text(b, title);
+    hp_ob_printf(b, "</text>\n");
   }
 }
 
@@ -443,7 +372,7 @@ int hp_plot_svg(const hp_plot_panel *panels, int npanels, int ncols, const char 
   if (ncols > npanels) ncols = npanels;
   const double PW = 520, PH = 360, TH = title ? 34 : 0;
   const int nrows = (npanels + ncols - 1) / ncols;
-  sbuf b = {NULL, 0, 0, 0};
+  hp_outbuf b = {NULL, 0, 0, 0};
   svg_open(&b, PW * ncols, PH * nrows + TH, title);
   for (int i = 0; i < npanels; i++) {
     if (draw_panel(&b, &panels[i], PW * (i % ncols), TH + PH * (i / ncols), PW, PH, i, st)) {
@@ -451,135 +380,8 @@ int hp_plot_svg(const hp_plot_panel *panels, int npanels, int ncols, const char 
       return hp_error_context(st, "%s", path);
     }
   }
-  sb_printf(&b, "</svg>\n");
-  const int rc = sb_write(&b, path, st);
-  free(b.s);
-  return rc;
-}
-
-/* ---------------------------------------------------------------------------------------- */
-/* Heat map. */
-
-static void sb_base64(sbuf *b, const uint8_t *d, size_t n) {
-  static const char *tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char q[5] = {0};
-  for (size_t i = 0; i < n; i += 3) {
-    const uint32_t v = ((uint32_t)d[i] << 16) | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) |
-                       (i + 2 < n ? d[i + 2] : 0);
-    q[0] = tab[(v >> 18) & 63];
-    q[1] = tab[(v >> 12) & 63];
-    q[2] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-    q[3] = i + 2 < n ? tab[v & 63] : '=';
-    sb_printf(b, "%s", q);
-  }
-}
-
-int hp_plot_svg_image(const uint8_t *pix, int w, int h, double x0, double x1, double y0, double y1,
-                      const char *xlabel, const char *ylabel, const char *title,
-                      const char *cbar_label, double vmin, double vmax, const char *path,
-                      hp_status *st) {
-  uint8_t pal[256][3];
-  hp_png_colormap(pal);
-  uint8_t *png;
-  size_t len;
-  if (hp_png_encode(pix, w, h, (const uint8_t(*)[3])pal, 256, &png, &len, st))
-    return hp_error_context(st, "%s", path);
-  const double side = 480, aspect = (double)h / w;
-  const double iw = aspect <= 1 ? side : side / aspect, ih = aspect <= 1 ? side * aspect : side;
-  const double W = iw + 78 + 110, H = ih + 40 + 56;
-  sbuf b = {NULL, 0, 0, 0};
-  svg_open(&b, W, H, NULL);
-  const double left = 78, top = 40;
-  if (title) {
-    sb_printf(&b, "<text x=\"%.2f\" y=\"24\" text-anchor=\"middle\" font-size=\"14\">",
-              left + iw / 2);
-    sb_text(&b, title);
-    sb_printf(&b, "</text>\n");
-  }
-  sb_printf(&b,
-            "<image x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-            "preserveAspectRatio=\"none\" style=\"image-rendering:pixelated\" "
-            "href=\"data:image/png;base64,",
-            left, top, iw, ih);
-  sb_base64(&b, png, len);
-  sb_printf(&b,
-            "\"/>\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
-            "stroke=\"black\"/>\n",
-            left, top, iw, ih);
-  free(png);
-  /* axes ticks (linear) */
-  frame f = {left, top, iw, ih, x0, x1, y0, y1, 0, 0};
-  double tv[64], step;
-  int maj[64];
-  int nt = ticks(x0, x1, 0, tv, maj, &step);
-  for (int i = 0; i < nt; i++) {
-    const double x = px(&f, tv[i]);
-    sb_printf(&b,
-              "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n"
-              "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"11\">",
-              x, top + ih, x, top + ih + 5, x, top + ih + 18);
-    tick_label(&b, tv[i], 0, step);
-    sb_printf(&b, "</text>\n");
-  }
-  nt = ticks(y0, y1, 0, tv, maj, &step);
-  for (int i = 0; i < nt; i++) {
-    const double y = py(&f, tv[i]);
-    sb_printf(&b,
-              "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n"
-              "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" font-size=\"11\">",
-              left - 5, y, left, y, left - 7, y + 4);
-    tick_label(&b, tv[i], 0, step);
-    sb_printf(&b, "</text>\n");
-  }
-  if (xlabel) {
-    sb_printf(&b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\">",
-              left + iw / 2, top + ih + 40);
-    sb_text(&b, xlabel);
-    sb_printf(&b, "</text>\n");
-  }
-  if (ylabel) {
-    const double x = 20, y = top + ih / 2;
-    sb_printf(&b,
-              "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\" "
-              "transform=\"rotate(-90 %.2f %.2f)\">",
-              x, y, x, y);
-    sb_text(&b, ylabel);
-    sb_printf(&b, "</text>\n");
-  }
-  /* colour bar: a vertical gradient with 17 stops of the palette */
-  const double cx = left + iw + 20, cw = 16;
-  sb_printf(&b, "<linearGradient id=\"cbar\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">\n");
-  for (int i = 0; i <= 16; i++) {
-    const int k = i * 255 / 16;
-    sb_printf(&b, "<stop offset=\"%.4f\" stop-color=\"#%02x%02x%02x\"/>\n", i / 16.0, pal[k][0],
-              pal[k][1], pal[k][2]);
-  }
-  sb_printf(&b,
-            "</linearGradient>\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-            "fill=\"url(#cbar)\" stroke=\"black\"/>\n",
-            cx, top, cw, ih);
-  frame cf = {cx, top, cw, ih, 0, 1, vmin, vmax, 0, 0};
-  nt = ticks(vmin, vmax, 0, tv, maj, &step);
-  for (int i = 0; i < nt; i++) {
-    const double y = py(&cf, tv[i]);
-    sb_printf(&b,
-              "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"black\"/>\n"
-              "<text x=\"%.2f\" y=\"%.2f\" font-size=\"11\">",
-              cx + cw, y, cx + cw + 4, y, cx + cw + 6, y + 4);
-    tick_label(&b, tv[i], 0, step);
-    sb_printf(&b, "</text>\n");
-  }
-  if (cbar_label) {
-    const double x = cx + cw + 62, y = top + ih / 2;
-    sb_printf(&b,
-              "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"12\" "
-              "transform=\"rotate(-90 %.2f %.2f)\">",
-              x, y, x, y);
-    sb_text(&b, cbar_label);
-    sb_printf(&b, "</text>\n");
-  }
-  sb_printf(&b, "</svg>\n");
-  const int rc = sb_write(&b, path, st);
+  hp_ob_printf(&b, "</svg>\n");
+  const int rc = hp_ob_write(&b, path, st);
   free(b.s);
   return rc;
 }

@@ -2,12 +2,10 @@
  * @file plot.h
  * @brief Plots the tool draws itself: SVG line plots (axes, linear or logarithmic scales,
  *        ticks and labels, lines, dashed lines, points with error bars, shaded bands, legend),
- *        one or several panels per figure, and SVG heat maps that embed a PNG (png.h).
+ *        one or several panels per figure (the slice figure, a heat map, is draw.h's).
  *
  * Why SVG: a figure is a few kB of text with real, searchable, resolution-free fonts (no bitmap
- * font to carry), it opens in every browser and converts to PDF or PNG with any tool; the one
- * raster element, a slice of a density field, is a palette PNG embedded as base64 (or written
- * on its own). No library is used.
+ * font to carry), it opens in every browser and converts to PDF or PNG with any tool.
  */
 #ifndef HP_STATS_PLOT_H
 #define HP_STATS_PLOT_H
@@ -78,19 +76,9 @@ int hp_plot_svg(const hp_plot_panel *panels, int npanels, int ncols, const char 
                 const char *path, hp_status *st);
 
 /**
- * Write a heat map as SVG: the image (palette indices, first row at the top) embedded as a
- * PNG, axes spanning [x0, x1] x [y0, y1], and a colour bar from vmin to vmax.
- * @param pix       w * h palette indices into hp_png_colormap
- * @param w, h      image size
- * @param x0, x1, y0, y1  data extent of the image (left, right, bottom, top)
- * @param xlabel, ylabel, title, cbar_label  texts
- * @param vmin, vmax  values of palette indices 0 and 255
- * @param path      output file
- * @param st        status
+ * Ticks of a linear axis from @p lo to @p hi at a "nice" step (1, 2 or 5 x 10^k, about five
+ * ticks) into @p out; @return their count. *step: the spacing.
  */
-int hp_plot_svg_image(const uint8_t *pix, int w, int h, double x0, double x1, double y0, double y1,
-                      const char *xlabel, const char *ylabel, const char *title,
-                      const char *cbar_label, double vmin, double vmax, const char *path,
-                      hp_status *st);
+int hp_plot_linear_ticks(double lo, double hi, double out[64], double *step);
 
 #endif

@@ -1,11 +1,8 @@
 /**
  * @file png.h
- * @brief A minimal PNG writer with no library: 8-bit palette images, zlib stream of stored
- *        (uncompressed) deflate blocks, CRC-32 and Adler-32 computed here (PNG specification,
- *        ISO/IEC 15948; RFC 1950 and 1951).
- *
- * Stored blocks keep the writer to ~100 lines and are read by every PNG decoder; a palette
- * image costs one byte per pixel (a 256 x 256 slice is 66 kB).
+ * @brief PNG files through libpng (Debian's libpng-dev, its simplified write API): 8-bit
+ *        palette images (heat maps, embedded in SVG figures) and RGB images (composed
+ *        figures), in memory or written atomically; and the slices' colour map.
  */
 #ifndef HP_STATS_PNG_H
 #define HP_STATS_PNG_H
@@ -14,12 +11,6 @@
 #include <stdint.h>
 
 #include "util/status.h"
-
-/** CRC-32 (ISO 3309, as PNG) of @p n bytes, continuing from @p crc (start with 0). */
-uint32_t hp_png_crc32(uint32_t crc, const uint8_t *buf, size_t n);
-
-/** Adler-32 (RFC 1950) of @p n bytes, continuing from @p adler (start with 1). */
-uint32_t hp_png_adler32(uint32_t adler, const uint8_t *buf, size_t n);
 
 /**
  * Encode an 8-bit palette image in memory.
@@ -30,7 +21,7 @@ uint32_t hp_png_adler32(uint32_t adler, const uint8_t *buf, size_t n);
  * @param out      out: malloc'd PNG bytes (free with free())
  * @param len      out: their number
  * @param st       status
- * @return 0, HP_ERR_INPUT or HP_ERR_NOMEM
+ * @return 0, HP_ERR_INPUT (size, palette, or an index beyond the palette) or HP_ERR_NOMEM
  */
 int hp_png_encode(const uint8_t *pix, int w, int h, const uint8_t (*palette)[3], int npal,
                   uint8_t **out, size_t *len, hp_status *st);
@@ -38,6 +29,9 @@ int hp_png_encode(const uint8_t *pix, int w, int h, const uint8_t (*palette)[3],
 /** Encode and write atomically to @p path (arguments as hp_png_encode). */
 int hp_png_write(const char *path, const uint8_t *pix, int w, int h, const uint8_t (*palette)[3],
                  int npal, hp_status *st);
+
+/** Write an RGB image (w * h * 3 bytes, row-major, first row at the top) atomically. */
+int hp_png_write_rgb(const char *path, const uint8_t *rgb, int w, int h, hp_status *st);
 
 /** The 256-colour perceptually uniform map used by the slice images (viridis-like). */
 void hp_png_colormap(uint8_t palette[256][3]);

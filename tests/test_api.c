@@ -4,7 +4,8 @@
  * check (warning, or refusal in strict mode), and painting: hp_paint_particles must equal, bit
  * for bit, CIC (cic/cic.h) followed by hp_painter_execute done by hand, for separate and
  * interleaved positions, with masses and with lattice displacements; hp_plan_execute must equal
- * the painter on the same grid.
+ * the painter on the same grid. The job API (hp_job_*) must give the catalogue of plugin/run.h's
+ * hp_run_seed for the same file, overrides and seed, and name the file, key or value it refuses.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -23,6 +24,7 @@
 #include "nn/painter.h"
 #include "cuda/device.h"
 #include "plugin/halopaint.h"
+#include "plugin/run.h"
 
 #define NV 16
 #define BOX 64.0 /* Mpc/h: 4 Mpc/h voxels, the model's */
@@ -610,11 +612,238 @@ static void test_paint_equals_by_hand(void **state) {
   free(buf);
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Jobs: `halopaint run` in process                                                           */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A tiny run on the test model: 16^3 voxels of 4 Mpc/h, 8 particles per voxel (the model's). */
+static void write_job_param(char *path, size_t n, const char *name, const char *extra) {
+  snprintf(path, n, "%s/%s", g_dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f,
+          "Omega0 0.31\nOmegaBaryon 0.049\nHubbleParam 0.68\nSigma8 0.81\n"
+          "PrimordialIndex 0.96\nBoxSize %g\nNParticles 32\nSeed 5\nThreads 2\nDevice cpu\n"
+          "ModelFile %s\n%s",
+          BOX, g_model, extra);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Column @p name of the job's catalogue equals @p ref (n rows of @p cols values, @p size each). */
+static void expect_column(hp_job *job, const char *name, const void *ref, int64_t n, int cols,
+                          size_t size) {
+  const void *data = NULL;
+  int64_t rows = -1;
+  int c = -1;
+  assert_int_equal(hp_job_column(job, name, &data, &rows, &c), 0);
+  assert_int_equal(rows, n);
+  assert_int_equal(c, cols);
+  assert_non_null(data);
+  assert_memory_equal(data, ref, (size_t)n * (size_t)cols * size);
+}
+
+static void test_job_equals_run(void **state) {
+  char path[600];
+  const char *ov[] = {"Seed=9", "RedshiftSpaceAxis=z"};
+  (void)state;
+  write_job_param(path, sizeof path, "job.param", "");
+  hp_job *job = hp_job_create(path, ov, 2, 0);
+  assert_non_null(job);
+  assert_int_equal(hp_job_last_code(job), 0);
+  assert_string_equal(hp_job_last_error(job), "");
+  /* overrides replace the file's values; defaults and derived values are resolved */
+  assert_string_equal(hp_job_param(job, "Seed"), "9");
+  assert_string_equal(hp_job_param(job, "RedshiftSpaceAxis"), "z");
+  assert_string_equal(hp_job_param(job, "NVoxels"), "16");
+  assert_string_equal(hp_job_param(job, "OmegaLambda"), "0.69");
+  assert_int_equal(hp_job_param_is_set(job, "Seed"), 1);
+  assert_int_equal(hp_job_param_is_set(job, "NVoxels"), 0);
+  assert_true(hp_job_param_count(job) > 50);
+  assert_string_equal(hp_job_param_key(job, 0), "Omega0");
+  assert_null(hp_job_param_key(job, hp_job_param_count(job)));
+  const uint64_t *seeds;
+  int64_t ns;
+  assert_int_equal(hp_job_seeds(job, &seeds, &ns), 0);
+  assert_true(ns == 1 && seeds[0] == 9);
+
+  /* the same file and overrides through plugin/run.h directly */
+  hp_params *p = NULL;
+  hp_status st;
+  assert_int_equal(hp_params_load(&p, path, ov, 2, HP_NEED_ALL, &st), 0);
+  hp_run *r = NULL;
+  assert_int_equal(hp_run_create(&r, p, &st), 0);
+  hp_catalog ref;
+  hp_run_times t;
+  memset(&ref, 0, sizeof ref);
+  assert_int_equal(hp_run_seed(r, 11, &ref, &t, &st), 0);
+  assert_true(ref.n > 0);
+  assert_non_null(ref.mass_bin);
+
+  assert_int_equal(hp_job_plan(job), 0);
+  assert_int_equal(hp_job_plan(job), 0); /* planned once */
+  for (int pass = 0; pass < 2; pass++) { /* and the same catalogue when run twice */
+    assert_int_equal(hp_job_run(job, 11), 0);
+    expect_column(job, "Position", ref.pos, ref.n, 3, sizeof(float));
+    expect_column(job, "Velocity", ref.vel, ref.n, 3, sizeof(float));
+    expect_column(job, "Mass", ref.mass, ref.n, 1, sizeof(double));
+    expect_column(job, "ID", ref.id, ref.n, 1, sizeof(int64_t));
+    expect_column(job, "MassBin", ref.mass_bin, ref.n, 1, sizeof(int32_t));
+  }
+  /* a painted catalogue has no FoF columns */
+  const void *data = g_pos;
+  int64_t rows = -1;
+  assert_int_equal(hp_job_column(job, "NumParticles", &data, &rows, NULL), 0);
+  assert_null(data);
+  assert_int_equal(rows, ref.n);
+  assert_int_equal(hp_job_column(job, "LagrangianPosition", &data, NULL, NULL), 0);
+  assert_null(data);
+  /* another seed, another catalogue */
+  assert_int_equal(hp_job_run(job, 12), 0);
+  assert_int_equal(hp_job_column(job, "Mass", &data, &rows, NULL), 0);
+  assert_true(rows != ref.n || memcmp(data, ref.mass, (size_t)rows * sizeof(double)));
+  hp_catalog_free(&ref);
+  hp_run_destroy(r);
+  hp_params_free(p);
+  hp_job_free(job);
+  unlink(path);
+}
+
+static void test_job_errors(void **state) {
+  char path[600];
+  const void *data;
+  const uint64_t *seeds;
+  int64_t ns;
+  (void)state;
+  /* NULL job */
+  assert_int_equal(hp_job_last_code(NULL), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(NULL), "NULL job"));
+  assert_int_equal(hp_job_run(NULL, 1), HP_ERR_INPUT);
+  assert_int_equal(hp_job_plan(NULL), HP_ERR_INPUT);
+  assert_int_equal(hp_job_seeds(NULL, &seeds, &ns), HP_ERR_INPUT);
+  assert_int_equal(hp_job_column(NULL, "Mass", &data, NULL, NULL), HP_ERR_INPUT);
+  assert_null(hp_job_param(NULL, "Seed"));
+  assert_int_equal(hp_job_param_count(NULL), 0);
+  assert_int_equal(hp_job_param_is_set(NULL, "Seed"), 0);
+  hp_job_free(NULL);
+  /* key types from the table */
+  assert_string_equal(hp_job_key_type("NParticles"), "int");
+  assert_string_equal(hp_job_key_type("BoxSize"), "real");
+  assert_string_equal(hp_job_key_type("AllowModelMismatch"), "bool");
+  assert_string_equal(hp_job_key_type("ModelFile"), "string");
+  assert_string_equal(hp_job_key_type("Device"), "choice");
+  assert_null(hp_job_key_type("Omega_0"));
+  assert_null(hp_job_key_type(NULL));
+
+  /* a misspelt key in the file: file, line and key named; the job answers with it */
+  write_job_param(path, sizeof path, "bad.param", "Omega_0 0.3\n");
+  hp_job *job = hp_job_create(path, NULL, 0, 0);
+  assert_non_null(job);
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "bad.param line 12"));
+  assert_non_null(strstr(hp_job_last_error(job), "Omega_0"));
+  assert_int_equal(hp_job_run(job, 1), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "Omega_0"));
+  assert_int_equal(hp_job_param_count(job), 0);
+  assert_null(hp_job_param(job, "Seed"));
+  hp_job_free(job);
+  unlink(path);
+
+  /* a bad override, a bad value, a missing file, bad arguments */
+  write_job_param(path, sizeof path, "job.param", "");
+  const char *typo[] = {"Sed=3"};
+  job = hp_job_create(path, typo, 1, 0);
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "-s Sed=3"));
+  hp_job_free(job);
+  const char *odd[] = {"NParticles=33"};
+  job = hp_job_create(path, odd, 1, 0);
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "NParticles"));
+  assert_non_null(strstr(hp_job_last_error(job), "33"));
+  hp_job_free(job);
+  job = hp_job_create("/nonexistent/run.param", NULL, 0, 0);
+  assert_int_equal(hp_job_last_code(job), HP_ERR_IO);
+  assert_non_null(strstr(hp_job_last_error(job), "/nonexistent/run.param"));
+  hp_job_free(job);
+  job = hp_job_create(path, NULL, 2, 0);
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  hp_job_free(job);
+  const char *holes[] = {"Seed=1", NULL};
+  job = hp_job_create(path, holes, 2, 0);
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "overrides[1] is NULL"));
+  hp_job_free(job);
+  job = hp_job_create(path, NULL, 0, 8);
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "flags = 8"));
+  hp_job_free(job);
+
+  /* a good job: errors of the later calls, each naming what was wrong */
+  const char *ov[] = {"Seeds=3-5,8"};
+  job = hp_job_create(path, ov, 1, 0);
+  assert_int_equal(hp_job_last_code(job), 0);
+  assert_int_equal(hp_job_seeds(job, &seeds, &ns), 0);
+  assert_true(ns == 4 && seeds[0] == 3 && seeds[2] == 5 && seeds[3] == 8);
+  assert_null(hp_job_param(job, "Omega_0"));
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "unknown key \"Omega_0\""));
+  assert_int_equal(hp_job_param_is_set(job, "Omega_0"), 0);
+  assert_int_equal(hp_job_column(job, "Mass", &data, NULL, NULL), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "no catalogue yet"));
+  assert_int_equal(hp_job_run(job, HP_SEED_MAX + 1), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "above the largest seed"));
+  assert_int_equal(hp_job_run(job, 3), 0);
+  assert_string_equal(hp_job_last_error(job), "");
+  assert_int_equal(hp_job_column(job, "Masses", &data, NULL, NULL), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "unknown column \"Masses\""));
+  assert_int_equal(hp_job_column(job, "Mass", NULL, NULL, NULL), HP_ERR_INPUT);
+  hp_job_free(job);
+  const char *badseeds[] = {"Seeds=5-3"};
+  job = hp_job_create(path, badseeds, 1, 0);
+  assert_int_equal(hp_job_seeds(job, &seeds, &ns), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "Seeds = 5-3"));
+  hp_job_free(job);
+
+  /* the model must match: refused at planning, naming the file and what differs */
+  const char *z1[] = {"Redshift=1"};
+  job = hp_job_create(path, z1, 1, 0);
+  assert_int_equal(hp_job_last_code(job), 0);
+  assert_int_equal(hp_job_plan(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "job.param"));
+  assert_non_null(strstr(hp_job_last_error(job), "redshift: Redshift = 1"));
+  assert_int_equal(hp_job_run(job, 1), HP_ERR_INPUT);
+  hp_job_free(job);
+  const char *nomodel[] = {"ModelFile=/nonexistent/model.h5"};
+  job = hp_job_create(path, nomodel, 1, 0);
+  assert_int_not_equal(hp_job_run(job, 1), 0);
+  assert_non_null(strstr(hp_job_last_error(job), "/nonexistent/model.h5"));
+  hp_job_free(job);
+  unlink(path);
+
+  /* parameters only: no file, keys a run requires missing, defaults resolved, no run */
+  const char *few[] = {"BoxSize=100", "VoxelSize=5"};
+  job = hp_job_create(NULL, few, 2, HP_JOB_PARAMS_ONLY);
+  assert_int_equal(hp_job_last_code(job), 0);
+  assert_string_equal(hp_job_param(job, "NVoxels"), "20");
+  assert_string_equal(hp_job_param(job, "ModelFile"), "models/default.h5");
+  assert_string_equal(hp_job_param(job, "Omega0"), "");
+  assert_int_equal(hp_job_seeds(job, &seeds, &ns), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "neither Seeds nor Seed"));
+  assert_int_equal(hp_job_run(job, 1), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "HP_JOB_PARAMS_ONLY"));
+  hp_job_free(job);
+  job = hp_job_create(NULL, few, 2, 0); /* a run needs the cosmology */
+  assert_int_equal(hp_job_last_code(job), HP_ERR_INPUT);
+  assert_non_null(strstr(hp_job_last_error(job), "Omega0"));
+  hp_job_free(job);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_context),   cmocka_unit_test(test_devices),
       cmocka_unit_test(test_model_errors),   cmocka_unit_test(test_plan_errors),
       cmocka_unit_test(test_execute_errors), cmocka_unit_test(test_paint_equals_by_hand),
+      cmocka_unit_test(test_job_equals_run), cmocka_unit_test(test_job_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

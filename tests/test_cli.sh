@@ -1,13 +1,6 @@
 #!/bin/sh
 # End-to-end tests of the halopaint command line (run from the repository root).
-set -u
-bin=./bin/halopaint
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "[       OK ] $1"; }
-bad() { echo "[  FAILED  ] $1"; fails=$((fails+1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. tests/lib.sh
 
 cat > "$tmp/min.param" <<'P'
 % the minimum: cosmology (the default model's), box, particles, seed

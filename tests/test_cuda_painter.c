@@ -59,7 +59,7 @@ static float *lpt_density(int64_t nv) {
   hp_cic_plan *cp = NULL;
   hp_status st;
   int rc = hp_params_parse_string(&p, "test.param", text, NULL, 0, HP_NEED_ALL, &st);
-  if (!rc) rc = hp_pipeline_particles(p, 0.0, &c, &l, &st);
+  if (!rc) rc = hp_pipeline_particles(p, 0.0, &c, &l, NULL, &st);
   if (!rc) rc = hp_cic_plan_create(&cp, nv, 128.0, 0, &st);
   float *rho = malloc(sizeof *rho * (size_t)(nv * nv * nv));
   assert_non_null(rho);

@@ -5,12 +5,7 @@
 # links and runs. Run from the repository root (make test does).
 set -u
 ex=./build/examples/host_paint
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "[       OK ] $1"; }
-bad() { echo "[  FAILED  ] $1"; fails=$((fails+1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. tests/lib.sh
 
 # --- the example host program --------------------------------------------------------------
 if [ ! -x "$ex" ]; then

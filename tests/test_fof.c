@@ -532,7 +532,7 @@ static void test_lpt_lattice(void **state) {
   hp_lpt *lpt = NULL;
   hp_status st;
   int rc = hp_params_parse_string(&par, "test.param", PARAMS, NULL, 0, HP_NEED_ALL, &st);
-  if (!rc) rc = hp_pipeline_particles(par, 0.0, &cosmo, &lpt, &st);
+  if (!rc) rc = hp_pipeline_particles(par, 0.0, &cosmo, &lpt, NULL, &st);
   if (rc) fprintf(stderr, "%s\n", st.msg);
   assert_int_equal(rc, 0);
   const int64_t np = 16, n = np * np * np;

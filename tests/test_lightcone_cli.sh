@@ -2,14 +2,7 @@
 # End-to-end tests of `halopaint lightcone` and scripts/lightcone-production.sh (run from the
 # repository root): HDF5 and ASCII cones, refusals naming the key or file, and a production
 # loop that resumes without redoing a finished cone.
-set -u
-bin=./bin/halopaint
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "[       OK ] $1"; }
-bad() { echo "[  FAILED  ] $1"; fails=$((fails+1)); }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. tests/lib.sh
 
 cat > "$tmp/cone.param" <<'P'
 Omega0          0.3089

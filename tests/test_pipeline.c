@@ -40,7 +40,7 @@ static void test_particle_power_matches_linear(void **state) {
   hp_cosmology *c = NULL;
   hp_lpt *l = NULL;
   hp_status st;
-  assert_int_equal(hp_pipeline_particles(p, 20.0, &c, &l, &st), 0);
+  assert_int_equal(hp_pipeline_particles(p, 20.0, &c, &l, NULL, &st), 0);
   hp_growth g;
   assert_int_equal(hp_cosmo_growth(c, 1.0 / 21, &g, &st), 0);
   const int64_t nv = 64, nzc = nv / 2 + 1;
@@ -98,8 +98,8 @@ static void test_same_seed_same_particles_any_threads(void **state) {
   hp_cosmology *c1, *c2;
   hp_lpt *l1, *l2;
   hp_status st;
-  assert_int_equal(hp_pipeline_particles(p1, 0.0, &c1, &l1, &st), 0);
-  assert_int_equal(hp_pipeline_particles(p2, 0.0, &c2, &l2, &st), 0);
+  assert_int_equal(hp_pipeline_particles(p1, 0.0, &c1, &l1, NULL, &st), 0);
+  assert_int_equal(hp_pipeline_particles(p2, 0.0, &c2, &l2, NULL, &st), 0);
   for (int a = 0; a < 3; a++) {
     assert_memory_equal(hp_lpt_displacement(l1, a), hp_lpt_displacement(l2, a), 4 * 64 * 64 * 64);
     assert_memory_equal(hp_lpt_velocity(l1, a), hp_lpt_velocity(l2, a), 4 * 64 * 64 * 64);
@@ -119,8 +119,8 @@ static void test_phase_flip_negates_first_order(void **state) {
   hp_cosmology *c0, *cf;
   hp_lpt *l0, *lf;
   hp_status st;
-  assert_int_equal(hp_pipeline_particles(p0, 0.0, &c0, &l0, &st), 0);
-  assert_int_equal(hp_pipeline_particles(pf, 0.0, &cf, &lf, &st), 0);
+  assert_int_equal(hp_pipeline_particles(p0, 0.0, &c0, &l0, NULL, &st), 0);
+  assert_int_equal(hp_pipeline_particles(pf, 0.0, &cf, &lf, NULL, &st), 0);
   const float *a = hp_lpt_displacement(l0, 1), *b = hp_lpt_displacement(lf, 1);
   for (int64_t i = 0; i < 64 * 64 * 64; i++) assert_true(a[i] == -b[i]);
   hp_lpt_destroy(l0);

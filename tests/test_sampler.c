@@ -57,7 +57,7 @@ static void free_fixture(fixture *f) {
 
 static hp_sampler *plan(int threads, int count_mode, int pos_mode, int rsd) {
   hp_sampler_desc d = {NV,       48.0, NP,   K,    EDGES,   power_law, NULL, count_mode,
-                       pos_mode, rsd,  0.01, 2024, threads, NULL,      0};
+                       pos_mode, rsd,  0.01, 2024, threads, NULL,      0,    0};
   hp_sampler *s = NULL;
   hp_status st;
   int rc = hp_sampler_create(&s, &d, &st);
@@ -69,7 +69,8 @@ static hp_sampler *plan(int threads, int count_mode, int pos_mode, int rsd) {
 static void sample(hp_sampler *s, fixture *f, hp_catalog *cat) {
   hp_sampler_input in = {(const float *const *)f->counts,
                          {f->disp[0], f->disp[1], f->disp[2]},
-                         {f->vel[0], f->vel[1], f->vel[2]}};
+                         {f->vel[0], f->vel[1], f->vel[2]},
+                         NULL};
   hp_status st;
   memset(cat, 0, sizeof *cat);
   int rc = hp_sampler_execute(s, &in, cat, &st);
@@ -128,7 +129,7 @@ static void test_count_laws(void **state) {
   cd.kind = HP_COUNT_CMP;
   cd.a[0] = 0.7, cd.a[1] = -0.7;
   hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_MODEL, HP_POS_UNIFORM,
-                       -1, 0.01, 2024, 1, &cd,   0};
+                       -1, 0.01, 2024, 1, &cd,   0,         0};
   hp_sampler *sm = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&sm, &d, &st), 0);
@@ -211,7 +212,8 @@ static void test_broken_means_refused(void **state) {
     hp_sampler *s = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1);
     hp_sampler_input in = {(const float *const *)f.counts,
                            {f.disp[0], f.disp[1], f.disp[2]},
-                           {f.vel[0], f.vel[1], f.vel[2]}};
+                           {f.vel[0], f.vel[1], f.vel[2]},
+                           NULL};
     hp_catalog cat;
     memset(&cat, 0, sizeof cat);
     hp_status st;
@@ -224,19 +226,74 @@ static void test_broken_means_refused(void **state) {
   }
 }
 
+/* Another code's particles, given by position (np = 0): the same catalogue as the same particles
+ * given as lattice + displacement, and every halo sits exactly on one of the given particles. */
+static void test_particles_by_position(void **state) {
+  (void)state;
+  fixture f = make_fixture(0.4, 0.2);
+  const int64_t p3 = (int64_t)NP * NP * NP;
+  const double dq = 48.0 / NP;
+  float *pos = malloc(sizeof(float) * 3 * p3);
+  for (int64_t i = 0; i < p3; i++) {
+    const int64_t q[3] = {i / (NP * NP), (i / NP) % NP, i % NP};
+    for (int a = 0; a < 3; a++) {
+      double x = fmod(q[a] * dq + f.disp[a][i], 48.0);
+      if (x < 0) x += 48.0;
+      pos[3 * i + a] = (float)x;
+    }
+  }
+  hp_sampler *lat = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1);
+  hp_catalog a, b;
+  sample(lat, &f, &a);
+  hp_sampler_desc d = {
+      NV, 48.0, 0,    K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_PARTICLES,
+      -1, 0.01, 2024, 2, NULL,  0,         p3};
+  hp_sampler *byp = NULL;
+  hp_status st;
+  assert_int_equal(hp_sampler_create(&byp, &d, &st), 0);
+  hp_sampler_input in = {
+      (const float *const *)f.counts, {NULL, NULL, NULL}, {f.vel[0], f.vel[1], f.vel[2]}, pos};
+  memset(&b, 0, sizeof b);
+  assert_int_equal(hp_sampler_execute(byp, &in, &b, &st), 0);
+  assert_true(a.n > 1000);
+  assert_int_equal(a.n, b.n);
+  assert_memory_equal(a.mass, b.mass, sizeof(double) * a.n);
+  int64_t on = 0;
+  for (int64_t h = 0; h < b.n; h += 97) {
+    int found = 0, in_voxel = 0; /* an empty voxel draws uniformly: no particle to sit on */
+    for (int64_t i = 0; i < p3 && !found; i++) {
+      found = pos[3 * i] == b.pos[3 * h] && pos[3 * i + 1] == b.pos[3 * h + 1] &&
+              pos[3 * i + 2] == b.pos[3 * h + 2];
+      int same = 1;
+      for (int ax = 0; ax < 3; ax++)
+        same &= (int)(pos[3 * i + ax] / 2.0f) == (int)(b.pos[3 * h + ax] / 2.0f);
+      in_voxel |= same;
+    }
+    assert_true(found || !in_voxel);
+    on += found;
+    for (int ax = 0; ax < 3; ax++) assert_float_equal(a.pos[3 * h + ax], b.pos[3 * h + ax], 1e-4);
+  }
+  assert_true(on > b.n / 97 / 2);
+  hp_catalog_free(&a), hp_catalog_free(&b);
+  hp_sampler_destroy(lat), hp_sampler_destroy(byp);
+  free(pos);
+  free_fixture(&f);
+}
+
 /* The catalogue is counted before it is allocated: more halos than the memory left refused. */
 static void test_catalog_bound(void **state) {
   (void)state;
   fixture f = make_fixture(0.5, 0.5); /* about 13,800 halos, 600 kB */
   hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_UNIFORM,
-                       -1, 0.01, 2024, 1, NULL,  100e3};
+                       -1, 0.01, 2024, 1, NULL,  100e3,     0};
   hp_sampler *s = NULL;
   hp_status st;
   hp_status_clear(&st);
   assert_int_equal(hp_sampler_create(&s, &d, &st), 0);
   hp_sampler_input in = {(const float *const *)f.counts,
                          {f.disp[0], f.disp[1], f.disp[2]},
-                         {f.vel[0], f.vel[1], f.vel[2]}};
+                         {f.vel[0], f.vel[1], f.vel[2]},
+                         NULL};
   hp_catalog cat;
   memset(&cat, 0, sizeof cat);
   assert_int_equal(hp_sampler_execute(s, &in, &cat, &st), HP_ERR_NOMEM);
@@ -277,7 +334,7 @@ static void test_threads_identical_and_rsd(void **state) {
 static void test_bad_plans(void **state) {
   (void)state;
   const double bad[3] = {1e14, 1e13, 1e15};
-  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1, NULL, 0};
+  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1, NULL, 0, 0};
   hp_sampler *s = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&s, &d, &st), HP_ERR_INPUT);
@@ -292,6 +349,7 @@ int main(void) {
       cmocka_unit_test(test_masses_positions_velocities),
       cmocka_unit_test(test_threads_identical_and_rsd),
       cmocka_unit_test(test_broken_means_refused),
+      cmocka_unit_test(test_particles_by_position),
       cmocka_unit_test(test_catalog_bound),
       cmocka_unit_test(test_bad_plans),
   };

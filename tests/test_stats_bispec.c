@@ -228,7 +228,7 @@ static void test_2lpt_tree_level(void **state) {
   assert_int_equal(hp_params_parse_string(&p, "test", text, NULL, 0, HP_NEED_ALL, &st), 0);
   hp_cosmology *c = NULL;
   hp_lpt *l = NULL;
-  assert_int_equal(hp_pipeline_particles(p, z, &c, &l, &st), 0);
+  assert_int_equal(hp_pipeline_particles(p, z, &c, &l, NULL, &st), 0);
   hp_growth gr;
   assert_int_equal(hp_cosmo_growth(c, 1.0 / (1.0 + z), &gr, &st), 0);
   hp_cic_particles s = {0};

@@ -103,7 +103,7 @@ static void test_boxes_from_catalogs(void **state) {
     hp_cosmology *c;
     hp_lpt *l;
     hp_cic_plan *cp;
-    assert_int_equal(hp_pipeline_particles(p, 0, &c, &l, &st), 0);
+    assert_int_equal(hp_pipeline_particles(p, 0, &c, &l, NULL, &st), 0);
     assert_int_equal(hp_cic_plan_create(&cp, nv, 48, 1, &st), 0);
     hp_cic_particles part = {24 * 24 * 24,
                              hp_lpt_displacement(l, 0),

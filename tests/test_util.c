@@ -36,6 +36,21 @@ static void test_sha256_vectors(void **state) {
   hp_status st;
   assert_int_equal(hp_sha256_file(path, hf, &st), 0);
   assert_string_equal(hf, h);
+  /* FIPS 180-2 appendix B.3: a million 'a', as bytes and as a file of 16 reads */
+  const size_t mega = 1000000;
+  char *a = malloc(mega);
+  assert_non_null(a);
+  memset(a, 'a', mega);
+  const char *million = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+  hp_sha256_hex(a, mega, h);
+  assert_string_equal(h, million);
+  FILE *fp = fopen(path, "wb");
+  assert_non_null(fp);
+  assert_int_equal(fwrite(a, 1, mega, fp), mega);
+  fclose(fp);
+  free(a);
+  assert_int_equal(hp_sha256_file(path, hf, &st), 0);
+  assert_string_equal(hf, million);
   unlink(path);
   assert_int_equal(hp_sha256_file(path, hf, &st), HP_ERR_IO);
   assert_non_null(strstr(st.msg, path));

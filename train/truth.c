@@ -167,7 +167,7 @@ static int density(const hp_params *p, double z, int64_t nv, double box, int nth
   hp_cosmology *c = NULL;
   hp_lpt *l = NULL;
   hp_cic_plan *cp = NULL;
-  int rc = hp_pipeline_particles(p, z, &c, &l, st);
+  int rc = hp_pipeline_particles(p, z, &c, &l, NULL, st);
   if (!rc) rc = hp_cic_plan_create(&cp, nv, box, nthreads, st);
   if (!rc) {
     const int64_t np = hp_params_int(p, "NParticles");

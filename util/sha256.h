@@ -1,6 +1,7 @@
 /**
  * @file sha256.h
- * @brief SHA-256 (FIPS 180-4) of a file, to record which model made a catalogue.
+ * @brief SHA-256 (FIPS 180-4) of bytes or a file (through nettle), to record which model made a
+ *        catalogue.
  */
 #ifndef HP_SHA256_H
 #define HP_SHA256_H
