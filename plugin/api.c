@@ -19,6 +19,7 @@
 #include "nn/model_io.h"
 #include "nn/painter.h"
 #include "plugin/engine.h"
+#include "plugin/snapshot.h"
 
 /** Relative difference of voxel sizes above which host grid and model disagree. */
 #define HP_API_VOXEL_TOL 1e-3
@@ -468,4 +469,56 @@ int hp_paint_particles(hp_context *ctx, hp_paint_plan *plan, const hp_particles 
 
 const float *hp_plan_density(const hp_paint_plan *plan) {
   return plan != NULL && plan->has_density ? plan->density : NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Particle files                                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+struct hp_particle_file {
+  hp_snapshot snap;
+};
+
+int hp_particle_file_read(hp_context *ctx, const char *path, double length_unit, int peculiar,
+                          hp_particle_file **file) {
+  if (ctx == NULL) return HP_ERR_INPUT;
+  int rc = begin(ctx);
+  if (rc) return rc;
+  if (file == NULL) return fail(ctx, HP_ERR_INPUT, "hp_particle_file_read: file is NULL");
+  *file = NULL;
+  if (path == NULL) return fail(ctx, HP_ERR_INPUT, "hp_particle_file_read: path is NULL");
+  if (!(length_unit >= 0) || !isfinite(length_unit))
+    return fail(ctx, HP_ERR_INPUT, "hp_particle_file_read: length_unit = %g: must be >= 0",
+                length_unit);
+  hp_particle_file *f = calloc(1, sizeof *f);
+  if (f == NULL) return fail(ctx, HP_ERR_NOMEM, "hp_particle_file_read: out of memory");
+  if (hp_snapshot_read(&f->snap, path, length_unit,
+                       peculiar ? HP_SNAP_VEL_PECULIAR : HP_SNAP_VEL_GADGET, &ctx->last)) {
+    free(f);
+    return failed(ctx);
+  }
+  emit(ctx, HP_LOG_INFO, "%s: %lld particles, BoxSize %g Mpc/h, z = %g; length unit %s", path,
+       (long long)f->snap.n, f->snap.box, f->snap.redshift, f->snap.unit_note);
+  *file = f;
+  return HP_OK;
+}
+
+int hp_particle_file_get_info(hp_context *ctx, const hp_particle_file *file,
+                              hp_particle_file_info *info) {
+  if (ctx == NULL) return HP_ERR_INPUT;
+  int rc = begin(ctx);
+  if (rc) return rc;
+  if (file == NULL || info == NULL)
+    return fail(ctx, HP_ERR_INPUT, "hp_particle_file_get_info: %s is NULL",
+                file == NULL ? "file" : "info");
+  info->n = file->snap.n, info->xyz = file->snap.pos, info->vel = file->snap.vel;
+  info->box_size = file->snap.box, info->redshift = file->snap.redshift;
+  info->length_unit = file->snap.length_unit;
+  return HP_OK;
+}
+
+void hp_particle_file_free(hp_particle_file *file) {
+  if (file == NULL) return;
+  hp_snapshot_free(&file->snap);
+  free(file);
 }

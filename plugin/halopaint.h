@@ -256,6 +256,45 @@ const float *hp_plan_density(const hp_paint_plan *plan);
 void hp_plan_free(hp_paint_plan *plan);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Particle files: another code's snapshot or initial conditions                           */
+/* ---------------------------------------------------------------------------------------- */
+
+/** A particle file read into memory (opaque; hp_particle_file_get_info describes it). */
+typedef struct hp_particle_file hp_particle_file;
+
+/** What a particle file holds, in halopaint's units (pointers valid while it lives). */
+typedef struct hp_particle_file_info {
+  int64_t n;          /**< dark-matter particles */
+  const float *xyz;   /**< n x 3 positions [Mpc/h] in [0, box_size): hp_particles_interleaved */
+  const float *vel;   /**< n x 3 peculiar velocities [km/s] */
+  double box_size;    /**< [Mpc/h] */
+  double redshift;    /**< of the file's header */
+  double length_unit; /**< Mpc/h per file length unit that was used */
+} hp_particle_file_info;
+
+/**
+ * Read a Gadget-2 binary (formats 1, 2) or Gadget-4 / SWIFT-style HDF5 snapshot or IC file
+ * (a multi-file one by any of its files or its base name; dark matter only): `halopaint paint`
+ * reads its particles the same way (docs/paint.md).
+ * @param ctx          context
+ * @param path         the file, or the base name of a multi-file snapshot
+ * @param length_unit  Mpc/h per file length unit; 0 = the file's units, else kpc/h for
+ *                     BoxSize >= 20000 and Mpc/h below
+ * @param peculiar     0: velocities are Gadget's v / sqrt(a); 1: peculiar (SWIFT)
+ * @param file         out: the particles (free with hp_particle_file_free); NULL on failure
+ * @return 0, HP_ERR_INPUT, HP_ERR_IO, HP_ERR_FORMAT (message names the file) or HP_ERR_NOMEM
+ */
+int hp_particle_file_read(hp_context *ctx, const char *path, double length_unit, int peculiar,
+                          hp_particle_file **file);
+
+/** Describe a particle file. @return 0 or HP_ERR_INPUT (NULL arguments). */
+int hp_particle_file_get_info(hp_context *ctx, const hp_particle_file *file,
+                              hp_particle_file_info *info);
+
+/** Free a particle file (NULL is fine). */
+void hp_particle_file_free(hp_particle_file *file);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Jobs: the main job (`halopaint run`) in process                                          */
 /* ---------------------------------------------------------------------------------------- */
 

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cic/cic.h"
+#include "lpt/ic_write.h"
 #include "nn/model_io.h"
 #include "nn/painter.h"
 #include "cuda/device.h"
@@ -629,6 +630,73 @@ static void write_job_param(char *path, size_t n, const char *name, const char *
   assert_int_equal(fclose(f), 0);
 }
 
+/* A particle file (here Gadget-4 HDF5 written by lpt/ic_write.c from 16^3 of the test's
+ * particles as lattice displacements): read back in Mpc/h at the written positions and
+ * velocities, and painted as the same particles held in memory; a missing file is named. */
+static void test_particle_file(void **state) {
+  (void)state;
+  enum { NP = 16, N = NP * NP * NP };
+  static float disp[3][N], vel[3][N];
+  const double dq = BOX / NP;
+  for (int i = 0; i < N; i++) {
+    const int q[3] = {i / (NP * NP), (i / NP) % NP, i % NP};
+    for (int a = 0; a < 3; a++)
+      disp[a][i] = (float)(g_sep[a][i] - q[a] * dq), vel[a][i] = 10.0f * a + i % 7;
+  }
+  char base[600];
+  snprintf(base, sizeof base, "%s/parts", g_dir);
+  hp_ic_desc d = {0};
+  d.format = HP_IC_HDF5, d.path_base = base, d.num_files = 1, d.redshift = 0.0, d.omega_m = 0.3;
+  d.omega_l = 0.7, d.h = 0.7, d.unit_length_in_cm = HP_IC_MPC_IN_CM;
+  hp_ic_particles ip = {NP, BOX, {disp[0], disp[1], disp[2]}, {vel[0], vel[1], vel[2]}};
+  hp_status st;
+  assert_int_equal(hp_ic_write(&d, &ip, &st), 0);
+  log_rec rec;
+  memset(&rec, 0, sizeof rec);
+  hp_context *ctx = make_ctx(&rec, 1);
+  hp_particle_file *f = NULL;
+  char path[700];
+  snprintf(path, sizeof path, "%s.hdf5", base);
+  assert_int_equal(hp_particle_file_read(ctx, path, 0, 0, &f), 0);
+  hp_particle_file_info fi;
+  assert_int_equal(hp_particle_file_get_info(ctx, f, &fi), 0);
+  assert_int_equal(fi.n, N);
+  assert_float_equal(fi.box_size, BOX, 1e-12);
+  assert_float_equal(fi.redshift, 0.0, 1e-12);
+  for (int i = 0; i < N; i++)
+    for (int a = 0; a < 3; a++) {
+      const double x = fmod(g_sep[a][i] + BOX, BOX); /* the written position, wrapped */
+      const double dx = fabs(fi.xyz[3 * i + a] - x);
+      assert_true(fmin(dx, BOX - dx) < 1e-4);
+      assert_float_equal(fi.vel[3 * i + a], vel[a][i], 1e-4);
+    }
+  /* painted from the file = painted from memory (the same particles, to float rounding) */
+  hp_model_handle *m;
+  hp_paint_plan *p;
+  assert_int_equal(hp_model_open(ctx, g_model, &m), 0);
+  hp_plan_desc pd = {{NV, NV, NV}, fi.box_size, 1, 1, 1};
+  assert_int_equal(hp_plan_create(ctx, m, &pd, &p), 0);
+  const size_t nvox = (size_t)NV * NV * NV;
+  float *buf = calloc(2 * K * nvox, sizeof(float));
+  float *a[K] = {buf, buf + nvox}, *b[K] = {buf + 2 * nvox, buf + 3 * nvox};
+  hp_particles from_file, in_memory = {N, g_sep[0], g_sep[1], g_sep[2], 1, NULL, 0, 0};
+  assert_int_equal(hp_particles_interleaved(ctx, &from_file, fi.n, fi.xyz, 3), 0);
+  assert_int_equal(hp_paint_particles(ctx, p, &from_file, a), 0);
+  assert_int_equal(hp_paint_particles(ctx, p, &in_memory, b), 0);
+  for (int k = 0; k < K; k++)
+    for (size_t i = 0; i < nvox; i++) assert_float_equal(a[k][i], b[k][i], 1e-4 * (1 + b[k][i]));
+  free(buf);
+  hp_plan_free(p);
+  hp_model_close(m);
+  hp_particle_file_free(f);
+  /* a missing file: refused, named, nothing returned */
+  f = (hp_particle_file *)1;
+  assert_int_not_equal(hp_particle_file_read(ctx, "/nonexistent/snap_005", 0, 0, &f), 0);
+  assert_null(f);
+  assert_non_null(strstr(hp_last_error(ctx), "/nonexistent/snap_005"));
+  hp_finalize(ctx);
+}
+
 /* Column @p name of the job's catalogue equals @p ref (n rows of @p cols values, @p size each). */
 static void expect_column(hp_job *job, const char *name, const void *ref, int64_t n, int cols,
                           size_t size) {
@@ -844,6 +912,7 @@ int main(void) {
       cmocka_unit_test(test_model_errors),   cmocka_unit_test(test_plan_errors),
       cmocka_unit_test(test_execute_errors), cmocka_unit_test(test_paint_equals_by_hand),
       cmocka_unit_test(test_job_equals_run), cmocka_unit_test(test_job_errors),
+      cmocka_unit_test(test_particle_file),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
