@@ -15,11 +15,15 @@ PKGS     = hdf5 fftw3f gsl chealpix cfitsio libpng nettle
 PKGCFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKGLIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-# ARCH=native (default: the vector path of this CPU) or portable (any x86-64: the plain C
-# vector path, one binary for a cluster whose nodes differ); `make clean` when switching.
+# ARCH=native (default: everything built for this CPU) or portable (any x86-64: one binary for
+# a cluster whose nodes differ); `make clean` when switching. Either way the painter carries
+# its tile kernel for each x86 vector path and picks the fastest the CPU runs at plan time
+# (nn/painter.c; HALOPAINT_SIMD=portable|avx2|avx512 forces one).
 ARCH    ?= native
 ARCHFLAGS = $(if $(filter portable,$(ARCH)),-mtune=generic,-march=$(ARCH))
 CFLAGS  ?= -O3 $(ARCHFLAGS)
+# each vector path's own instruction set, after CFLAGS so that it wins over -march=native
+SIMDFLAGS = -march=$(if $(findstring avx512,$@),skylake-avx512,$(if $(findstring avx2,$@),haswell,x86-64)) -mtune=generic -Wno-psabi
 # the project's own flags stay when CFLAGS is set on the command line
 HPFLAGS  = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -pedantic -fopenmp -fPIC -I. $(PKGCFLAGS)
 LDLIBS   = -lfftw3f_omp $(PKGLIBS) -fopenmp -lm
@@ -28,6 +32,9 @@ BUILD    = build
 LIBSRC   = $(wildcard util/*.c params/*.c lpt/*.c cic/*.c nn/*.c train/*.c stats/*.c nbody/*.c \
            catalog/*.c lightcone/*.c plugin/*.c) \
            $(filter-out %_stub.c, $(wildcard cuda/*.c))
+ifneq ($(shell uname -m),x86_64)
+  LIBSRC := $(filter-out nn/painter_tile_avx2.c nn/painter_tile_avx512.c, $(LIBSRC))
+endif
 ifeq ($(CUDA),1)
   CUDASRC  = $(wildcard cuda/*.cu)
   NVFLAGS ?= -O3 -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
@@ -70,6 +77,10 @@ deps:
 $(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/nn/painter_tile_%.o: nn/painter_tile_%.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HPFLAGS) $(CFLAGS) $(SIMDFLAGS) -c $< -o $@
 
 $(BUILD)/%.o: %.cu $(wildcard */*.h */*.cuh)
 	@mkdir -p $(dir $@)

@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
   printf(
       "painter %lld^3 threads=%d %s: %.3f s, %.1f GFLOP/s = %s; %.1f ns per voxel; plan %.1f "
       "MB; peak RSS %.1f MB (input + output %.1f MB)\n",
-      (long long)n, threads, HP_SIMD_NAME, best, flop / best / 1e9,
+      (long long)n, threads, hp_painter_simd(p), best, flop / best / 1e9,
       hp_bench_of_peak(flop / best / 1e9, peak, of, sizeof of), 1e9 * best / (double)(n * n * n),
       hp_painter_workspace_bytes(p) / 1e6, ru.ru_maxrss / 1024.0, io_mb);
   hp_painter_destroy(p);

@@ -19,53 +19,10 @@
 #include <string.h>
 
 #include "nn/painter.h"
-#include "nn/painter_kernels.h"
-#include "nn/painter_pack.h"
+#include "nn/painter_internal.h"
 #include "util/memory.h"
 
 #define HP_PAINTER_MAX_TILES (1LL << 26)
-
-#define RING 5 /* planes per ring: the largest kernel side */
-#define NB 2   /* residual Inception blocks */
-
-/* One block's packed weights (pointers into the plan's hp_painter_pack). */
-typedef struct packed_block {
-  const float *w_red, *b_red; /* [cin][30], [30] */
-  const float *w5, *b5;       /* [10][5][5][5][10], [10] */
-  const float *w3, *b3;       /* [10][3][3][3][10], [10] */
-} packed_block;
-
-/* Per-thread planes. Geometry for a tile of ty x tz outputs: block-1 inputs
- * (ty+8) x (tz+8), block-2 inputs (ty+4) x (tz+4), head inputs ty x tz. */
-typedef struct workspace {
-  float *x;    /* RING slots x 1 channel, geometry 0 */
-  float *red1; /* RING slots x 30 channels, geometry 0 */
-  float *y1;   /* RING slots x 30 channels, geometry 1 */
-  float *red2; /* RING slots x 30 channels, geometry 1 */
-  float *y2;   /* 30 channels, geometry 2 */
-  float *head; /* K channels, one row, geometry 2 */
-} workspace;
-
-typedef struct tile {
-  int64_t x0, nx, y0, ny, z0, nz; /* output ranges */
-} tile;
-
-struct hp_painter {
-  hp_painter_desc d;
-  int halo, k_out;
-  float slope;
-  int64_t out_n[3];
-  int ty, tz;             /* largest tile */
-  int64_t rows[3], rs[3]; /* rows and row stride of geometries 0, 1, 2 */
-  int64_t cs[3];          /* channel stride = rows * rs */
-  hp_painter_pack pack;   /* all weights, packed */
-  packed_block blk[NB];
-  const float *w_head[5], *b_head[5]; /* [cin][cout] */
-  workspace *ws;
-  int ntiles;
-  tile *tiles;
-  size_t bytes;
-};
 
 static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -84,18 +41,71 @@ void hp_painter_destroy(hp_painter *p) {
 }
 
 /* Fewest vectors per output lane over both blocks: pick tiles that waste the fewest lanes. */
-static int choose_tz(int64_t nz) {
+static int choose_tz(int64_t nz, int64_t vw) {
   int best = 0;
   double best_cost = 1e300;
   for (int64_t n = 1; n <= (nz + 15) / 16; n++) {
     const int64_t tz = (nz + n - 1) / n;
     if (tz > 128) continue;
-    const double cost =
-        (double)n * (double)((tz + 4 + HP_VW - 1) / HP_VW + (tz + HP_VW - 1) / HP_VW);
+    const double cost = (double)n * (double)((tz + 4 + vw - 1) / vw + (tz + vw - 1) / vw);
     if (cost < best_cost - 1e-9) best_cost = cost, best = (int)tz;
   }
   return best > 0 ? best : (int)(nz < 128 ? nz : 128);
 }
+
+/* The vector paths, fastest first: the x86 ones where the build has them (any x86-64 build
+ * does, each file with its own -march) and the CPU runs their instructions. */
+static const struct {
+  const char *key, *name;
+  int vw;
+  hp_painter_tile_fn fn;
+} paths[] = {
+#if defined(__x86_64__)
+    {"avx512", "AVX-512", 16, hp_painter_tile_avx512},
+    {"avx2", "AVX2+FMA", 8, hp_painter_tile_avx2},
+#endif
+    {"portable", "portable", 8, hp_painter_tile_portable},
+};
+enum { NPATHS = sizeof paths / sizeof paths[0] };
+
+static int cpu_runs(const char *key) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (!strcmp(key, "avx512")) return __builtin_cpu_supports("avx512f");
+  if (!strcmp(key, "avx2")) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return !strcmp(key, "portable");
+}
+
+/* The fastest path this CPU runs, or the one HALOPAINT_SIMD names (refused where it cannot). */
+static int choose_path(hp_painter *p, hp_status *st) {
+  const char *want = getenv("HALOPAINT_SIMD");
+  if (want && *want && strcmp(want, "auto")) {
+    for (int i = 0; i < NPATHS; i++)
+      if (!strcmp(want, paths[i].key)) {
+        if (!cpu_runs(want))
+          return hp_fail(st, HP_ERR_INPUT, "HALOPAINT_SIMD=%s: this CPU does not run %s", want,
+                         paths[i].name);
+        p->simd = paths[i].name, p->vw = paths[i].vw, p->paint_tile = paths[i].fn;
+        return HP_OK;
+      }
+    return hp_fail(st, HP_ERR_INPUT, "HALOPAINT_SIMD=%s: expected auto, portable%s", want,
+#if defined(__x86_64__)
+                   ", avx2 or avx512"
+#else
+                   ""
+#endif
+    );
+  }
+  for (int i = 0; i < NPATHS; i++)
+    if (cpu_runs(paths[i].key)) {
+      p->simd = paths[i].name, p->vw = paths[i].vw, p->paint_tile = paths[i].fn;
+      break;
+    }
+  return HP_OK;
+}
+
+const char *hp_painter_simd(const hp_painter *p) { return p->simd; }
 
 int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc *d,
                       hp_status *st) {
@@ -103,6 +113,10 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   if (hp_painter_check_arch(net, "CPU", st)) return st->code;
   hp_painter *p = calloc(1, sizeof *p);
   if (!p) return hp_fail(st, HP_ERR_NOMEM, "painter: cannot allocate the plan");
+  if (choose_path(p, st)) {
+    free(p);
+    return hp_error_context(st, "painter");
+  }
   p->d = *d;
   if (p->d.nthreads <= 0) p->d.nthreads = omp_get_max_threads();
   p->halo = hp_net_halo(net);
@@ -122,13 +136,13 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   }
   const int64_t ny = p->out_n[1], nz = p->out_n[2];
   p->ty = d->tile_y > 0 ? d->tile_y : (int)((ny + (ny + 63) / 64 - 1) / ((ny + 63) / 64));
-  p->tz = d->tile_z > 0 ? d->tile_z : choose_tz(nz);
+  p->tz = d->tile_z > 0 ? d->tile_z : choose_tz(nz, p->vw);
   if (p->ty > ny) p->ty = (int)ny;
   if (p->tz > nz) p->tz = (int)nz;
   for (int g = 0; g < 3; g++) { /* geometry g: inputs of block g (g = 2: the head) */
     const int grow = 2 * p->halo - 4 * g;
     p->rows[g] = p->ty + grow;
-    p->rs[g] = round_up(p->tz + grow, HP_VW) + HP_VW;
+    p->rs[g] = round_up(p->tz + grow, p->vw) + p->vw;
     p->cs[g] = p->rows[g] * p->rs[g];
   }
   /* tiles: y and z tiles through all x, x split only to give every thread work */
@@ -219,9 +233,8 @@ void hp_painter_out_shape(const hp_painter *p, int64_t out[3]) {
 }
 size_t hp_painter_workspace_bytes(const hp_painter *p) { return p->bytes; }
 
-/* Input plane t of a tile (padded coordinates: output index + offset) into ring slot. */
-static void load_plane(const hp_painter *p, const tile *tl, const float *rho, int64_t t,
-                       float *dst) {
+void hp_painter_load_plane(const hp_painter *p, const tile *tl, const float *rho, int64_t t,
+                           float *dst) {
   const int64_t *n = p->d.n, h = p->halo;
   const int64_t rows = tl->ny + 2 * h, w = tl->nz + 2 * h, rs = p->rs[0];
   int64_t gx = tl->x0 + t;
@@ -243,119 +256,12 @@ static void load_plane(const hp_painter *p, const tile *tl, const float *rho, in
   }
 }
 
-static void conv5(const float *const *in, int64_t ics, int64_t irs, const packed_block *b,
-                  float *out, int64_t ocs, int64_t ors, int64_t rows, int64_t nv) {
-  hp_pk_conv10(5, in, ics, irs, b->w5, b->b5, out, ocs, ors, rows, nv);
-}
-static void conv3(const float *const *in, int64_t ics, int64_t irs, const packed_block *b,
-                  float *out, int64_t ocs, int64_t ors, int64_t rows, int64_t nv) {
-  hp_pk_conv10(3, in, ics, irs, b->w3, b->b3, out, ocs, ors, rows, nv);
-}
-
-/* One output plane of block bi: j-th plane from the reduce ring (slots of planes j..j+4) and
- * the block input ring (for the residual); geometry gi -> gi+1. */
-static void block_plane(const hp_painter *p, int bi, const float *red_ring, const float *in_ring,
-                        int64_t in_cs_slot, int64_t j, int64_t rows_out, int64_t nv, float *out) {
-  const int gi = bi, go = bi + 1;
-  const int64_t ics = p->cs[gi], irs = p->rs[gi], ocs = p->cs[go], ors = p->rs[go];
-  const int64_t slot = 30 * ics;
-  const float *in5[5], *in3[3];
-  for (int dx = 0; dx < 5; dx++) in5[dx] = red_ring + ((j + dx) % RING) * slot;
-  for (int dx = 0; dx < 3; dx++)
-    in3[dx] = red_ring + ((j + 1 + dx) % RING) * slot + 10 * ics + irs + 1;
-  const packed_block *b = &p->blk[bi];
-  conv5(in5, ics, irs, b, out, ocs, ors, rows_out, nv);
-  conv3(in3, ics, irs, b, out + 10 * ocs, ocs, ors, rows_out, nv);
-  /* 1x1 branch (cropped by 2) and the residual x[channel 0] (cropped by 2), then lrelu */
-  const float *c1 = red_ring + ((j + 2) % RING) * slot + 20 * ics + 2 * irs + 2;
-  const float *x0 = in_ring + ((j + 2) % RING) * in_cs_slot + 2 * irs + 2;
-  const hp_vf slope = hp_vset1(p->slope);
-  for (int64_t r = 0; r < rows_out; r++)
-    for (int64_t v = 0; v < nv; v++) {
-      const int64_t io = r * irs + v * HP_VW, oo = r * ors + v * HP_VW;
-      const hp_vf res = hp_vload(x0 + io);
-      for (int c = 0; c < 20; c++)
-        hp_vstore(out + c * ocs + oo, hp_vlrelu(hp_vadd(hp_vload(out + c * ocs + oo), res), slope));
-      for (int c = 0; c < 10; c++)
-        hp_vstore(out + (20 + c) * ocs + oo,
-                  hp_vlrelu(hp_vadd(hp_vload(c1 + c * ics + io), res), slope));
-    }
-}
-
-/* Head on one plane of block-2 output: 1x1 layers 30->10->10->10->10 (lrelu) -> K (relu). */
-static void head_plane(const hp_painter *p, const float *y2, int64_t rows, int64_t nv,
-                       const tile *tl, int64_t gx, float *head, float *const *out) {
-  const int64_t cs = p->cs[2], rs = p->rs[2], K = p->k_out;
-  const int64_t *on = p->out_n;
-  const hp_vf slope = hp_vset1(p->slope), zero = hp_vset1(0.0f);
-  for (int64_t r = 0; r < rows; r++) {
-    for (int64_t v = 0; v < nv; v++) {
-      const int64_t off = r * rs + v * HP_VW;
-      hp_vf h[10], g[10];
-      const float *w = p->w_head[0], *b = p->b_head[0];
-      for (int co = 0; co < 10; co++) h[co] = hp_vset1(b[co]);
-      for (int ci = 0; ci < 30; ci++) {
-        const hp_vf x = hp_vload(y2 + ci * cs + off);
-        for (int co = 0; co < 10; co++) h[co] = hp_vfma(hp_vset1(w[ci * 10 + co]), x, h[co]);
-      }
-      for (int co = 0; co < 10; co++) h[co] = hp_vlrelu(h[co], slope);
-      for (int l = 1; l < 4; l++) {
-        w = p->w_head[l], b = p->b_head[l];
-        for (int co = 0; co < 10; co++) g[co] = hp_vset1(b[co]);
-        for (int ci = 0; ci < 10; ci++)
-          for (int co = 0; co < 10; co++) g[co] = hp_vfma(hp_vset1(w[ci * 10 + co]), h[ci], g[co]);
-        for (int co = 0; co < 10; co++) h[co] = hp_vlrelu(g[co], slope);
-      }
-      w = p->w_head[4], b = p->b_head[4];
-      for (int64_t k = 0; k < K; k++) {
-        hp_vf o = hp_vset1(b[k]);
-        for (int ci = 0; ci < 10; ci++) o = hp_vfma(hp_vset1(w[ci * K + k]), h[ci], o);
-        hp_vstore(head + k * rs + v * HP_VW, hp_vmax(o, zero));
-      }
-    }
-    for (int64_t k = 0; k < K; k++)
-      memcpy(out[k] + (gx * on[1] + tl->y0 + r) * on[2] + tl->z0, head + k * rs,
-             (size_t)tl->nz * sizeof(float));
-  }
-}
-
-/* Stream one tile through the network. */
-static void paint_tile(const hp_painter *p, workspace *ws, const tile *tl, const float *rho,
-                       float *const *out) {
-  const int64_t ry1 = tl->ny + 4, ry2 = tl->ny;
-  const int64_t nv0 = (tl->nz + 8 + HP_VW - 1) / HP_VW, rows0 = tl->ny + 8;
-  const int64_t slot0 = 30 * p->cs[0], slot1 = 30 * p->cs[1];
-  const packed_block *b1 = &p->blk[0], *b2 = &p->blk[1];
-  const int64_t nin = tl->nx + 8;
-  const int64_t nv1 = (tl->nz + 4 + HP_VW - 1) / HP_VW, nv2 = (tl->nz + HP_VW - 1) / HP_VW;
-  for (int64_t t = 0; t < nin; t++) {
-    float *xs = ws->x + (t % RING) * p->cs[0];
-    load_plane(p, tl, rho, t, xs);
-    float *red = ws->red1 + (t % RING) * slot0;
-    for (int g = 0; g < 3; g++)
-      hp_pk_pointwise10(xs, p->cs[0], 1, b1->w_red + 10 * g, 30, b1->b_red + 10 * g,
-                        red + 10 * g * p->cs[0], p->cs[0], rows0, p->rs[0], nv0);
-    if (t < 4) continue;
-    const int64_t j = t - 4; /* block-1 output plane */
-    float *y1 = ws->y1 + (j % RING) * slot1;
-    block_plane(p, 0, ws->red1, ws->x, p->cs[0], j, ry1, nv1, y1);
-    float *red2 = ws->red2 + (j % RING) * slot1;
-    for (int g = 0; g < 3; g++)
-      hp_pk_pointwise10(y1, p->cs[1], 30, b2->w_red + 10 * g, 30, b2->b_red + 10 * g,
-                        red2 + 10 * g * p->cs[1], p->cs[1], ry1, p->rs[1], nv1);
-    if (j < 4) continue;
-    const int64_t m = j - 4; /* block-2 output plane = output plane x0 + m */
-    block_plane(p, 1, ws->red2, ws->y1, slot1, m, ry2, nv2, ws->y2);
-    head_plane(p, ws->y2, ry2, nv2, tl, tl->x0 + m, ws->head, out);
-  }
-}
-
 int hp_painter_execute(hp_painter *p, const float *density, float *const *out, hp_status *st) {
   if (!density || !out) return hp_fail(st, HP_ERR_INPUT, "painter: NULL density or output");
   for (int k = 0; k < p->k_out; k++)
     if (!out[k]) return hp_fail(st, HP_ERR_INPUT, "painter: output grid %d is NULL", k);
 #pragma omp parallel for num_threads(p->d.nthreads) schedule(dynamic, 1)
   for (int t = 0; t < p->ntiles; t++)
-    paint_tile(p, &p->ws[omp_get_thread_num()], &p->tiles[t], density, out);
+    p->paint_tile(p, &p->ws[omp_get_thread_num()], &p->tiles[t], density, out);
   return HP_OK;
 }

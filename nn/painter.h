@@ -47,6 +47,13 @@ void hp_painter_destroy(hp_painter *p);
 int64_t hp_painter_first_nonfinite(const float *x, int64_t nv);
 /** Output shape. */
 void hp_painter_out_shape(const hp_painter *p, int64_t out[3]);
+/**
+ * The vector path the plan runs ("AVX-512", "AVX2+FMA" or "portable"): the fastest this CPU
+ * runs, chosen at plan time (one binary for any x86-64 node), or the one the environment
+ * variable HALOPAINT_SIMD names (auto, avx512, avx2, portable). Results differ between paths
+ * in the last bits (FMA or not), never between runs of one path.
+ */
+const char *hp_painter_simd(const hp_painter *p);
 /** Bytes held by the plan (packed weights + per-thread tile buffers). */
 size_t hp_painter_workspace_bytes(const hp_painter *p);
 

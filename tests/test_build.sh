@@ -8,9 +8,15 @@ bad() { echo "[  FAILED  ] $1"; fails=$((fails + 1)); }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 cc=${CC:-cc}
 inc="-I. $(pkg-config --cflags hdf5 fftw3f gsl 2>/dev/null)"
-for f in nn/painter.c train/layers_f.c train/generator_f.c train/critic_f.c; do
+for f in nn/painter.c nn/painter_tile_portable.c train/layers_f.c train/generator_f.c train/critic_f.c; do
   check "portable vector path compiles: $f" \
     '$cc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -pedantic -Werror -fopenmp -O2 -mtune=generic -mno-avx -mno-avx2 -mno-avx512f $inc -fsyntax-only "$f"'
+done
+# each vector path of the painter is compiled with its own instruction set, after CFLAGS
+for v in "avx512 skylake-avx512" "avx2 haswell" "portable x86-64"; do
+  path=${v% *} march=${v#* }
+  cmd=$(make -n -B ARCH=portable CUDA=0 build/nn/painter_tile_$path.o 2>/dev/null | grep -- "-c nn/painter_tile_$path.c")
+  check "painter_tile_$path.c is built with -march=$march last" 'echo "$cmd" | grep -q -- "-march=$march -mtune=generic"'
 done
 line=$(make -n -B CFLAGS=-O1 LDFLAGS=-Wl,--as-needed CUDA=0 build/util/status.o 2>/dev/null | grep ' -c util/status.c')
 check "CFLAGS=-O1 keeps -std=c11, OpenMP and the package include flags" \

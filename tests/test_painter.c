@@ -216,6 +216,59 @@ static void test_tiling_and_threads_bit_identical(void **state) {
   hp_net_free(&net);
 }
 
+/* Every vector path this CPU runs (HALOPAINT_SIMD), against the float64 generator, each bit
+ * for bit the same for any tiles and threads; an unknown or unrunnable path is refused. */
+static void test_vector_paths(void **state) {
+  (void)state;
+  const int n = 22, m = n - 8, K = 2;
+  const int64_t mv = (int64_t)m * m * m;
+  hp_net net = hp_test_random_net(K, 7);
+  float *rho = random_density(n, n, n);
+  double *rd = malloc(sizeof *rd * n * n * n);
+  for (int i = 0; i < n * n * n; i++) rd[i] = rho[i];
+  double *ref = generator_d(&net, rd, n);
+  const char *keys[3] = {"portable", "avx2", "avx512"},
+             *names[3] = {"portable", "AVX2+FMA", "AVX-512"};
+  float **a = hp_test_alloc_grids(K, mv), **b = hp_test_alloc_grids(K, mv);
+  hp_status st;
+  int ran = 0;
+  for (int k = 0; k < 3; k++) {
+    setenv("HALOPAINT_SIMD", keys[k], 1);
+    hp_painter *p = NULL;
+    hp_painter_desc d = {{n, n, n}, 0, 1, 0, 0};
+    if (hp_painter_create(&p, &net, &d, &st)) { /* a path this CPU does not run */
+      assert_non_null(strstr(st.msg, "this CPU does not run"));
+      continue;
+    }
+    ran++;
+    assert_string_equal(hp_painter_simd(p), names[k]);
+    assert_int_equal(hp_painter_execute(p, rho, a, &st), 0);
+    double err = 0, mx = 0;
+    for (int c = 0; c < K; c++)
+      for (int64_t i = 0; i < mv; i++) {
+        const double r = ref[(size_t)c * mv + i];
+        mx = fmax(mx, fabs(r)), err = fmax(err, fabs(a[c][i] - r));
+      }
+    assert_true(mx > 0.1);
+    assert_true(err < 1e-5 * mx);
+    hp_painter *q = plan(&net, n, n, n, 0, 2, 5, 7);
+    assert_string_equal(hp_painter_simd(q), names[k]);
+    assert_int_equal(hp_painter_execute(q, rho, b, &st), 0);
+    for (int c = 0; c < K; c++) assert_memory_equal(a[c], b[c], sizeof(float) * mv);
+    hp_painter_destroy(p), hp_painter_destroy(q);
+  }
+  assert_true(ran >= 1); /* portable runs everywhere */
+  setenv("HALOPAINT_SIMD", "sse9", 1);
+  hp_painter *p = NULL;
+  hp_painter_desc d = {{n, n, n}, 0, 1, 0, 0};
+  assert_int_not_equal(hp_painter_create(&p, &net, &d, &st), 0);
+  assert_non_null(strstr(st.msg, "HALOPAINT_SIMD=sse9: expected auto, portable"));
+  unsetenv("HALOPAINT_SIMD");
+  hp_test_free_grids(a, K), hp_test_free_grids(b, K);
+  free(rho), free(rd), free(ref);
+  hp_net_free(&net);
+}
+
 /* Periodic painting = non-periodic painting of an explicitly padded periodic copy. */
 static void test_periodic_equals_padded_copy(void **state) {
   (void)state;
@@ -297,6 +350,7 @@ int main(void) {
       cmocka_unit_test(test_conv3d_against_float64),
       cmocka_unit_test(test_generator_against_float64),
       cmocka_unit_test(test_tiling_and_threads_bit_identical),
+      cmocka_unit_test(test_vector_paths),
       cmocka_unit_test(test_periodic_equals_padded_copy),
       cmocka_unit_test(test_shift_equivariance),
       cmocka_unit_test(test_bad_plans),
