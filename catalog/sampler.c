@@ -164,27 +164,64 @@ static inline double particle_x(const hp_sampler_desc *d, const hp_sampler_input
 }
 
 static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
-  int64_t i = (int64_t)floor(x * inv_dx) % nv;
+  int64_t i = (int64_t)floor(x * inv_dx);
+  if (i >= 0 && i < nv) return i; /* nearly every particle: no division */
+  i %= nv;
   return i < 0 ? i + nv : i;
 }
 
-/* Counting sort of the particles by the voxel they fall in (NGP), stable: each thread owns a
+/* The voxel of every particle (NGP), or NO_CELL where the voxel draws no halo (@p has: one bit
+ * a voxel, set where pass 1 drew halos; 2 MB for 256^3 voxels, so the look-up stays in cache).
+ * The lattice is walked in order, so the coordinates need no division. */
+#define NO_CELL UINT32_MAX
+static void particle_cells(hp_sampler *s, const hp_sampler_input *in, const uint64_t *has) {
+  const hp_sampler_desc *d = &s->d;
+  const int64_t nv = d->nv, np = d->np;
+  const double inv_dx = (double)nv / d->box, dq = d->box / (double)(np > 0 ? np : 1);
+  uint32_t *cell = s->cell;
+#define CELL_OF(i, x, y, z)                                                                \
+  do {                                                                                     \
+    const int64_t vox_ = (wrap_cell(x, inv_dx, nv) * nv + wrap_cell(y, inv_dx, nv)) * nv + \
+                         wrap_cell(z, inv_dx, nv);                                         \
+    cell[i] = (has[vox_ >> 6] >> (vox_ & 63)) & 1 ? (uint32_t)vox_ : NO_CELL;              \
+  } while (0)
+  if (np > 0) {
+#pragma omp parallel for num_threads(d->nthreads) schedule(static)
+    for (int64_t ab = 0; ab < np * np; ab++) {
+      const double qx = (ab / np) * dq, qy = (ab % np) * dq;
+      for (int64_t iz = 0, i = ab * np; iz < np; iz++, i++)
+        CELL_OF(i, qx + in->disp[0][i], qy + in->disp[1][i], iz * dq + in->disp[2][i]);
+    }
+  } else {
+#pragma omp parallel for num_threads(d->nthreads) schedule(static)
+    for (int64_t i = 0; i < d->npart; i++)
+      CELL_OF(i, in->pos[3 * i], in->pos[3 * i + 1], in->pos[3 * i + 2]);
+  }
+#undef CELL_OF
+}
+
+/* Counting sort of the particles of voxels with halos by voxel, stable: each thread owns a
  * contiguous range of voxels and scans all particles for its own (sequential reads of 4 bytes a
- * particle; the random writes are split between the threads), so the particles of a voxel are
- * in increasing index order whatever the number of threads. */
-static void index_particles(hp_sampler *s, const hp_sampler_input *in) {
-  const int64_t nv = s->d.nv, n = particle_count(&s->d), nc = nv * nv * nv;
-  const double inv_dx = (double)nv / s->d.box;
+ * particle; the random writes are split between the threads and made only for the particles of
+ * voxels with halos), so the particles of a voxel are in increasing index order whatever the
+ * number of threads. */
+static int index_particles(hp_sampler *s, const hp_sampler_input *in, const int64_t *nvox,
+                           hp_status *st) {
+  const int64_t nv = s->d.nv, n = particle_count(&s->d), nc = nv * nv * nv, nw = nc / 64 + 1;
   const int T = s->d.nthreads;
   uint32_t *cell = s->cell;
   int64_t *start = s->cell_start;
+  uint64_t *has = malloc(sizeof *has * (size_t)nw);
+  if (!has) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the voxel bitmap");
 #pragma omp parallel for num_threads(T) schedule(static)
-  for (int64_t i = 0; i < n; i++) {
-    const int64_t cx = wrap_cell(particle_x(&s->d, in, i, 0), inv_dx, nv);
-    const int64_t cy = wrap_cell(particle_x(&s->d, in, i, 1), inv_dx, nv);
-    const int64_t cz = wrap_cell(particle_x(&s->d, in, i, 2), inv_dx, nv);
-    cell[i] = (uint32_t)((cx * nv + cy) * nv + cz);
+  for (int64_t w = 0; w < nw; w++) {
+    uint64_t bits = 0;
+    for (int64_t b = 0; b < 64 && 64 * w + b < nc; b++)
+      bits |= (uint64_t)(nvox[64 * w + b + 1] > nvox[64 * w + b]) << b;
+    has[w] = bits;
   }
+  particle_cells(s, in, has);
+  free(has);
   start[0] = 0;
 #pragma omp parallel num_threads(T)
   {
@@ -205,6 +242,7 @@ static void index_particles(hp_sampler *s, const hp_sampler_input *in) {
   /* the fill moved start[c] to the end of voxel c, the start of c + 1: shift back by one */
   memmove(start + 1, start, sizeof *start * (size_t)nc);
   start[0] = 0;
+  return HP_OK;
 }
 
 int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *cat, hp_status *st) {
@@ -234,7 +272,6 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
                      (double)in->counts[k][at], (long long)at, (long long)k, HP_SAMPLER_MAX_MEAN);
     }
   }
-  if (use_particles) index_particles(s, in);
   /* pass 1: integer counts per voxel (all bins), then offsets */
   int64_t *nvox = malloc(sizeof *nvox * (size_t)(nc + 1));
   if (!nvox) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate voxel counts");
@@ -261,6 +298,10 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   if (hp_catalog_alloc(cat, nh, HP_CAT_MASSBIN, st)) {
     free(nvox);
     return hp_error_context(st, "sampler: %lld halos", (long long)nh);
+  }
+  if (use_particles && index_particles(s, in, nvox, st)) {
+    free(nvox);
+    return st->code;
   }
   /* pass 2: each voxel fills its own range, in bin order */
 #pragma omp parallel for num_threads(d->nthreads) schedule(dynamic, 256)
