@@ -208,7 +208,7 @@ static void cpu_compare(int64_t n) {
   }
   hp_net_init_random(&net, 1, 0.1, 0.1);
   fill_density(rho, nvox);
-  hp_painter_desc d = {{n, n, n}, 1, 0, 0, 0};
+  hp_painter_desc d = {{n, n, n}, 1, 0, 0, 0, 0};
   const double t0 = omp_get_wtime();
   if (hp_painter_create(&cp, &net, &d, &st) || hp_painter_execute(cp, rho, &ref, &st)) {
     printf("SKIP: CPU engine: %s\n", st.msg);

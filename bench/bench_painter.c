@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
   hp_painter *p = NULL;
   if (hp_net_generator(&net, 1, 1, &st)) goto fail;
   hp_net_init_random(&net, 1, 0.1, 0.1);
-  hp_painter_desc d = {{n, n, n}, 1, threads, 0, 0};
+  hp_painter_desc d = {{n, n, n}, 1, threads, 0, 0, 0};
   if (hp_painter_create(&p, &net, &d, &st)) goto fail;
   float *rho = malloc(sizeof(float) * (size_t)(n * n * n)),
         *o = malloc(sizeof(float) * (size_t)(n * n * n));
@@ -43,16 +43,19 @@ int main(int argc, char **argv) {
     if (t < best) best = t;
   }
   const double flop = 2.0 * hp_net_macs_per_voxel(&net) * (double)(n * n * n);
+  int ty, tz, measured;
+  hp_painter_tiles(p, &ty, &tz, &measured);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   const double io_mb = 2.0 * n * n * n * 4 / 1e6;
   char of[160];
   printf(
-      "painter %lld^3 threads=%d %s: %.3f s, %.1f GFLOP/s = %s; %.1f ns per voxel; plan %.1f "
-      "MB; peak RSS %.1f MB (input + output %.1f MB)\n",
-      (long long)n, threads, hp_painter_simd(p), best, flop / best / 1e9,
-      hp_bench_of_peak(flop / best / 1e9, peak, of, sizeof of), 1e9 * best / (double)(n * n * n),
-      hp_painter_workspace_bytes(p) / 1e6, ru.ru_maxrss / 1024.0, io_mb);
+      "painter %lld^3 threads=%d %s, tiles %d x %d (%s): %.3f s, %.1f GFLOP/s = %s; %.1f ns per "
+      "voxel; plan %.1f MB; peak RSS %.1f MB (input + output %.1f MB)\n",
+      (long long)n, threads, hp_painter_simd(p), ty, tz, measured ? "measured" : "estimated", best,
+      flop / best / 1e9, hp_bench_of_peak(flop / best / 1e9, peak, of, sizeof of),
+      1e9 * best / (double)(n * n * n), hp_painter_workspace_bytes(p) / 1e6, ru.ru_maxrss / 1024.0,
+      io_mb);
   hp_painter_destroy(p);
   hp_net_free(&net);
   free(rho), free(o);

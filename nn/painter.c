@@ -106,6 +106,9 @@ static int choose_path(hp_painter *p, hp_status *st) {
 }
 
 const char *hp_painter_simd(const hp_painter *p) { return p->simd; }
+void hp_painter_tiles(const hp_painter *p, int *ty, int *tz, int *measured) {
+  *ty = p->ty, *tz = p->tz, *measured = p->tuned;
+}
 
 int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc *d,
                       hp_status *st) {
@@ -139,6 +142,10 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   p->tz = d->tile_z > 0 ? d->tile_z : choose_tz(nz, p->vw);
   if (p->ty > ny) p->ty = (int)ny;
   if (p->tz > nz) p->tz = (int)nz;
+  const double nout = (double)p->out_n[0] * (double)ny * (double)nz;
+  if (d->tile_y <= 0 && d->tile_z <= 0 && d->planner == HP_PLAN_MEASURE &&
+      nout >= HP_PAINTER_TUNE_MIN && nout <= HP_PAINTER_TUNE_MAX)
+    p->tuned = hp_painter_tune(net, &p->d, p->simd, p->out_n[0], ny, nz, &p->ty, &p->tz);
   for (int g = 0; g < 3; g++) { /* geometry g: inputs of block g (g = 2: the head) */
     const int grow = 2 * p->halo - 4 * g;
     p->rows[g] = p->ty + grow;

@@ -32,7 +32,20 @@ typedef struct hp_painter_desc {
   int nthreads; /**< OpenMP threads; 0 = all */
   int tile_y;   /**< output tile extent in y; 0 = automatic */
   int tile_z;   /**< output tile extent in z; 0 = automatic */
+  int planner;  /**< automatic tiles: HP_PLAN_MEASURE (default, 0) or HP_PLAN_ESTIMATE */
 } hp_painter_desc;
+
+/**
+ * How automatic tiles are chosen. MEASURE: for grids of at least HP_PAINTER_TUNE_MIN output
+ * voxels, a few tile shapes are timed at plan time on this machine (at most a tenth of the
+ * predicted execute) and the fastest is kept in a wisdom file ($HALOPAINT_WISDOM, else
+ * ~/.cache/halopaint/wisdom) for the next plan of the same shape; ESTIMATE: the lane-waste
+ * model alone (tiny grids, tests). The painted values are the same bit for bit either way.
+ */
+enum hp_painter_planner { HP_PLAN_MEASURE = 0, HP_PLAN_ESTIMATE = 1 };
+#define HP_PAINTER_TUNE_MIN (1 << 20)
+/** Above this (2048^3) the plan is not measured: such a grid is refused or fills a node. */
+#define HP_PAINTER_TUNE_MAX 8589934592.0
 
 typedef struct hp_painter hp_painter;
 
@@ -54,6 +67,8 @@ void hp_painter_out_shape(const hp_painter *p, int64_t out[3]);
  * in the last bits (FMA or not), never between runs of one path.
  */
 const char *hp_painter_simd(const hp_painter *p);
+/** The plan's largest tile (y, z) and whether it was measured (1) or estimated (0). */
+void hp_painter_tiles(const hp_painter *p, int *ty, int *tz, int *measured);
 /** Bytes held by the plan (packed weights + per-thread tile buffers). */
 size_t hp_painter_workspace_bytes(const hp_painter *p);
 

@@ -46,6 +46,7 @@ struct hp_painter {
   const char *simd; /* the vector path: "AVX-512", "AVX2+FMA" or "portable" */
   int vw;           /* its lanes */
   hp_painter_tile_fn paint_tile;
+  int tuned; /* 1: the tiles were measured (or read from the wisdom file) */
   int halo, k_out;
   float slope;
   int64_t out_n[3];
@@ -64,6 +65,14 @@ struct hp_painter {
 /** Input plane @p t of a tile (padded coordinates: output index + offset) into @p dst. */
 void hp_painter_load_plane(const hp_painter *p, const tile *tl, const float *rho, int64_t t,
                            float *dst);
+
+/**
+ * Tile shape by measurement (nn/painter_tune.c): the wisdom file's, else the fastest of a few
+ * timed shapes starting from *ty x *tz (the estimate), which it overwrites. @return 1 when
+ * the shape came from the wisdom file or a measurement, 0 when the estimate stays.
+ */
+int hp_painter_tune(const hp_net *net, const hp_painter_desc *d, const char *simd, int64_t nx,
+                    int64_t ny, int64_t nz, int *ty, int *tz);
 
 /* The tile kernel of each vector path; the x86 ones exist when the build made them. */
 void hp_painter_tile_portable(const hp_painter *p, workspace *ws, const tile *tl, const float *rho,

@@ -84,7 +84,7 @@ int hp_engine_create(hp_engine **out, const hp_net *net, const hp_engine_desc *d
     hp_status_clear(st);
     snprintf(e->note, sizeof e->note, "cpu (auto: the GPU plan failed: %.500s)", why);
   }
-  hp_painter_desc pd = {{d->n[0], d->n[1], d->n[2]}, d->periodic, d->nthreads, 0, 0};
+  hp_painter_desc pd = {{d->n[0], d->n[1], d->n[2]}, d->periodic, d->nthreads, 0, 0, 0};
   if (hp_painter_create(&e->cpu, net, &pd, st)) goto fail;
   *out = e;
   return HP_OK;

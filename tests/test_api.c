@@ -508,7 +508,7 @@ static void by_hand(const hp_cic_particles *cp, float *rho, float *const *ref) {
   hp_status st;
   hp_cic_plan *cic;
   hp_painter *pt;
-  hp_painter_desc pd = {{NV, NV, NV}, 1, 2, 0, 0};
+  hp_painter_desc pd = {{NV, NV, NV}, 1, 2, 0, 0, 0};
   hp_status_clear(&st);
   if (hp_cic_plan_create(&cic, NV, BOX, 2, &st)) fail_msg("%s", st.msg);
   if (hp_cic_density(cic, cp, rho, &st)) fail_msg("%s", st.msg);

@@ -186,7 +186,7 @@ static void check_shape(const int64_t n[3], int periodic, int K, size_t budget, 
   uint64_t seed = 12345 + nin;
   float *rho = hp_test_random_density(&seed, n[0], n[1], n[2]);
   hp_painter *p;
-  hp_painter_desc d = {{n[0], n[1], n[2]}, periodic, 1, 0, 0};
+  hp_painter_desc d = {{n[0], n[1], n[2]}, periodic, 1, 0, 0, 0};
   assert_int_equal(hp_painter_create(&p, &net, &d, &st), HP_OK);
   int64_t on[3];
   hp_painter_out_shape(p, on);

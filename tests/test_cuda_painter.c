@@ -85,7 +85,7 @@ static float **cpu_paint(const hp_net *net, const float *rho, const int64_t n[3]
                          int64_t out_n[3]) {
   hp_painter *p = NULL;
   hp_status st;
-  hp_painter_desc d = {{n[0], n[1], n[2]}, periodic, 0, 0, 0};
+  hp_painter_desc d = {{n[0], n[1], n[2]}, periodic, 0, 0, 0, 0};
   int rc = hp_painter_create(&p, net, &d, &st);
   if (rc) fprintf(stderr, "CPU plan: %s\n", st.msg);
   assert_int_equal(rc, 0);

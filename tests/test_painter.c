@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "fields.h"
@@ -107,7 +108,7 @@ static hp_painter *plan(const hp_net *net, int64_t n0, int64_t n1, int64_t n2, i
                         int threads, int ty, int tz) {
   hp_painter *p = NULL;
   hp_status st;
-  hp_painter_desc d = {{n0, n1, n2}, periodic, threads, ty, tz};
+  hp_painter_desc d = {{n0, n1, n2}, periodic, threads, ty, tz, 0};
   int rc = hp_painter_create(&p, net, &d, &st);
   if (rc) fprintf(stderr, "%s\n", st.msg);
   assert_int_equal(rc, 0);
@@ -235,7 +236,7 @@ static void test_vector_paths(void **state) {
   for (int k = 0; k < 3; k++) {
     setenv("HALOPAINT_SIMD", keys[k], 1);
     hp_painter *p = NULL;
-    hp_painter_desc d = {{n, n, n}, 0, 1, 0, 0};
+    hp_painter_desc d = {{n, n, n}, 0, 1, 0, 0, 0};
     if (hp_painter_create(&p, &net, &d, &st)) { /* a path this CPU does not run */
       assert_non_null(strstr(st.msg, "this CPU does not run"));
       continue;
@@ -260,12 +261,57 @@ static void test_vector_paths(void **state) {
   assert_true(ran >= 1); /* portable runs everywhere */
   setenv("HALOPAINT_SIMD", "sse9", 1);
   hp_painter *p = NULL;
-  hp_painter_desc d = {{n, n, n}, 0, 1, 0, 0};
+  hp_painter_desc d = {{n, n, n}, 0, 1, 0, 0, 0};
   assert_int_not_equal(hp_painter_create(&p, &net, &d, &st), 0);
   assert_non_null(strstr(st.msg, "HALOPAINT_SIMD=sse9: expected auto, portable"));
   unsetenv("HALOPAINT_SIMD");
   hp_test_free_grids(a, K), hp_test_free_grids(b, K);
   free(rho), free(rd), free(ref);
+  hp_net_free(&net);
+}
+
+/* Tiles by measurement (HP_PLAN_MEASURE, 2^20 voxels and more): the plan paints what the
+ * estimated plan paints, bit for bit; its choice is kept in the wisdom file and read back. */
+static void test_measured_tiles(void **state) {
+  (void)state;
+  const int64_t n = 104, nv = n * n * n; /* 1.12e6 >= HP_PAINTER_TUNE_MIN */
+  char wisdom[] = "/tmp/hp_wisdom_XXXXXX";
+  const int fd = mkstemp(wisdom);
+  assert_true(fd >= 0);
+  close(fd);
+  setenv("HALOPAINT_WISDOM", wisdom, 1);
+  hp_net net = hp_test_random_net(1, 5);
+  float *rho = random_density(n, n, n);
+  float **a = hp_test_alloc_grids(1, nv), **b = hp_test_alloc_grids(1, nv);
+  hp_status st;
+  hp_painter *est = NULL, *mea = NULL, *again = NULL;
+  hp_painter_desc de = {{n, n, n}, 1, 2, 0, 0, HP_PLAN_ESTIMATE}, dm = de;
+  dm.planner = HP_PLAN_MEASURE;
+  assert_int_equal(hp_painter_create(&est, &net, &de, &st), 0);
+  assert_int_equal(hp_painter_create(&mea, &net, &dm, &st), 0);
+  int ty, tz, measured, ty2, tz2, measured2;
+  hp_painter_tiles(est, &ty, &tz, &measured);
+  assert_int_equal(measured, 0);
+  hp_painter_tiles(mea, &ty, &tz, &measured);
+  assert_int_equal(measured, 1);
+  assert_int_equal(hp_painter_execute(est, rho, a, &st), 0);
+  assert_int_equal(hp_painter_execute(mea, rho, b, &st), 0);
+  assert_memory_equal(a[0], b[0], sizeof(float) * nv);
+  FILE *f = fopen(wisdom, "r");
+  char line[1024] = "";
+  assert_non_null(f);
+  assert_non_null(fgets(line, sizeof line, f));
+  fclose(f);
+  assert_non_null(strstr(line, "painter-tiles "));
+  assert_non_null(strstr(line, "threads=2 ny=104 nz=104 -> "));
+  assert_int_equal(hp_painter_create(&again, &net, &dm, &st), 0); /* from the wisdom file */
+  hp_painter_tiles(again, &ty2, &tz2, &measured2);
+  assert_int_equal(ty2, ty), assert_int_equal(tz2, tz), assert_int_equal(measured2, 1);
+  unsetenv("HALOPAINT_WISDOM");
+  unlink(wisdom);
+  hp_painter_destroy(est), hp_painter_destroy(mea), hp_painter_destroy(again);
+  hp_test_free_grids(a, 1), hp_test_free_grids(b, 1);
+  free(rho);
   hp_net_free(&net);
 }
 
@@ -326,18 +372,18 @@ static void test_bad_plans(void **state) {
   hp_net net = hp_test_random_net(1, 1);
   hp_painter *p = NULL;
   hp_status st;
-  hp_painter_desc small = {{8, 30, 30}, 0, 1, 0, 0};
+  hp_painter_desc small = {{8, 30, 30}, 0, 1, 0, 0, 0};
   assert_int_equal(hp_painter_create(&p, &net, &small, &st), HP_ERR_INPUT);
   assert_non_null(strstr(st.msg, "too small"));
   /* plans larger than the memory are refused before allocating: 10^5 threads, a 2e6^3 grid */
-  hp_painter_desc threads = {{16, 16, 16}, 1, 100000, 0, 0};
+  hp_painter_desc threads = {{16, 16, 16}, 1, 100000, 0, 0, 0};
   assert_int_equal(hp_painter_create(&p, &net, &threads, &st), HP_ERR_NOMEM);
   assert_non_null(strstr(st.msg, "100000 threads"));
-  hp_painter_desc huge = {{2000000, 2000000, 2000000}, 1, 1, 0, 0};
+  hp_painter_desc huge = {{2000000, 2000000, 2000000}, 1, 1, 0, 0, 0};
   assert_int_not_equal(hp_painter_create(&p, &net, &huge, &st), 0);
   assert_null(p);
   net.conv[1].k = 3; /* no longer the paper's generator */
-  hp_painter_desc ok = {{16, 16, 16}, 1, 1, 0, 0};
+  hp_painter_desc ok = {{16, 16, 16}, 1, 1, 0, 0, 0};
   assert_int_equal(hp_painter_create(&p, &net, &ok, &st), HP_ERR_INPUT);
   assert_non_null(strstr(st.msg, "generator"));
   assert_null(p);
@@ -351,6 +397,7 @@ int main(void) {
       cmocka_unit_test(test_generator_against_float64),
       cmocka_unit_test(test_tiling_and_threads_bit_identical),
       cmocka_unit_test(test_vector_paths),
+      cmocka_unit_test(test_measured_tiles),
       cmocka_unit_test(test_periodic_equals_padded_copy),
       cmocka_unit_test(test_shift_equivariance),
       cmocka_unit_test(test_bad_plans),

@@ -90,7 +90,7 @@ double synth_held_out_corr(const hp_net *net, const hp_train_data *d, double *ra
   const int64_t n = b->nv, n3 = n * n * n;
   hp_status st;
   hp_painter *p;
-  hp_painter_desc pd = {{n, n, n}, 1, 1, 0, 0};
+  hp_painter_desc pd = {{n, n, n}, 1, 1, 0, 0, 0};
   assert_int_equal(hp_painter_create(&p, net, &pd, &st), 0);
   float *o = malloc(sizeof(float) * (size_t)n3), *outs[1] = {o};
   assert_int_equal(hp_painter_execute(p, b->rho, outs, &st), 0);

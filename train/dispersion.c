@@ -142,7 +142,7 @@ int hp_dispersion_fit(const hp_count_hist *h, hp_count_dist *d, hp_status *st) {
 static int paint_box(const hp_net *net, const hp_train_box *b, int K, int nthreads, float *mu,
                      hp_status *st) {
   const int64_t n3 = b->nv * b->nv * b->nv;
-  hp_painter_desc pd = {{b->nv, b->nv, b->nv}, 1, nthreads, 0, 0};
+  hp_painter_desc pd = {{b->nv, b->nv, b->nv}, 1, nthreads, 0, 0, 0};
   hp_painter *p = NULL;
   float *out[HP_NET_MAX_K];
   for (int k = 0; k < K; k++) out[k] = mu + k * n3;
