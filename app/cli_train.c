@@ -306,6 +306,29 @@ static int fit_counts(train_ctx *x, hp_status *st) {
   return HP_OK;
 }
 
+/* A new model trained by likelihood starts by predicting each bin's mean count per voxel (the
+ * output layer's bias; its weights scaled by 0.1): an output unit that starts below zero
+ * everywhere gets no gradient through the output ReLU and stays dead (the first learning curve
+ * lost a whole mass bin that way). */
+static void init_output_at_mean(train_ctx *x) {
+  hp_net *net = &x->model.net;
+  const hp_conv *o = &net->conv[net->head_first + net->head_len - 1];
+  const int K = x->data.k;
+  for (int k = 0; k < K; k++) {
+    double sum = 0, nvox = 0;
+    for (int b = 0; b < x->data.nbox; b++) {
+      const hp_train_box *bx = &x->data.box[b];
+      if (bx->validation) continue;
+      const int64_t plane = bx->nv * bx->nv, n = bx->train_nx * plane;
+      const float *c = bx->counts + (size_t)k * (size_t)(bx->nv * plane);
+      for (int64_t i = 0; i < n; i++) sum += c[i];
+      nvox += (double)n;
+    }
+    net->w[o->b_off + k] = nvox > 0 ? (float)(sum / nvox) : 0.0f;
+  }
+  for (size_t i = 0; i < (size_t)o->cout * o->cin; i++) net->w[o->w_off + i] *= 0.1f;
+}
+
 static int write_log(train_ctx *x, hp_status *st) {
   char title[512];
   snprintf(title, sizeof title,
@@ -346,11 +369,14 @@ int hp_cmd_train(int argc, char **argv) {
   if (get_model(&x, &st)) goto fail;
   hp_cli_progress(
       x.t0, "model: %s, %d mass bin(s), voxel %g Mpc/h%s",
-      x.fresh ? "new (the paper's initialisation)" : hp_params_string(x.p, "TrainModelIn"),
+      x.fresh ? "new (the paper's initialisation; by likelihood, the output layer starts at "
+                "each bin's mean count)"
+              : hp_params_string(x.p, "TrainModelIn"),
       x.model.meta.nbins, x.model.meta.voxel_size, x.resume ? "; resuming its training run" : "");
   if (load_data(&x, &st)) goto fail;
   if (check_meta(&x, &st)) goto fail;
   if (config(&x, &st)) goto fail;
+  if (x.fresh && x.cfg.objective != HP_OBJ_WGAN_GP) init_output_at_mean(&x);
   if (hp_trainer_create(&x.t, &x.cfg, &x.model.net, &x.data, &st)) goto fail;
   if (x.resume && hp_checkpoint_restore(hp_params_string(x.p, "TrainModelIn"), x.t, &elapsed0, &st))
     goto fail;
