@@ -227,6 +227,36 @@ static void test_output_starts_at_mean(void **state) {
   hp_model_free(&m);
 }
 
+/* A mass bin whose output is below zero everywhere (dead: the ReLU passes no gradient) comes
+ * back in likelihood training: its output bias rises (the surrogate gradient of trainer.h);
+ * with the exact derivative it would not move at all. */
+static void test_dead_bin_revives(void **state) {
+  (void)state;
+  NEED_BINARY();
+  hp_model m;
+  hp_status st;
+  const double edges[3] = {1e12, 1e13, 1e16};
+  char in[256], a[300], b[256], c[256], d[256];
+  path(in, sizeof in, "dead.h5");
+  assert_int_equal(hp_model_init(&m, 2, edges, 9, &st), 0);
+  const hp_conv *o = &m.net.conv[m.net.head_first + m.net.head_len - 1];
+  for (int i = 0; i < o->cin; i++) m.net.w[o->w_off + i] = 0.0f; /* bin 0: output = bias */
+  m.net.w[o->b_off] = -0.5f;
+  m.meta.voxel_size = 4.0;
+  assert_int_equal(hp_model_save(&m, in, &st), 0);
+  hp_model_free(&m);
+  snprintf(a, sizeof a, "TrainModelIn=%s", in);
+  snprintf(b, sizeof b, "TrainModelOut=%s/dead-out.h5", dir);
+  snprintf(c, sizeof c, "TrainCheckpoint=%s/dead-ck.h5", dir);
+  snprintf(d, sizeof d, "TrainLog=%s/dead-log.csv", dir);
+  const char *ov[5] = {a, b, c, d, "TrainUpdates=20"};
+  assert_int_equal(run("dead", ov, 5), 0);
+  load("dead-ck.h5", &m);
+  const double bias = m.net.w[o->b_off];
+  if (!(bias > -0.5 + 0.005)) fail_msg("the dead bin's output bias moved from -0.5 to %g", bias);
+  hp_model_free(&m);
+}
+
 static void test_interrupt(void **state) {
   (void)state;
   NEED_BINARY();
@@ -272,9 +302,8 @@ static void test_refusals(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_run_and_resume),
-      cmocka_unit_test(test_output_starts_at_mean),
-      cmocka_unit_test(test_interrupt),
+      cmocka_unit_test(test_run_and_resume),   cmocka_unit_test(test_output_starts_at_mean),
+      cmocka_unit_test(test_dead_bin_revives), cmocka_unit_test(test_interrupt),
       cmocka_unit_test(test_refusals),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

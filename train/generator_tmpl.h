@@ -35,7 +35,8 @@ struct FN(gen_ws) {
   int64_t b_in[HP_NET_MAX_BLOCKS], b_out[HP_NET_MAX_BLOCKS];
   int b_cout[HP_NET_MAX_BLOCKS], b_crop[HP_NET_MAX_BLOCKS], b_last[HP_NET_MAX_BLOCKS];
   REAL *bout[HP_NET_MAX_BLOCKS], *dbout[HP_NET_MAX_BLOCKS];
-  REAL *out; /* relu of the output layer's pre-activation act[last] */
+  REAL *out;       /* relu of the output layer's pre-activation act[last] */
+  double out_leak; /* surrogate slope of the output ReLU's backward below zero (0: exact) */
   const REAL *x;
   REAL *scratch;
   REAL *mem;
@@ -190,6 +191,7 @@ void FN(gen_ws_destroy)(FN(gen_ws) * g) {
 
 int64_t FN(gen_ws_out_side)(const FN(gen_ws) * g) { return g->n_out; }
 size_t FN(gen_ws_bytes)(const FN(gen_ws) * g) { return g->bytes; }
+void FN(gen_ws_set_output_leak)(FN(gen_ws) * g, double leak) { g->out_leak = leak; }
 
 /* y[ch] += x[0] cropped, then leaky ReLU, for every channel of block b's output. */
 static void FN(residual_lrelu)(FN(gen_ws) * g, int b, const REAL *x) {
@@ -262,7 +264,10 @@ void FN(gen_backward)(FN(gen_ws) * g, const REAL *w, const REAL *dout, REAL *gw)
   const int last = net->nconv - 1;
   const int64_t nout = net->conv[last].cout * FN(cube)(g->out_side[last]);
   memcpy(g->grad[last], dout, sizeof(REAL) * (size_t)nout);
-  T_relu_backward(g->act[last], g->grad[last], nout, g->nthreads);
+  if (g->out_leak > 0)
+    T_lrelu_backward(g->act[last], g->grad[last], nout, g->out_leak, g->nthreads);
+  else
+    T_relu_backward(g->act[last], g->grad[last], nout, g->nthreads);
   int done_block = net->nblocks; /* blocks whose lrelu mask is applied: b >= done_block */
   for (int i = last; i >= 0; i--) {
     const hp_conv *c = &net->conv[i];

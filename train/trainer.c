@@ -123,6 +123,8 @@ int hp_trainer_create(hp_trainer **out, const hp_train_config *cfg, const hp_net
   t->bytes = sizeof *t;
   if (hp_net_copy(&t->net, gen, st)) goto fail;
   if (hp_f_gen_ws_create(&t->gws, &t->net, cfg->patch, cfg->nthreads, st)) goto fail;
+  /* by likelihood, a bin whose output fell below zero everywhere must be able to come back */
+  if (cfg->objective != HP_OBJ_WGAN_GP) hp_f_gen_ws_set_output_leak(t->gws, HP_TRAIN_OUTPUT_LEAK);
   t->bytes += hp_f_gen_ws_bytes(t->gws) + 3 * t->net.nparams * sizeof(float);
   t->m = hp_f_gen_ws_out_side(t->gws);
   if (t->m != cfg->patch - 2 * data->halo) {

@@ -39,6 +39,10 @@ typedef enum hp_objective {
 } hp_objective;
 
 /** Settings of a training run. */
+/** Surrogate slope of the output ReLU's gradient below zero in likelihood training
+ *  (generator_api.h, gen_ws_set_output_leak); the model itself keeps the ReLU. */
+#define HP_TRAIN_OUTPUT_LEAK 0.01
+
 typedef struct hp_train_config {
   hp_objective objective;
   double lr, beta1, beta2; /**< Adam, both networks (the paper: 1e-4, 0.5, 0.999) */
