@@ -8,6 +8,8 @@ mkdir -p bench/results
   for np in 128 256; do build/bench/bench_lpt "$np" 2 0; done
   build/bench/bench_lpt 128 2 1
   for n in 64 128 256; do build/bench/bench_painter "$n" 2; done
+  # the PyTorch peer at its fastest layout (SKIP without python3-torch; bench/torch_peer.py)
+  /usr/bin/python3 bench/torch_peer.py 64 128 --threads 2 2>&1 | grep -E '^(torch|PyTorch|SKIP|[0-9]+\^3)'
   build/bench/bench_cuda 128 256 512 1024   # GPU painter vs cuDNN (SKIP without a GPU; docs/gpu.md)
   build/bench/bench_pm 128 2 2 10   # PM: NP THREADS B STEPS (docs/nbody.md)
   build/bench/bench_pm 256 2 2 5
