@@ -42,10 +42,10 @@ void HP_T_FN(gen_backward)(HP_T_FN(gen_ws) * g, const HP_T_REAL *w, const HP_T_R
                            HP_T_REAL *gw);
 
 /**
- * Training only: the output ReLU's backward passes @p leak times the gradient where the
- * pre-activation is negative (0, the default, is the exact derivative). A surrogate gradient
- * that lets a mass bin whose output fell below zero everywhere come back; the forward pass,
- * and so the model, stay the paper's ReLU.
+ * Training only: on an output channel whose pre-activation is below zero on the whole patch (a
+ * dead mass bin, which the exact ReLU derivative would leave dead for good), the backward
+ * passes @p leak times the gradient; every other channel gets the exact derivative (0, the
+ * default: exact everywhere). The forward pass, and so the model, stay the paper's ReLU.
  */
 void HP_T_FN(gen_ws_set_output_leak)(HP_T_FN(gen_ws) * g, double leak);
 
