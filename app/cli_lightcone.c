@@ -63,10 +63,14 @@ int hp_cmd_lightcone(int argc, char **argv) {
     memset(&cone, 0, sizeof cone);
     snprintf(suffix, sizeof suffix, "_lightcone_seed%llu%s", (unsigned long long)seeds[i],
              ascii ? ".txt" : ".hdf5");
+    char field_suffix[48];
+    snprintf(field_suffix, sizeof field_suffix, "_seed%llu", (unsigned long long)seeds[i]);
     /* written shell by shell: the cone never has to fit in memory */
     int bad = hp_resolve_output_path(p, suffix, path, sizeof path, &st) ||
               hp_cone_writer_open(&w, path, ascii, &st) ||
               hp_lightcone_seed(lc, seeds[i], &cone, w, &t, &st) ||
+              hp_cli_linear_field(t0, p, hp_lightcone_lpt(lc), hp_lightcone_field_info(lc),
+                                  seeds[i], field_suffix, &st) ||
               fill_provenance(&cone, p, lc, seeds[i], cmdline, &st);
     const int64_t n = w ? hp_cone_writer_count(w) : 0;
     if (bad) {

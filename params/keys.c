@@ -73,8 +73,9 @@ static const hp_param_spec table[] = {
      "attribute BoxSize; a grid up to NParticles^3, coarser ones zero-padded in Fourier space): "
      "used instead of noise x P(k), e.g. a constrained realisation (docs/linear-field.md)."},
     {"WriteLinearField", HP_P_BOOL, "0", 0, 0, 0, 1, NULL, "",
-     "Also write the linear field a run, ic or sim used, as OutputDir/FileBase_linear[_seedS]"
-     ".hdf5 in LinearFieldFile's format (read back, it gives the same particles bit for bit)."},
+     "Also write the linear field a run, lightcone, ic or sim used, as "
+     "OutputDir/FileBase_linear[_seedS].hdf5 in LinearFieldFile's format (read back, it gives "
+     "the same particles bit for bit)."},
     {"Threads", HP_P_INT, "0", 0, 0, 0, 4096, NULL, "", "OpenMP threads; 0 = all cores."},
 
     /* Painter */

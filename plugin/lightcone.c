@@ -37,6 +37,7 @@ struct hp_lightcone {
   hp_cosmology *cosmo;
   hp_lpt *lpt;
   hp_initial_desc init; /* where the linear field comes from (seed, or a file) */
+  hp_field_info field;  /* what the last seed's field file held */
   hp_cic_plan *cic;
   hp_sampler *sampler;
   hp_mf_shape_ctx mf;
@@ -244,6 +245,9 @@ size_t hp_lightcone_planned_bytes(const hp_lightcone *lc) { return lc->bytes; }
 double hp_lightcone_expected_halos(const hp_lightcone *lc) { return lc->expected; }
 int hp_lightcone_nshells(const hp_lightcone *lc) { return lc->nshells; }
 int hp_lightcone_replicas(const hp_lightcone *lc) { return lc->replicas; }
+hp_lpt *hp_lightcone_lpt(hp_lightcone *lc) { return lc->lpt; }
+const hp_field_info *hp_lightcone_field_info(const hp_lightcone *lc) { return &lc->field; }
+
 const char *hp_lightcone_device(const hp_lightcone *lc) { return hp_engine_note(lc->eng[0]); }
 const char *hp_lightcone_models(const hp_lightcone *lc) { return lc->models_text; }
 
@@ -545,7 +549,8 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_cone_wr
   double t0 = omp_get_wtime();
   /* psi1 into the displacement slots, psi2 into the velocity slots */
   const hp_lpt_factors split = {1.0, 0.0, 0.0, 1.0};
-  if (hp_lpt_set_initial(lc->lpt, lc->cosmo, &id, NULL, st) || hp_lpt_execute(lc->lpt, &split, st))
+  if (hp_lpt_set_initial(lc->lpt, lc->cosmo, &id, &lc->field, st) ||
+      hp_lpt_execute(lc->lpt, &split, st))
     return hp_error_context(st, "seed %llu: 2LPT", (unsigned long long)seed);
   t->lpt = omp_get_wtime() - t0;
   hp_catalog cat;

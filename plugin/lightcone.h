@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #include "lightcone/cone.h"
+#include "lpt/field_file.h"
+#include "lpt/lpt.h"
 #include "params/params.h"
 
 /** The most models one cone interpolates between. */
@@ -58,5 +60,9 @@ int hp_lightcone_replicas(const hp_lightcone *lc);
 const char *hp_lightcone_models(const hp_lightcone *lc);
 /** Where the painter runs, as for run. */
 const char *hp_lightcone_device(const hp_lightcone *lc);
+/** The 2LPT plan: hp_lpt_delta_k holds the last cone's linear field (WriteLinearField). */
+hp_lpt *hp_lightcone_lpt(hp_lightcone *lc);
+/** What the last cone's field file held (LinearFieldFile, WhiteNoiseFile; n = 0: none). */
+const hp_field_info *hp_lightcone_field_info(const hp_lightcone *lc);
 
 #endif
