@@ -19,7 +19,6 @@
 
 #include "app/cli.h"
 #include "nn/painter.h"
-#include "nn/model_io.h"
 #include "plugin/halopaint.h"
 #include "plugin/snapshot.h"
 #include "plugin/version.h"
@@ -361,14 +360,17 @@ static int input_is_particles(const paint_args *a) {
   return parts;
 }
 
-/* Read the particles, check them against the model, and give the grid they make. */
-static int read_particle_input(const paint_args *a, hp_snapshot *snap, int64_t *nv, hp_status *st) {
-  hp_model m;
+/* Read the particles, check them against the model (its metadata from the API: the model is
+ * loaded once), and give the grid they make. */
+static int read_particle_input(const paint_args *a, const hp_model_info *mi, hp_snapshot *snap,
+                               int64_t *nv, hp_status *st) {
+  hp_model_meta meta;
   char diff[2048];
+  memset(&meta, 0, sizeof meta);
+  meta.voxel_size = mi->voxel_size, meta.particles_per_voxel = mi->particles_per_voxel;
+  meta.redshift = mi->redshift, meta.omega_m = mi->omega_m, meta.h = mi->h;
   if (hp_snapshot_read(snap, a->in, a->length_unit, HP_SNAP_VEL_GADGET, st)) return st->code;
-  if (hp_model_load(&m, a->model, st)) return hp_error_context(st, "%s", a->model);
-  const int k = hp_snapshot_mismatch(snap, &m.meta, nv, diff, sizeof diff);
-  hp_model_free(&m);
+  const int k = hp_snapshot_mismatch(snap, &meta, nv, diff, sizeof diff);
   if (k && !a->allow_mismatch)
     return hp_fail(st, HP_ERR_INPUT,
                    "the particles %s differ from what the model %s was trained for:\n%s"
@@ -423,7 +425,7 @@ int hp_cmd_paint(int argc, char **argv) {
       hp_cli_error("paint", &st);
       goto done;
     }
-    if (read_particle_input(&a, &snap, &nv, &st)) {
+    if (read_particle_input(&a, &mi, &snap, &nv, &st)) {
       hp_cli_error("paint", &st);
       goto done;
     }

@@ -4,19 +4,9 @@
 # loop that resumes without redoing a finished cone.
 . tests/lib.sh
 
-cat > "$tmp/cone.param" <<'P'
-Omega0          0.3089
-OmegaBaryon     0.0486
-HubbleParam     0.6774
-Sigma8          0.8159
-PrimordialIndex 0.9667
-BoxSize         64
-NParticles      64
-Seed            3
-LightconeZMax   0.02
-LightconeFootprint Octant
-LightconeModelFiles models/default.h5
-P
+min_param "$tmp/cone.param"
+printf 'LightconeZMax 0.02\nLightconeFootprint Octant\nLightconeModelFiles models/default.h5\n' \
+  >> "$tmp/cone.param"
 
 $bin lightcone "$tmp/cone.param" -s OutputDir="$tmp" > "$tmp/o.txt" 2> "$tmp/e.txt"
 check "lightcone writes an HDF5 cone" '[ $? -eq 0 ] && [ -s "$tmp/halopaint_lightcone_seed3.hdf5" ]'
