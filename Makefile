@@ -7,6 +7,8 @@
 #   CUDA=0|1        force the CUDA backend off/on (default: on when nvcc is found)
 #   CUDNN=0|1       with CUDA: the cuDNN baseline of the GPU benchmark (default: on when the
 #                   toolkit has cudnn.h)
+#   MPI=0|1         also bin/halopaint-mpi, `run` distributed over MPI ranks (docs/mpi.md;
+#                   default: on when mpicc and FFTW's MPI interface are installed)
 
 CC      ?= gcc
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
@@ -59,6 +61,18 @@ else
   LIBSRC  += $(wildcard cuda/*_stub.c)
 endif
 LIBOBJ   = $(LIBSRC:%.c=$(BUILD)/%.o) $(CUDAOBJ)
+
+# MPI: mpi/ (the distributed stages) and the CLI compiled again with HP_MPI, linked into
+# bin/halopaint-mpi; the library and bin/halopaint stay single-process.
+MPICC   ?= mpicc
+MPI     ?= $(if $(and $(shell command -v $(MPICC) 2>/dev/null),$(wildcard /usr/include/fftw3-mpi.h)),1,0)
+ifeq ($(MPI),1)
+  MPIOBJ     = $(patsubst %.c,$(BUILD)/%.o,$(wildcard mpi/*.c))
+  MPIAPPOBJ  = $(patsubst %.c,$(BUILD)/mpi-app/%.o,$(wildcard app/*.c))
+  MPIPROGRAM = bin/halopaint-mpi
+  MPITESTBIN = $(patsubst tests/mpi/%.c,$(BUILD)/tests/mpi/%,$(wildcard tests/mpi/test_*.c))
+  MPILIBS    = -lfftw3f_mpi
+endif
 STATIC   = lib/libhalopaint.a
 SHARED   = lib/libhalopaint.so
 PROGRAM  = bin/halopaint
@@ -69,7 +83,7 @@ BENCHSRC = $(wildcard bench/bench_*.c)
 BENCHBIN = $(BENCHSRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all deps test demo bench validate clean format-check
-all: $(STATIC) $(SHARED) $(PROGRAM)
+all: $(STATIC) $(SHARED) $(PROGRAM) $(MPIPROGRAM)
 
 deps:
 	@scripts/install-deps.sh
@@ -86,6 +100,14 @@ $(BUILD)/%.o: %.cu $(wildcard */*.h */*.cuh)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
+$(BUILD)/mpi/%.o: mpi/%.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) -c $< -o $@
+
+$(BUILD)/mpi-app/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) -c $< -o $@
+
 $(STATIC): $(LIBOBJ)
 	@mkdir -p lib
 	rm -f $@ && ar rcs $@ $^
@@ -98,6 +120,14 @@ CLIOBJ   = $(patsubst %.c,$(BUILD)/%.o,$(wildcard app/*.c))
 $(PROGRAM): $(CLIOBJ) $(STATIC)
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(MPIPROGRAM): $(MPIAPPOBJ) $(MPIOBJ) $(STATIC)
+	@mkdir -p bin
+	$(MPICC) $(LDFLAGS) -o $@ $^ $(MPILIBS) $(LDLIBS)
+
+$(BUILD)/tests/mpi/%: tests/mpi/%.c $(MPIOBJ) $(STATIC) $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) $(LDFLAGS) -o $@ $< $(MPIOBJ) $(STATIC) $(MPILIBS) $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/%.c $(TESTLIB) $(STATIC) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -113,9 +143,23 @@ $(BUILD)/bench/%: bench/%.c $(STATIC) $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(HPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
+# (a second make, so that what deps installed, mpicc say, is seen when the build is planned)
 test: deps
-	@$(MAKE) --no-print-directory all $(TESTBIN) $(EXAMPLEBIN)
-	@scripts/run-tests.sh $(TESTBIN) $(wildcard tests/test_*.sh) scripts/format-check.sh
+	@$(MAKE) --no-print-directory test-installed
+.PHONY: test-installed
+test-installed:
+	@$(MAKE) --no-print-directory all $(TESTBIN) $(EXAMPLEBIN) $(MPITESTBIN)
+	@scripts/run-tests.sh $(TESTBIN) $(wildcard tests/test_*.sh) scripts/format-check.sh \
+	  $(if $(MPIPROGRAM),scripts/run-mpi-tests.sh)
+
+# the MPI tests alone: every tests/mpi/ program on 1, 2, 3 and 4 ranks, then the CLI comparisons
+.PHONY: test-mpi
+test-mpi: deps
+	@$(MAKE) --no-print-directory test-mpi-installed
+.PHONY: test-mpi-installed
+test-mpi-installed:
+	@$(MAKE) --no-print-directory all $(MPITESTBIN)
+	@scripts/run-mpi-tests.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -15,8 +15,63 @@
 #include "plugin/version.h"
 #include "util/memory.h"
 
+#ifdef HP_MPI
+/* halopaint-mpi: the distributed plan behind the same calls; every rank runs the seed loop
+ * (each call is collective), rank 0 holds the catalogue and writes it */
+#include "mpi/run_mpi.h"
+typedef hp_mrun run_plan;
+static int plan_create(run_plan **r, const hp_params *p, hp_status *st) {
+  return hp_mrun_create(r, p, MPI_COMM_WORLD, st);
+}
+static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, char *note,
+                     size_t n, hp_status *st) {
+  hp_mrun_comm c;
+  const int rc = hp_mrun_seed(r, seed, cat, t, &c, st);
+  int64_t x0, nx;
+  hp_mrun_slab(r, &x0, &nx);
+  snprintf(note, n,
+           "; rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with their local work), "
+           "exchange %.2f s (%.1f MB out), ghosts %.2f s, gather %.2f s",
+           (long long)x0, (long long)(x0 + nx - 1), c.fft, c.exchange, c.bytes / 1e6, c.ghost,
+           c.gather);
+  return rc;
+}
+static int plan_writes(void) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank == 0;
+}
+#define plan_destroy hp_mrun_destroy
+#define plan_model hp_mrun_model
+#define plan_model_sha256 hp_mrun_model_sha256
+#define plan_nvoxels hp_mrun_nvoxels
+#define plan_bytes hp_mrun_planned_bytes
+#define plan_device hp_mrun_device
+#define plan_lpt(r) NULL /* WriteLinearField is refused with MPI */
+#define plan_field_info(r) NULL
+#else
+typedef hp_run run_plan;
+static int plan_create(run_plan **r, const hp_params *p, hp_status *st) {
+  return hp_run_create(r, p, st);
+}
+static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, char *note,
+                     size_t n, hp_status *st) {
+  if (n) note[0] = '\0';
+  return hp_run_seed(r, seed, cat, t, st);
+}
+static int plan_writes(void) { return 1; }
+#define plan_destroy hp_run_destroy
+#define plan_model hp_run_model
+#define plan_model_sha256 hp_run_model_sha256
+#define plan_nvoxels hp_run_nvoxels
+#define plan_bytes hp_run_planned_bytes
+#define plan_device hp_run_device
+#define plan_lpt hp_run_lpt
+#define plan_field_info hp_run_field_info
+#endif
+
 /* Header, parameters and the model's identity into the catalogue. */
-static int fill_header(hp_catalog *cat, const hp_params *p, const hp_run *r, uint64_t seed,
+static int fill_header(hp_catalog *cat, const hp_params *p, const run_plan *r, uint64_t seed,
                        const char *cmdline, hp_status *st) {
   hp_catalog_header *h = &cat->hdr;
   h->box = hp_params_real(p, "BoxSize");
@@ -32,7 +87,7 @@ static int fill_header(hp_catalog *cat, const hp_params *p, const hp_run *r, uin
            "painted (model's training truth: see ModelProvenance)");
   snprintf(h->command, sizeof h->command, "%s", cmdline);
   snprintf(h->software, sizeof h->software, "%s", HP_SOFTWARE);
-  const hp_model *m = hp_run_model(r);
+  const hp_model *m = plan_model(r);
   char vs[64], zs[64], edges[64 * (HP_NET_MAX_K + 1)], seedstr[32];
   snprintf(vs, sizeof vs, "%.10g", m->meta.voxel_size);
   snprintf(zs, sizeof zs, "%.10g", m->meta.redshift);
@@ -43,7 +98,7 @@ static int fill_header(hp_catalog *cat, const hp_params *p, const hp_run *r, uin
   /* ModelFile itself is a parameter key */
   const char *ek[] = {"ModelSHA256", "ModelVoxelSize", "ModelRedshift", "ModelMassBinEdges",
                       "ModelProvenance"};
-  const char *ev[] = {hp_run_model_sha256(r), vs, zs, edges, m->meta.provenance};
+  const char *ev[] = {plan_model_sha256(r), vs, zs, edges, m->meta.provenance};
   hp_kv_list all;
   if (hp_cli_provenance_kv(p, seed, ek, ev, 5, seedstr, &all, st)) return st->code;
   const int rc = hp_catalog_set_params(cat, &all, st);
@@ -59,7 +114,7 @@ int hp_cmd_run(int argc, char **argv) {
   const double t0 = omp_get_wtime();
   hp_status st;
   hp_status_clear(&st);
-  hp_run *r = NULL;
+  run_plan *r = NULL;
   uint64_t *seeds = NULL;
   int64_t nseeds = 0, failed = 0;
   int rc = 1;
@@ -68,35 +123,34 @@ int hp_cmd_run(int argc, char **argv) {
   if (hp_run_parse_seeds(hp_params_string(p, "Seeds"), (uint64_t)hp_params_int(p, "Seed"), &seeds,
                          &nseeds, &st))
     goto fail;
-  if (hp_run_create(&r, p, &st)) goto fail;
-  const hp_model *m = hp_run_model(r);
-  const int64_t nv = hp_run_nvoxels(r);
+  if (plan_create(&r, p, &st)) goto fail;
+  const hp_model *m = plan_model(r);
+  const int64_t nv = plan_nvoxels(r);
   const double box = hp_params_real(p, "BoxSize");
   hp_cli_progress(t0,
                   "planned: %lld^3 particles, %lld^3 voxels of %.3f Mpc/h, %d mass bins, "
                   "model %s (sha256 %.12s...), %.0f MB; painter on %s",
                   (long long)hp_params_int(p, "NParticles"), (long long)nv, box / nv, m->meta.nbins,
-                  hp_params_string(p, "ModelFile"), hp_run_model_sha256(r),
-                  hp_run_planned_bytes(r) / 1e6, hp_run_device(r));
+                  hp_params_string(p, "ModelFile"), plan_model_sha256(r), plan_bytes(r) / 1e6,
+                  plan_device(r));
   hp_run_times sum = {0};
   int64_t per_bin[HP_NET_MAX_K] = {0}, total = 0;
   const int ascii = !strcmp(hp_params_string(p, "OutputFormat"), "ASCII");
   for (int64_t i = 0; i < nseeds; i++) {
     hp_catalog cat;
     hp_run_times t;
-    char suffix[64], path[4200];
+    char suffix[64], path[4200], note[512];
     memset(&cat, 0, sizeof cat);
     snprintf(suffix, sizeof suffix, "_seed%llu%s", (unsigned long long)seeds[i],
              ascii ? ".txt" : ".hdf5");
     char seed_suffix[32];
     snprintf(seed_suffix, sizeof seed_suffix, "_seed%llu", (unsigned long long)seeds[i]);
     if (hp_resolve_output_path(p, suffix, path, sizeof path, &st) ||
-        hp_run_seed(r, seeds[i], &cat, &t, &st) ||
-        hp_cli_linear_field(t0, p, hp_run_lpt(r), hp_run_field_info(r), seeds[i], seed_suffix,
-                            &st) ||
-        fill_header(&cat, p, r, seeds[i], cmdline, &st) ||
-        (ascii ? hp_catalog_write_ascii(&cat, path, &st)
-               : hp_catalog_write_hdf5(&cat, path, &st))) {
+        plan_seed(r, seeds[i], &cat, &t, note, sizeof note, &st) ||
+        hp_cli_linear_field(t0, p, plan_lpt(r), plan_field_info(r), seeds[i], seed_suffix, &st) ||
+        (plan_writes() && (fill_header(&cat, p, r, seeds[i], cmdline, &st) ||
+                           (ascii ? hp_catalog_write_ascii(&cat, path, &st)
+                                  : hp_catalog_write_hdf5(&cat, path, &st))))) {
       fprintf(stderr, "halopaint run: seed %llu failed: %s\n", (unsigned long long)seeds[i],
               st.msg);
       failed++;
@@ -109,9 +163,9 @@ int hp_cmd_run(int argc, char **argv) {
     total += cat.n;
     hp_cli_progress(t0,
                     "seed %llu: %lld halos -> %s (2LPT %.2f s, CIC %.2f s, paint %.2f s, "
-                    "sample %.2f s)",
+                    "sample %.2f s%s)",
                     (unsigned long long)seeds[i], (long long)cat.n, path, t.lpt, t.cic, t.paint,
-                    t.sample);
+                    t.sample, note);
     hp_catalog_free(&cat);
   }
   const int64_t ok = nseeds - failed;
@@ -135,7 +189,7 @@ fail:
   hp_cli_error("run", &st);
 done:
   free(seeds);
-  hp_run_destroy(r);
+  plan_destroy(r);
   hp_params_free(p);
   return rc;
 }

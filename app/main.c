@@ -9,6 +9,9 @@
 #include "app/cli.h"
 #include "plugin/version.h"
 #include "util/atomic_file.h"
+#ifdef HP_MPI
+#include "mpi/comm.h"
+#endif
 
 static void usage(FILE *out) {
   fprintf(
@@ -32,7 +35,30 @@ static void usage(FILE *out) {
       HP_SOFTWARE);
 }
 
+#ifdef HP_MPI
+/* halopaint-mpi: `run` over the ranks of MPI_COMM_WORLD; rank 0 alone prints (every rank
+ * agrees on each error, so rank 0's messages are everyone's) */
+static int dispatch(int argc, char **argv);
 int main(int argc, char **argv) {
+  if (hp_mpi_init(&argc, &argv)) return 1;
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank > 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  int rc = 2;
+  if (argc >= 2 && strcmp(argv[1], "run") && strcmp(argv[1], "version") &&
+      strcmp(argv[1], "help") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+    fprintf(stderr, "halopaint-mpi: '%s' runs in one process: use halopaint %s\n", argv[1],
+            argv[1]);
+  else
+    rc = dispatch(argc, argv);
+  hp_mpi_finalize();
+  return rc;
+}
+static int dispatch(int argc, char **argv) {
+#else
+int main(int argc, char **argv) {
+#endif
   hp_atomic_cleanup_on_signals(); /* a killed run leaves no NAME.tmp.PID behind */
   /* past a file-size limit (ulimit -f) a write fails with EFBIG and is reported, the temporary
    * removed, instead of SIGXFSZ killing the process mid-file */

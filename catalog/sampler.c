@@ -17,7 +17,8 @@ struct hp_sampler {
   double *lnm, *cdf;   /* per bin: NCDF ln M and cumulative fraction */
   uint32_t *cell;      /* voxel of each particle */
   uint32_t *sorted;    /* particle indices sorted by voxel (stable) */
-  int64_t *cell_start; /* nv^3 + 1 offsets into sorted */
+  int64_t *cell_start; /* (voxels held) + 1 offsets into sorted */
+  int64_t nx;          /* planes held: [d.x0, d.x0 + nx) of nv */
   hp_cic_plan *cic;
   hp_count_table *counts; /* HP_COUNTS_MODEL */
 };
@@ -79,8 +80,14 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
   if (d->nv < 1 || !(d->box > 0) || d->nbins < 1 || !d->bin_edges || !d->dndlnm)
     return hp_fail(st, HP_ERR_INPUT, "sampler: bad plan (nv %lld, box %g, %d bins)",
                    (long long)d->nv, d->box, d->nbins);
-  const double nv3 = (double)d->nv * d->nv * d->nv,
-               np3 = d->np > 0 ? (double)d->np * d->np * d->np : (double)d->npart;
+  const int64_t nx = d->nx > 0 ? d->nx : d->nv;
+  if (d->x0 < 0 || d->x0 >= d->nv || nx > d->nv || (nx < d->nv && nx + 2 > d->nv))
+    return hp_fail(st, HP_ERR_INPUT,
+                   "sampler: planes [%lld, %lld + %lld) are not a slab of nv = %lld with room "
+                   "for a ghost plane each side",
+                   (long long)d->x0, (long long)d->x0, (long long)nx, (long long)d->nv);
+  const double nv3 = (double)nx * d->nv * d->nv,
+               np3 = d->np > 0 && d->npart <= 0 ? (double)d->np * d->np * d->np : (double)d->npart;
   if (d->np < 0 || d->npart < 0 || nv3 >= 4294967295.0 || np3 >= 4294967295.0)
     return hp_fail(st, HP_ERR_INPUT,
                    "sampler: %lld^3 voxels or %.0f particles (np %lld, npart %lld): at most 2^32 "
@@ -96,10 +103,11 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
   hp_sampler *s = calloc(1, sizeof *s);
   if (!s) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the plan");
   s->d = *d;
+  s->nx = nx;
   if (s->d.nthreads <= 0) s->d.nthreads = omp_get_max_threads();
   s->lnm = malloc(sizeof *s->lnm * (size_t)(d->nbins * NCDF));
   s->cdf = malloc(sizeof *s->cdf * (size_t)(d->nbins * NCDF));
-  s->cell_start = malloc(sizeof *s->cell_start * (size_t)(d->nv * d->nv * d->nv + 1));
+  s->cell_start = malloc(sizeof *s->cell_start * (size_t)(nx * d->nv * d->nv + 1));
   if (d->position_mode == HP_POS_PARTICLES && has_particles) {
     s->cell = malloc(sizeof *s->cell * (size_t)np3);
     s->sorted = malloc(sizeof *s->sorted * (size_t)np3);
@@ -150,16 +158,20 @@ static double draw_mass(const hp_sampler *s, int k, double u) {
   return exp(lm[lo] + t * (lm[hi] - lm[lo]));
 }
 
-/** Number of particles of the plan: a lattice of np^3, or npart given by position. */
+/** Number of particles of the plan: a lattice of np^3, npart of its points, or npart given by
+ *  position. */
 static int64_t particle_count(const hp_sampler_desc *d) {
-  return d->np > 0 ? d->np * d->np * d->np : d->npart;
+  return d->np > 0 && d->npart <= 0 ? d->np * d->np * d->np : d->npart;
 }
 
 /** Coordinate @p ax of particle @p i: lattice point plus displacement, or its position. */
 static inline double particle_x(const hp_sampler_desc *d, const hp_sampler_input *in, int64_t i,
                                 int ax) {
   if (d->np <= 0) return in->pos[3 * i + ax];
-  const int64_t np = d->np, q = ax == 0 ? i / (np * np) : ax == 1 ? (i / np) % np : i % np;
+  const int64_t np = d->np, l = in->lattice_id ? in->lattice_id[i] : i,
+                q = ax == 0   ? l / (np * np)
+                    : ax == 1 ? (l / np) % np
+                              : l % np;
   return q * (d->box / (double)np) + in->disp[ax][i];
 }
 
@@ -176,16 +188,21 @@ static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
 #define NO_CELL UINT32_MAX
 static void particle_cells(hp_sampler *s, const hp_sampler_input *in, const uint64_t *has) {
   const hp_sampler_desc *d = &s->d;
-  const int64_t nv = d->nv, np = d->np;
+  const int64_t nv = d->nv, np = d->np, x0 = d->x0, nx = s->nx;
   const double inv_dx = (double)nv / d->box, dq = d->box / (double)(np > 0 ? np : 1);
   uint32_t *cell = s->cell;
-#define CELL_OF(i, x, y, z)                                                                \
-  do {                                                                                     \
-    const int64_t vox_ = (wrap_cell(x, inv_dx, nv) * nv + wrap_cell(y, inv_dx, nv)) * nv + \
-                         wrap_cell(z, inv_dx, nv);                                         \
-    cell[i] = (has[vox_ >> 6] >> (vox_ & 63)) & 1 ? (uint32_t)vox_ : NO_CELL;              \
+  /* plane ix of the slab held, or NO_CELL (a neighbour's particle, there for its CIC) */
+#define CELL_OF(i, x, y, z)                                                                     \
+  do {                                                                                          \
+    const int64_t ix_ = (wrap_cell(x, inv_dx, nv) - x0 + nv) % nv;                              \
+    const int64_t vox_ = (ix_ * nv + wrap_cell(y, inv_dx, nv)) * nv + wrap_cell(z, inv_dx, nv); \
+    cell[i] = ix_ < nx && (has[vox_ >> 6] >> (vox_ & 63)) & 1 ? (uint32_t)vox_ : NO_CELL;       \
   } while (0)
-  if (np > 0) {
+  if (np > 0 && in->lattice_id) {
+#pragma omp parallel for num_threads(d->nthreads) schedule(static)
+    for (int64_t i = 0; i < d->npart; i++)
+      CELL_OF(i, particle_x(d, in, i, 0), particle_x(d, in, i, 1), particle_x(d, in, i, 2));
+  } else if (np > 0) {
 #pragma omp parallel for num_threads(d->nthreads) schedule(static)
     for (int64_t ab = 0; ab < np * np; ab++) {
       const double qx = (ab / np) * dq, qy = (ab % np) * dq;
@@ -207,7 +224,7 @@ static void particle_cells(hp_sampler *s, const hp_sampler_input *in, const uint
  * number of threads. */
 static int index_particles(hp_sampler *s, const hp_sampler_input *in, const int64_t *nvox,
                            hp_status *st) {
-  const int64_t nv = s->d.nv, n = particle_count(&s->d), nc = nv * nv * nv, nw = nc / 64 + 1;
+  const int64_t nv = s->d.nv, n = particle_count(&s->d), nc = s->nx * nv * nv, nw = nc / 64 + 1;
   const int T = s->d.nthreads;
   uint32_t *cell = s->cell;
   int64_t *start = s->cell_start;
@@ -247,7 +264,8 @@ static int index_particles(hp_sampler *s, const hp_sampler_input *in, const int6
 
 int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *cat, hp_status *st) {
   const hp_sampler_desc *d = &s->d;
-  const int64_t nv = d->nv, nc = nv * nv * nv, K = d->nbins;
+  /* c: a voxel of the slab held; c + c0: the same voxel in the whole grid, which keys its draws */
+  const int64_t nv = d->nv, nc = s->nx * nv * nv, K = d->nbins, c0 = d->x0 * nv * nv;
   const double dx = d->box / (double)nv;
   const uint64_t kc = hp_rng_key(d->seed, STREAM_COUNT), kp = hp_rng_key(d->seed, STREAM_POSITION),
                  km = hp_rng_key(d->seed, STREAM_MASS);
@@ -269,7 +287,8 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
       return hp_fail(st, HP_ERR_NUMERIC,
                      "sampler: painted mean %g in voxel %lld of mass bin %lld (at most %g halos "
                      "per voxel and bin are sampled): the model or its input is broken",
-                     (double)in->counts[k][at], (long long)at, (long long)k, HP_SAMPLER_MAX_MEAN);
+                     (double)in->counts[k][at], (long long)(at + c0), (long long)k,
+                     HP_SAMPLER_MAX_MEAN);
     }
   }
   /* pass 1: integer counts per voxel (all bins), then offsets */
@@ -280,7 +299,7 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
     int64_t tot = 0;
     for (int64_t k = 0; k < K; k++)
       tot += hp_sampler_count(s, (int)k, in->counts[k][c],
-                              hp_rng_uniform(hp_rng_at(kc, (uint64_t)(c * K + k), 0)));
+                              hp_rng_uniform(hp_rng_at(kc, (uint64_t)((c + c0) * K + k), 0)));
     nvox[c + 1] = tot;
   }
   nvox[0] = 0;
@@ -308,9 +327,9 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   for (int64_t c = 0; c < nc; c++) {
     int64_t h = nvox[c];
     if (nvox[c + 1] == h) continue; /* no halo here (most voxels): no second draw */
-    const int64_t ix = c / (nv * nv), iy = (c / nv) % nv, iz = c % nv;
+    const int64_t ix = (c + c0) / (nv * nv), iy = (c / nv) % nv, iz = c % nv;
     for (int64_t k = 0; k < K; k++) {
-      const uint64_t ctr = (uint64_t)(c * K + k);
+      const uint64_t ctr = (uint64_t)((c + c0) * K + k);
       const int64_t n =
           hp_sampler_count(s, (int)k, in->counts[k][c], hp_rng_uniform(hp_rng_at(kc, ctr, 0)));
       for (int64_t j = 0; j < n; j++, h++) {
@@ -341,14 +360,16 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
     }
   }
   free(nvox);
-  /* velocities: CIC read-out of the mass-weighted velocity field at the halo positions */
+  /* velocities: CIC read-out of the mass-weighted velocity field at the halo positions (a slab's
+   * grids have a ghost plane each side) */
+  const int64_t gx0 = s->nx < nv ? (d->x0 + nv - 1) % nv : 0, gnx = s->nx < nv ? s->nx + 2 : nv;
   if (nh > 0 && in->vel_grid[0]) {
     hp_cic_particles hp = {0};
     hp.n = nh, hp.x = cat->pos, hp.y = cat->pos + 1, hp.z = cat->pos + 2, hp.stride = 3;
     float *tmp = malloc(sizeof *tmp * (size_t)nh);
     if (!tmp) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate halo velocities");
     for (int ax = 0; ax < 3; ax++) {
-      if (hp_cic_readout(s->cic, in->vel_grid[ax], &hp, tmp, st)) {
+      if (hp_cic_readout_slab(s->cic, in->vel_grid[ax], gx0, gnx, &hp, tmp, st)) {
         free(tmp);
         return hp_error_context(st, "sampler: velocity read-out");
       }

@@ -78,6 +78,8 @@ typedef struct cic_geom {
   int64_t np, np2;        /* lattice side and side^2; np = 0: explicit positions */
   double inv_np, inv_np2; /* 1/np, 1/np^2 */
   double lat_scale;       /* lattice spacing in cells, nv / np */
+  const int64_t *id;      /* lattice index of each particle, or NULL: particle i is point i */
+  int64_t x0, nx;         /* the grids hold x-planes [x0, x0 + nx) (mod nv); nx = nv: all */
 } cic_geom;
 
 static cic_geom make_geom(const hp_cic_plan *p, const hp_cic_particles *s) {
@@ -90,7 +92,10 @@ static cic_geom make_geom(const hp_cic_plan *p, const hp_cic_particles *s) {
                 .stride = s->stride,
                 .w = s->weight,
                 .wstride = s->wstride,
-                .np = s->lattice_np > 0 ? s->lattice_np : 0};
+                .np = s->lattice_np > 0 ? s->lattice_np : 0,
+                .id = s->lattice_np > 0 ? s->lattice_id : NULL,
+                .x0 = 0,
+                .nx = p->nv};
   if (g.np > 0) {
     g.np2 = g.np * g.np;
     g.inv_np = 1.0 / (double)g.np;
@@ -123,6 +128,7 @@ static inline void lattice_offsets(const cic_geom *g, lat_iter *it, int64_t i, d
     q[0] = q[1] = q[2] = 0.0;
     return;
   }
+  if (g->id) i = g->id[i];
   if (i == it->next) {
     if (++it->c == g->np) {
       it->c = 0;
@@ -265,7 +271,17 @@ static int check_particles(const hp_cic_plan *p, const hp_cic_particles *s, cons
   if (s->lattice_np < 0)
     return hp_fail(st, HP_ERR_INPUT, "%s: lattice_np = %lld is negative (0 = plain positions)", who,
                    (long long)s->lattice_np);
-  if (s->lattice_np > 0) {
+  if (s->lattice_np > 0 && s->lattice_id) {
+    const int64_t np = s->lattice_np;
+    if (np > HP_CIC_NV_MAX || s->n > np * np * np)
+      return hp_fail(st, HP_ERR_INPUT, "%s: %lld particles of a lattice of %lld^3", who,
+                     (long long)s->n, (long long)np);
+    for (int64_t i = 0; i < s->n; i++)
+      if (s->lattice_id[i] < (i ? s->lattice_id[i - 1] + 1 : 0) || s->lattice_id[i] >= np * np * np)
+        return hp_fail(st, HP_ERR_INPUT,
+                       "%s: lattice_id[%lld] = %lld: ids must increase and lie in [0, %lld)", who,
+                       (long long)i, (long long)s->lattice_id[i], (long long)(np * np * np));
+  } else if (s->lattice_np > 0) {
     int64_t np = s->lattice_np;
     if (np > HP_CIC_NV_MAX || np * np * np != s->n)
       return hp_fail(st, HP_ERR_INPUT,
@@ -344,6 +360,25 @@ static void deposit_bucket(const hp_cic_plan *p, const cic_geom *g, int64_t c0, 
   float w[8];
   double u[3];
   lat_iter it = {.next = -1};
+  if (g->nx < g->nv) { /* a window of planes: the same weights, other planes dropped */
+    const int64_t nv = g->nv, nv2 = nv * nv, b1 = b + 1 == nv ? 0 : b + 1;
+    const int64_t l0 = (b - g->x0 + nv) % nv, l1 = (b1 - g->x0 + nv) % nv;
+    if (l0 >= g->nx && l1 >= g->nx) return;
+    for (int64_t k = k0; k < k1; k++) {
+      const int64_t i = c0 + idx[k];
+      particle_coords(g, &it, i, u);
+      cell_weights(g, u, b, g->w ? g->w[i * g->wstride] : 1.0f, off, w);
+      for (int c = 0; c < 8; c++) /* off[c] = plane * nv2 + in-plane offset */
+        off[c] = c < 4 ? (l0 < g->nx ? l0 * nv2 + off[c] - b * nv2 : -1)
+                       : (l1 < g->nx ? l1 * nv2 + off[c] - b1 * nv2 : -1);
+      for (int f = 0; f < nf; f++) {
+        const float v = vw[f] ? vw[f][i * vs] : 1.0f;
+        for (int c = 0; c < 8; c++)
+          if (off[c] >= 0) grids[f][off[c]] += vw[f] ? w[c] * v : w[c];
+      }
+    }
+    return;
+  }
   if (nf == 1 && !vw[0]) { /* plain mass deposit: the hot path */
     float *gr = grids[0];
     for (int64_t k = k0; k < k1; k++) {
@@ -370,6 +405,23 @@ static void deposit_bucket(const hp_cic_plan *p, const cic_geom *g, int64_t c0, 
   }
 }
 
+/* Particles of the chunk that starts at c0: the next @p chunk, or with lattice ids those whose
+ * ids fall in the same chunk of the whole lattice (ids increase), so that a subset of the
+ * lattice is deposited in the same groups, hence the same order, as the whole. */
+static int64_t chunk_length(const cic_geom *g, int64_t n, int64_t c0, int64_t chunk) {
+  if (!g->id) return n - c0 < chunk ? n - c0 : chunk;
+  const int64_t end_id = (g->id[c0] / chunk + 1) * chunk;
+  int64_t lo = c0 + 1, hi = n - c0 < chunk ? n : c0 + chunk; /* first index with id >= end_id */
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (g->id[mid] < end_id)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo - c0;
+}
+
 /*
  * Sorted, deterministic deposit of nf (<= CIC_MAXF) fields. For each chunk: every thread
  * counts the x-planes of a contiguous index range into its own histogram; a serial prefix sum
@@ -379,11 +431,14 @@ static void deposit_bucket(const hp_cic_plan *p, const cic_geom *g, int64_t c0, 
  * parallel, odd planes in parallel, and for odd nv the last bucket (which wraps onto plane 0)
  * alone. Returns 0, or HP_ERR_INPUT for a non-finite coordinate.
  */
-static int deposit_fields(hp_cic_plan *p, const hp_cic_particles *s, int nf, const float *const *vw,
-                          ptrdiff_t vs, float *const *grids, const char *who, hp_status *st) {
+static int deposit_fields(hp_cic_plan *p, const hp_cic_particles *s, int64_t x0, int64_t nx, int nf,
+                          const float *const *vw, ptrdiff_t vs, float *const *grids,
+                          const char *who, hp_status *st) {
   const int64_t n = s->n, nv = p->nv, chunk = p->chunk;
   const int64_t even_end = (nv % 2 == 1) ? nv - 1 : nv; /* even buckets in [0, even_end) */
-  const cic_geom geom = make_geom(p, s), *g = &geom;
+  cic_geom geom = make_geom(p, s);
+  geom.x0 = x0, geom.nx = nx;
+  const cic_geom *g = &geom;
   int64_t bad = -1;
   if (n == 0) return 0;
 
@@ -391,8 +446,8 @@ static int deposit_fields(hp_cic_plan *p, const hp_cic_particles *s, int nf, con
   {
     const int nt = omp_get_num_threads(), t = omp_get_thread_num();
     int32_t *h = p->hist + (int64_t)t * p->hstride;
-    for (int64_t c0 = 0; c0 < n; c0 += chunk) {
-      const int64_t m = n - c0 < chunk ? n - c0 : chunk;
+    for (int64_t c0 = 0, m; c0 < n; c0 += m) {
+      m = chunk_length(g, n, c0, chunk);
       const int64_t lo = m * t / nt, hi = m * (t + 1) / nt;
       int64_t mybad = -1;
 
@@ -461,7 +516,7 @@ int hp_cic_deposit(hp_cic_plan *p, const hp_cic_particles *parts, float *grid, h
   if (!grid) return hp_fail(st, HP_ERR_INPUT, "%s: grid is NULL", who);
   const float *vw[1] = {NULL};
   float *grids[1] = {grid};
-  return deposit_fields(p, parts, 1, vw, 0, grids, who, st);
+  return deposit_fields(p, parts, 0, p->nv, 1, vw, 0, grids, who, st);
 }
 
 /* Sum of the weights (n when there are none) in double, in an order fixed by n alone. */
@@ -481,8 +536,7 @@ static double total_weight(hp_cic_plan *p, const hp_cic_particles *s) {
   return tot;
 }
 
-static void zero_grid(const hp_cic_plan *p, float *g) {
-  const int64_t nvox = p->nv * p->nv * p->nv;
+static void zero_grid(const hp_cic_plan *p, float *g, int64_t nvox) {
 #pragma omp parallel for num_threads(p->nthreads) schedule(static)
   for (int64_t v = 0; v < nvox; v++) g[v] = 0.0f;
 }
@@ -504,21 +558,21 @@ int hp_cic_density(hp_cic_plan *p, const hp_cic_particles *parts, float *grid, h
   if (check_particles(p, parts, who, st)) return st->code;
   if (!grid) return hp_fail(st, HP_ERR_INPUT, "%s: grid is NULL", who);
   if (density_scale(p, parts, who, &scale, st)) return st->code;
-  zero_grid(p, grid);
+  zero_grid(p, grid, p->nv * p->nv * p->nv);
   const float *vw[1] = {NULL};
   float *grids[1] = {grid};
-  if (deposit_fields(p, parts, 1, vw, 0, grids, who, st)) return st->code;
+  if (deposit_fields(p, parts, 0, p->nv, 1, vw, 0, grids, who, st)) return st->code;
   const int64_t nvox = p->nv * p->nv * p->nv;
 #pragma omp parallel for num_threads(p->nthreads) schedule(static)
   for (int64_t v = 0; v < nvox; v++) grid[v] = (float)((double)grid[v] * scale);
   return 0;
 }
 
-int hp_cic_velocity(hp_cic_plan *p, const hp_cic_particles *parts, const float *const vel[3],
-                    ptrdiff_t vstride, float *const out_vel[3], float *out_density, hp_status *st) {
-  static const char who[] = "CIC velocity";
-  double scale;
-  if (check_particles(p, parts, who, st)) return st->code;
+/* hp_cic_velocity on x-planes [x0, x0 + nx) with a given density scale. */
+static int velocity_window(hp_cic_plan *p, const hp_cic_particles *parts, int64_t x0, int64_t nx,
+                           double scale, const float *const vel[3], ptrdiff_t vstride,
+                           float *const out_vel[3], float *out_density, const char *who,
+                           hp_status *st) {
   if (!vel || !vel[0] || !vel[1] || !vel[2])
     return hp_fail(st, HP_ERR_INPUT, "%s: a velocity component array is NULL", who);
   if (vstride < 1 || (parts->n > 0 && parts->n - 1 > PTRDIFF_MAX / vstride))
@@ -526,12 +580,11 @@ int hp_cic_velocity(hp_cic_plan *p, const hp_cic_particles *parts, const float *
                    who, vstride);
   if (!out_vel || !out_vel[0] || !out_vel[1] || !out_vel[2] || !out_density)
     return hp_fail(st, HP_ERR_INPUT, "%s: an output grid is NULL", who);
-  if (density_scale(p, parts, who, &scale, st)) return st->code;
   float *const grids[CIC_MAXF] = {out_density, out_vel[0], out_vel[1], out_vel[2]};
   const float *const vw[CIC_MAXF] = {NULL, vel[0], vel[1], vel[2]};
-  for (int f = 0; f < CIC_MAXF; f++) zero_grid(p, grids[f]);
-  if (deposit_fields(p, parts, CIC_MAXF, vw, vstride, grids, who, st)) return st->code;
-  const int64_t nvox = p->nv * p->nv * p->nv;
+  const int64_t nvox = nx * p->nv * p->nv;
+  for (int f = 0; f < CIC_MAXF; f++) zero_grid(p, grids[f], nvox);
+  if (deposit_fields(p, parts, x0, nx, CIC_MAXF, vw, vstride, grids, who, st)) return st->code;
   float *vx = out_vel[0], *vy = out_vel[1], *vz = out_vel[2], *d = out_density;
 #pragma omp parallel for num_threads(p->nthreads) schedule(static)
   for (int64_t v = 0; v < nvox; v++) {
@@ -548,16 +601,66 @@ int hp_cic_velocity(hp_cic_plan *p, const hp_cic_particles *parts, const float *
   return 0;
 }
 
+int hp_cic_velocity(hp_cic_plan *p, const hp_cic_particles *parts, const float *const vel[3],
+                    ptrdiff_t vstride, float *const out_vel[3], float *out_density, hp_status *st) {
+  static const char who[] = "CIC velocity";
+  double scale;
+  if (check_particles(p, parts, who, st) || density_scale(p, parts, who, &scale, st))
+    return st->code;
+  return velocity_window(p, parts, 0, p->nv, scale, vel, vstride, out_vel, out_density, who, st);
+}
+
+/* The plane window [x0, x0 + nx) of a side-nv grid. */
+static int check_window(const hp_cic_plan *p, int64_t x0, int64_t nx, const char *who,
+                        hp_status *st) {
+  if (x0 < 0 || x0 >= p->nv || nx < 1 || nx > p->nv)
+    return hp_fail(st, HP_ERR_INPUT, "%s: planes [%lld, %lld + %lld) are not a window of nv = %lld",
+                   who, (long long)x0, (long long)x0, (long long)nx, (long long)p->nv);
+  return 0;
+}
+
+int hp_cic_velocity_slab(hp_cic_plan *p, const hp_cic_particles *parts, int64_t x0, int64_t nx,
+                         double total_weight, const float *const vel[3], ptrdiff_t vstride,
+                         float *const out_vel[3], float *out_density, hp_status *st) {
+  static const char who[] = "CIC velocity (slab)";
+  if (check_particles(p, parts, who, st) || check_window(p, x0, nx, who, st)) return st->code;
+  if (!(total_weight > 0) || !isfinite(total_weight))
+    return hp_fail(st, HP_ERR_INPUT, "%s: total weight %g must be finite and > 0", who,
+                   total_weight);
+  const double scale = (double)p->nv * (double)p->nv * (double)p->nv / total_weight;
+  return velocity_window(p, parts, x0, nx, scale, vel, vstride, out_vel, out_density, who, st);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Readout. */
 
+/* Readout from a grid of x-planes [x0, x0 + nx): -1 where a particle reaches another plane. */
+static int64_t readout_window(const hp_cic_plan *p, const float *grid, int64_t x0, int64_t nx,
+                              const hp_cic_particles *parts, float *out);
+
 int hp_cic_readout(const hp_cic_plan *p, const float *grid, const hp_cic_particles *parts,
                    float *out, hp_status *st) {
+  return hp_cic_readout_slab(p, grid, 0, p ? p->nv : 1, parts, out, st);
+}
+
+int hp_cic_readout_slab(const hp_cic_plan *p, const float *grid, int64_t x0, int64_t nx,
+                        const hp_cic_particles *parts, float *out, hp_status *st) {
   static const char who[] = "CIC readout";
-  if (check_particles(p, parts, who, st)) return st->code;
+  if (check_particles(p, parts, who, st) || check_window(p, x0, nx, who, st)) return st->code;
   if (!grid || (!out && parts->n > 0))
     return hp_fail(st, HP_ERR_INPUT, "%s: grid or output array is NULL", who);
-  const int64_t n = parts->n, nv = p->nv;
+  const int64_t bad = readout_window(p, grid, x0, nx, parts, out);
+  if (bad >= 0 && isnan(out[bad])) return fail_nonfinite(parts, who, bad, st);
+  if (bad >= 0)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "%s: particle %lld reaches a plane outside [%lld, %lld + %lld)", who,
+                   (long long)bad, (long long)x0, (long long)x0, (long long)nx);
+  return 0;
+}
+
+static int64_t readout_window(const hp_cic_plan *p, const float *grid, int64_t x0, int64_t nx,
+                              const hp_cic_particles *parts, float *out) {
+  const int64_t n = parts->n, nv = p->nv, nv2 = nv * nv;
   const cic_geom geom = make_geom(p, parts), *g = &geom;
   int64_t bad = INT64_MAX;
 #pragma omp parallel num_threads(p->nthreads) reduction(min : bad)
@@ -576,11 +679,19 @@ int hp_cic_readout(const hp_cic_plan *p, const float *grid, const hp_cic_particl
       particle_coords(g, &it, i, u);
       wrap_axis(u[0], nv, g->nvd, &ix, &tx);
       cell_weights(g, u, ix, 1.0f, off, w); /* the deposit's weights (m = 1: exact) */
+      const int64_t ix1 = ix + 1 == nv ? 0 : ix + 1;
+      const int64_t l0 = (ix - x0 + nv) % nv, l1 = (ix1 - x0 + nv) % nv;
+      if (l0 >= nx || l1 >= nx) {
+        if (i < bad) bad = i;
+        out[i] = 0.0f;
+        continue;
+      }
       double acc = 0.0;
-      for (int c = 0; c < 8; c++) acc += (double)w[c] * grid[off[c]];
+      for (int c = 0; c < 8; c++)
+        acc += (double)w[c] *
+               grid[c < 4 ? l0 * nv2 + off[c] - ix * nv2 : l1 * nv2 + off[c] - ix1 * nv2];
       out[i] = (float)acc;
     }
   }
-  if (bad != INT64_MAX) return fail_nonfinite(parts, who, bad, st);
-  return 0;
+  return bad == INT64_MAX ? -1 : bad;
 }

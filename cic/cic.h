@@ -59,6 +59,13 @@ typedef struct hp_cic_particles {
    */
   const float *weight;
   ptrdiff_t wstride; /**< distance between consecutive weights, in floats (>= 1 if used) */
+  /**
+   * Optional, with lattice_np > 0: particle i is lattice point lattice_id[i] (increasing ids;
+   * any n up to lattice_np^3), e.g. the part of a lattice one MPI rank holds. Chunks are then
+   * cut at the whole lattice's chunk boundaries, so a subset deposits into its voxels in the
+   * same order, hence to the same bits, as the whole lattice. NULL: particle i is point i.
+   */
+  const int64_t *lattice_id;
 } hp_cic_particles;
 
 /** Opaque CIC plan: grid geometry, thread count and the preallocated workspace. */
@@ -148,6 +155,28 @@ int hp_cic_density(hp_cic_plan *p, const hp_cic_particles *parts, float *grid, h
  */
 int hp_cic_velocity(hp_cic_plan *p, const hp_cic_particles *parts, const float *const vel[3],
                     ptrdiff_t vstride, float *const out_vel[3], float *out_density, hp_status *st);
+
+/**
+ * hp_cic_velocity restricted to the x-planes [x0, x0 + nx) of the nv^3 grid (one MPI rank's
+ * slab): the four grids hold nx * nv * nv floats, plane x0 first; additions to other planes are
+ * dropped. With the density scale nv^3 / @p total_weight (the whole set's), and the particles
+ * given with lattice ids, a slab that receives every particle reaching its planes is
+ * bit-identical to those planes of hp_cic_velocity on the whole lattice.
+ * @param x0, nx        the window, 0 <= x0 < nv, 1 <= nx <= nv (wraps: x0 + nx may pass nv)
+ * @param total_weight  the whole set's weight (its particle count without weights), > 0
+ * @return 0 or HP_ERR_INPUT
+ */
+int hp_cic_velocity_slab(hp_cic_plan *p, const hp_cic_particles *parts, int64_t x0, int64_t nx,
+                         double total_weight, const float *const vel[3], ptrdiff_t vstride,
+                         float *const out_vel[3], float *out_density, hp_status *st);
+
+/**
+ * hp_cic_readout from a grid that holds only the x-planes [x0, x0 + nx) (plane x0 first): the
+ * same values as the whole grid's readout; a particle that reaches another plane is refused
+ * (HP_ERR_INPUT naming it).
+ */
+int hp_cic_readout_slab(const hp_cic_plan *p, const float *grid, int64_t x0, int64_t nx,
+                        const hp_cic_particles *parts, float *out, hp_status *st);
 
 /**
  * Interpolate @p grid at the particle positions with the CIC weights (the adjoint of

@@ -6,24 +6,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/** Scale unit white noise in delta_k by sqrt(P(k)/V), P evaluated once per integer |n|^2. */
-static int scale_by_power(hp_lpt *l, const hp_cosmology *c, hp_status *st) {
-  const hp_lpt_desc *d = hp_lpt_get_desc(l);
-  const int64_t np = d->np, nh = np / 2, nzc = nh + 1;
-  float(*K)[2] = hp_lpt_delta_k(l);
+int hp_linear_scale_slab(float (*K)[2], int64_t np, int64_t x0, int64_t nx, double box,
+                         const hp_cosmology *c, int nthreads, hp_status *st) {
+  const int64_t nh = np / 2, nzc = nh + 1;
   const int64_t nn = 3 * nh * nh + 1;
   float *amp = malloc((size_t)nn * sizeof *amp);
   if (!amp) return hp_fail(st, HP_ERR_NOMEM, "linear field: cannot allocate the P(k) table");
-  const double volume = d->box * d->box * d->box, kf = 2.0 * M_PI / d->box;
+  const double volume = box * box * box, kf = 2.0 * M_PI / box;
   for (int64_t n2 = 1; n2 < nn; n2++)
     amp[n2] = (float)sqrt(hp_cosmo_power(c, kf * sqrt((double)n2)) / volume);
   amp[0] = 0.0f;
-#pragma omp parallel for num_threads(d->nthreads) schedule(static)
-  for (int64_t ix = 0; ix < np; ix++) {
+  if (nthreads <= 0) nthreads = omp_get_max_threads();
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+  for (int64_t ix = x0; ix < x0 + nx; ix++) {
     const int64_t sx = ix <= nh ? ix : ix - np;
     for (int64_t iy = 0; iy < np; iy++) {
       const int64_t sy = iy <= nh ? iy : iy - np;
-      float(*col)[2] = K + (ix * np + iy) * nzc;
+      float(*col)[2] = K + ((ix - x0) * np + iy) * nzc;
       for (int64_t iz = 0; iz < nzc; iz++) {
         const float a = amp[sx * sx + sy * sy + iz * iz];
         col[iz][0] *= a;
@@ -33,6 +32,11 @@ static int scale_by_power(hp_lpt *l, const hp_cosmology *c, hp_status *st) {
   }
   free(amp);
   return HP_OK;
+}
+
+static int scale_by_power(hp_lpt *l, const hp_cosmology *c, hp_status *st) {
+  const hp_lpt_desc *d = hp_lpt_get_desc(l);
+  return hp_linear_scale_slab(hp_lpt_delta_k(l), d->np, 0, d->np, d->box, c, d->nthreads, st);
 }
 
 int hp_lpt_set_linear(hp_lpt *l, const hp_cosmology *c, const hp_noise_desc *nd, hp_status *st) {

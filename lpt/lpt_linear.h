@@ -17,6 +17,15 @@
  */
 int hp_lpt_set_linear(hp_lpt *l, const hp_cosmology *c, const hp_noise_desc *nd, hp_status *st);
 
+/**
+ * Scale unit white noise by sqrt(P(k)/V) in the kx-planes [@p x0, @p x0 + @p nx) of an
+ * [np][np][np/2+1] half-complex grid, @p K pointing at plane x0 ([nx][np][np/2+1]): what
+ * hp_lpt_set_linear does to the whole grid, bit-identical per mode (one rank's slab). P is
+ * evaluated once per integer |n|^2. @p box in Mpc/h; @p nthreads 0 = all.
+ */
+int hp_linear_scale_slab(float (*K)[2], int64_t np, int64_t x0, int64_t nx, double box,
+                         const hp_cosmology *c, int nthreads, hp_status *st);
+
 /** Where a run's linear field comes from (docs/linear-field.md). */
 typedef struct hp_initial_desc {
   hp_noise_desc noise;           /**< Seed, FixedAmplitude, PhaseFlip */

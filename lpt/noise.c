@@ -109,19 +109,23 @@ static void draw_column(const hp_noise_desc *d, uint64_t key, int64_t kx, int64_
 /* Signed wavenumber of FFT index i on a grid of side n. */
 static inline int64_t signed_k(int64_t i, int64_t n) { return i <= n / 2 ? i : i - n; }
 
-int hp_noise_fill(float (*k)[2], int64_t np, const hp_noise_desc *d, int nthreads, hp_status *st) {
+int hp_noise_fill_slab(float (*k)[2], int64_t np, int64_t x0, int64_t nx, const hp_noise_desc *d,
+                       int nthreads, hp_status *st) {
   if (np < 2 || np % 2 || np > 4096)
     return hp_fail(st, HP_ERR_INPUT, "white noise: grid side %lld must be even, in [2, 4096]",
                    (long long)np);
+  if (x0 < 0 || nx < 0 || x0 + nx > np)
+    return hp_fail(st, HP_ERR_INPUT, "white noise: planes [%lld, %lld) are outside [0, %lld)",
+                   (long long)x0, (long long)(x0 + nx), (long long)np);
   const int64_t nh = np / 2, nzc = nh + 1;
   if (nthreads <= 0) nthreads = omp_get_max_threads();
   const uint64_t key = seed_key(d->seed);
 #pragma omp parallel for num_threads(nthreads) schedule(static)
-  for (int64_t ix = 0; ix < np; ix++) {
+  for (int64_t ix = x0; ix < x0 + nx; ix++) {
     const int64_t kx = signed_k(ix, np);
     for (int64_t iy = 0; iy < np; iy++) {
       const int64_t ky = signed_k(iy, np);
-      float(*col)[2] = k + (ix * np + iy) * nzc;
+      float(*col)[2] = k + ((ix - x0) * np + iy) * nzc;
       if (ix == nh || iy == nh) { /* Nyquist planes */
         for (int64_t iz = 0; iz < nzc; iz++) col[iz][0] = col[iz][1] = 0.0f;
         continue;
@@ -140,4 +144,8 @@ int hp_noise_fill(float (*k)[2], int64_t np, const hp_noise_desc *d, int nthread
     }
   }
   return HP_OK;
+}
+
+int hp_noise_fill(float (*k)[2], int64_t np, const hp_noise_desc *d, int nthreads, hp_status *st) {
+  return hp_noise_fill_slab(k, np, 0, np, d, nthreads, st);
 }

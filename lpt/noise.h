@@ -45,6 +45,14 @@ typedef struct hp_noise_desc {
  */
 int hp_noise_fill(float (*k)[2], int64_t np, const hp_noise_desc *d, int nthreads, hp_status *st);
 
+/**
+ * The planes kx-index ix in [@p x0, @p x0 + @p nx) of hp_noise_fill's grid, bit-identical to
+ * them (each mode depends on its wavenumbers only): one rank's slab of a distributed field.
+ * @param k  [nx][np][np/2+1] complex float, k[0] being plane x0
+ */
+int hp_noise_fill_slab(float (*k)[2], int64_t np, int64_t x0, int64_t nx, const hp_noise_desc *d,
+                       int nthreads, hp_status *st);
+
 /** The value of one drawn mode (signed wavenumbers, kz >= 0), as hp_noise_fill sets it. */
 void hp_noise_mode(const hp_noise_desc *d, int64_t kx, int64_t ky, int64_t kz, double *re,
                    double *im);

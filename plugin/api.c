@@ -452,8 +452,9 @@ int hp_paint_particles(hp_context *ctx, hp_paint_plan *plan, const hp_particles 
                   (long long)parts->n, (long long)np);
   }
   if ((rc = check_counts(ctx, who, plan, plan->density, counts))) return rc;
-  hp_cic_particles cp = {parts->n,      parts->x,          parts->y,    parts->z,
-                         parts->stride, parts->lattice_np, parts->mass, parts->mass_stride};
+  hp_cic_particles cp = {parts->n,    parts->x,           parts->y,
+                         parts->z,    parts->stride,      parts->lattice_np,
+                         parts->mass, parts->mass_stride, NULL};
   plan->has_density = 0;
   if (hp_cic_density(plan->cic, &cp, plan->density, &ctx->last)) {
     hp_error_context(&ctx->last, "%s", who);

@@ -374,6 +374,8 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
                         threads,
                         &lc->models[0].meta.count,
                         lc->room,
+                        0,
+                        0,
                         0};
   if (hp_sampler_create(&lc->sampler, &sd, st)) goto fail;
   lc->bytes = hp_lpt_get_counters(lc->lpt).bytes + hp_cic_plan_workspace_bytes(lc->cic) +
@@ -597,6 +599,7 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_cone_wr
       hp_sampler_input in = {(const float *const *)lc->counts,
                              {lc->sx[0], lc->sx[1], lc->sx[2]},
                              {lc->vel[0], lc->vel[1], lc->vel[2]},
+                             NULL,
                              NULL};
       hp_sampler_set_seed(lc->sampler, shell_seed);
       if (hp_sampler_retarget(lc->sampler, &cd, st) ||

@@ -218,6 +218,8 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
                         threads,
                         &r->model.meta.count,
                         r->catalog_room,
+                        0,
+                        0,
                         0};
   if (hp_sampler_create(&r->sampler, &sd, st)) goto fail;
   r->bytes = hp_lpt_get_counters(r->lpt).bytes + hp_cic_plan_workspace_bytes(r->cic) +
@@ -258,6 +260,7 @@ int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_s
   hp_sampler_input in = {(const float *const *)r->counts,
                          {parts.x, parts.y, parts.z},
                          {r->vel[0], r->vel[1], r->vel[2]},
+                         NULL,
                          NULL};
   hp_sampler_set_seed(r->sampler, seed);
   if (hp_sampler_execute(r->sampler, &in, cat, st))

@@ -538,7 +538,7 @@ static void test_paint_equals_by_hand(void **state) {
   hp_particles parts;
   assert_int_equal(hp_particles_interleaved(ctx, &parts, NPART, g_pos, 4), 0);
   assert_int_equal(hp_paint_particles(ctx, p, &parts, api), 0);
-  hp_cic_particles cp = {NPART, g_pos, g_pos + 1, g_pos + 2, 4, 0, NULL, 0};
+  hp_cic_particles cp = {NPART, g_pos, g_pos + 1, g_pos + 2, 4, 0, NULL, 0, NULL};
   by_hand(&cp, rho, ref);
   assert_memory_equal(hp_plan_density(p), rho, bytes);
   for (int k = 0; k < K; k++) assert_memory_equal(api[k], ref[k], bytes);
@@ -566,7 +566,7 @@ static void test_paint_equals_by_hand(void **state) {
   parts.mass = g_pos + 3;
   parts.mass_stride = 4;
   assert_int_equal(hp_paint_particles(ctx, p, &parts, api), 0);
-  hp_cic_particles cpm = {NPART, g_pos, g_pos + 1, g_pos + 2, 4, 0, g_pos + 3, 4};
+  hp_cic_particles cpm = {NPART, g_pos, g_pos + 1, g_pos + 2, 4, 0, g_pos + 3, 4, NULL};
   by_hand(&cpm, rho, ref);
   assert_memory_equal(hp_plan_density(p), rho, bytes);
   for (int k = 0; k < K; k++) assert_memory_equal(api[k], ref[k], bytes);
@@ -580,7 +580,7 @@ static void test_paint_equals_by_hand(void **state) {
   assert_int_equal(hp_particles_interleaved(ctx, &lat, (int64_t)np * np * np, disp, 3), 0);
   lat.lattice_np = np;
   assert_int_equal(hp_paint_particles(ctx, p, &lat, api), 0);
-  hp_cic_particles cpl = {(int64_t)np * np * np, disp, disp + 1, disp + 2, 3, np, NULL, 0};
+  hp_cic_particles cpl = {(int64_t)np * np * np, disp, disp + 1, disp + 2, 3, np, NULL, 0, NULL};
   by_hand(&cpl, rho, ref);
   for (int k = 0; k < K; k++) assert_memory_equal(api[k], ref[k], bytes);
 

@@ -633,6 +633,82 @@ static void expect_plan_refused(int64_t nv, double box) {
   assert_true(strlen(st.msg) > 0);
 }
 
+/* A lattice cut into slabs of planes, each deposited from the lattice points that reach it
+ * (given by lattice id, as an MPI rank holds them), equals the whole lattice's grids bit for
+ * bit, with chunks small enough that every slab spans several; the read-out from a slab with
+ * one ghost plane each side equals the whole grid's. */
+static void test_slab_matches_whole(void **state) {
+  (void)state;
+  const int64_t np = 20, n = np * np * np, nv = 10, nv2 = nv * nv;
+  const double L = 40.0, dq = L / np;
+  float *d = malloc(6 * n * sizeof(float));
+  int64_t *id = malloc(n * sizeof(int64_t));
+  assert_true(d && id);
+  rng_seed(7);
+  for (int64_t i = 0; i < 6 * n; i++) d[i] = (float)(4.5 * (2.0 * rng_uniform() - 1.0));
+  const float *vel[3] = {d + 3 * n, d + 4 * n, d + 5 * n};
+  hp_cic_particles all = {
+      .n = n, .x = d, .y = d + n, .z = d + 2 * n, .stride = 1, .lattice_np = np};
+  hp_cic_plan *p = make_plan(nv, L, 2);
+  hp_status st;
+  hp_status_clear(&st);
+  assert_int_equal(hp_cic_plan_set_chunk(p, 997, &st), 0);
+  float *g[4], *s[4];
+  for (int f = 0; f < 4; f++) g[f] = new_grid(nv), s[f] = new_grid(nv);
+  if (hp_cic_velocity(p, &all, vel, 1, g + 1, g[0], &st)) fail_msg("whole: %s", st.msg);
+  const int64_t cut[4] = {0, 3, 7, 10}; /* three slabs of 3, 4 and 3 planes */
+  for (int r = 0; r < 3; r++) {
+    const int64_t x0 = cut[r], nx = cut[r + 1] - cut[r];
+    int64_t m = 0; /* the lattice points whose CIC planes i0, i0 + 1 meet [x0, x0 + nx) */
+    for (int64_t i = 0; i < n; i++) {
+      const double u = (double)(i / (np * np)) * dq / (L / nv) + d[i] * (nv / L) - 0.5;
+      const int64_t i0 = (((int64_t)floor(u)) % nv + nv) % nv, i1 = (i0 + 1) % nv;
+      if ((i0 - x0 + nv) % nv < nx || (i1 - x0 + nv) % nv < nx) id[m++] = i;
+    }
+    float *sub = malloc(6 * m * sizeof(float));
+    assert_non_null(sub);
+    for (int64_t j = 0; j < m; j++)
+      for (int c = 0; c < 6; c++) sub[c * m + j] = d[c * n + id[j]];
+    hp_cic_particles part = {.n = m,
+                             .x = sub,
+                             .y = sub + m,
+                             .z = sub + 2 * m,
+                             .stride = 1,
+                             .lattice_np = np,
+                             .lattice_id = id};
+    const float *sv[3] = {sub + 3 * m, sub + 4 * m, sub + 5 * m};
+    if (hp_cic_velocity_slab(p, &part, x0, nx, (double)n, sv, 1, s + 1, s[0], &st))
+      fail_msg("slab %d: %s", r, st.msg);
+    for (int f = 0; f < 4; f++)
+      assert_memory_equal(s[f], g[f] + x0 * nv2, (size_t)(nx * nv2) * sizeof(float));
+    /* read-out at the particles whose NGP plane is in the slab, from planes x0 - 1 .. x0 + nx */
+    const int64_t gx0 = (x0 + nv - 1) % nv, gnx = nx + 2;
+    float *win = malloc((size_t)(gnx * nv2) * sizeof(float)), *ra = malloc(n * sizeof(float)),
+          *rs = malloc(n * sizeof(float));
+    assert_true(win && ra && rs);
+    for (int64_t l = 0; l < gnx; l++)
+      memcpy(win + l * nv2, g[1] + ((gx0 + l) % nv) * nv2, (size_t)nv2 * sizeof(float));
+    int64_t k = 0;
+    for (int64_t j = 0; j < m; j++) {
+      const double x = (double)(id[j] / (np * np)) * dq + sub[j];
+      const int64_t ngp = (((int64_t)floor(x / (L / nv))) % nv + nv) % nv;
+      if ((ngp - x0 + nv) % nv < nx)
+        id[k] = id[j], sub[k] = sub[j], sub[m + k] = sub[m + j], sub[2 * m + k] = sub[2 * m + j],
+        k++;
+    }
+    part.n = k, part.y = sub + m, part.z = sub + 2 * m;
+    if (hp_cic_readout_slab(p, win, gx0, gnx, &part, rs, &st)) fail_msg("readout: %s", st.msg);
+    if (hp_cic_readout(p, g[1], &part, ra, &st)) fail_msg("readout: %s", st.msg);
+    assert_memory_equal(rs, ra, (size_t)k * sizeof(float));
+    /* a window too narrow for the particles is refused, not read out of bounds */
+    assert_int_equal(hp_cic_readout_slab(p, win + nv2, x0, nx, &part, rs, &st), HP_ERR_INPUT);
+    free(win), free(ra), free(rs), free(sub);
+  }
+  for (int f = 0; f < 4; f++) free(g[f]), free(s[f]);
+  free(d), free(id);
+  hp_cic_plan_destroy(p);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   expect_plan_refused(0, 100.0);
@@ -716,7 +792,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_readout_linear), cmocka_unit_test(test_readout_plane_wave),
       cmocka_unit_test(test_adjoint),        cmocka_unit_test(test_velocity),
       cmocka_unit_test(test_window),         cmocka_unit_test(test_density_uniform_lattice),
-      cmocka_unit_test(test_bad_input),
+      cmocka_unit_test(test_bad_input),      cmocka_unit_test(test_slab_matches_whole),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

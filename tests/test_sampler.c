@@ -56,8 +56,8 @@ static void free_fixture(fixture *f) {
 }
 
 static hp_sampler *plan(int threads, int count_mode, int pos_mode, int rsd) {
-  hp_sampler_desc d = {NV,       48.0, NP,   K,    EDGES,   power_law, NULL, count_mode,
-                       pos_mode, rsd,  0.01, 2024, threads, NULL,      0,    0};
+  hp_sampler_desc d = {NV,  48.0, NP,   K,       EDGES, power_law, NULL, count_mode, pos_mode,
+                       rsd, 0.01, 2024, threads, NULL,  0,         0,    0,          0};
   hp_sampler *s = NULL;
   hp_status st;
   int rc = hp_sampler_create(&s, &d, &st);
@@ -70,6 +70,7 @@ static void sample(hp_sampler *s, fixture *f, hp_catalog *cat) {
   hp_sampler_input in = {(const float *const *)f->counts,
                          {f->disp[0], f->disp[1], f->disp[2]},
                          {f->vel[0], f->vel[1], f->vel[2]},
+                         NULL,
                          NULL};
   hp_status st;
   memset(cat, 0, sizeof *cat);
@@ -128,8 +129,9 @@ static void test_count_laws(void **state) {
   hp_count_dist_poisson(&cd, K);
   cd.kind = HP_COUNT_CMP;
   cd.a[0] = 0.7, cd.a[1] = -0.7;
-  hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_MODEL, HP_POS_UNIFORM,
-                       -1, 0.01, 2024, 1, &cd,   0,         0};
+  hp_sampler_desc d = {
+      NV,   48.0, NP,  K, EDGES, power_law, NULL, HP_COUNTS_MODEL, HP_POS_UNIFORM, -1, 0.01,
+      2024, 1,    &cd, 0, 0,     0,         0};
   hp_sampler *sm = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&sm, &d, &st), 0);
@@ -213,6 +215,7 @@ static void test_broken_means_refused(void **state) {
     hp_sampler_input in = {(const float *const *)f.counts,
                            {f.disp[0], f.disp[1], f.disp[2]},
                            {f.vel[0], f.vel[1], f.vel[2]},
+                           NULL,
                            NULL};
     hp_catalog cat;
     memset(&cat, 0, sizeof cat);
@@ -246,13 +249,16 @@ static void test_particles_by_position(void **state) {
   hp_catalog a, b;
   sample(lat, &f, &a);
   hp_sampler_desc d = {
-      NV, 48.0, 0,    K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_PARTICLES,
-      -1, 0.01, 2024, 2, NULL,  0,         p3};
+      NV,   48.0, 0,    K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1, 0.01,
+      2024, 2,    NULL, 0, p3,    0,         0};
   hp_sampler *byp = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&byp, &d, &st), 0);
-  hp_sampler_input in = {
-      (const float *const *)f.counts, {NULL, NULL, NULL}, {f.vel[0], f.vel[1], f.vel[2]}, pos};
+  hp_sampler_input in = {(const float *const *)f.counts,
+                         {NULL, NULL, NULL},
+                         {f.vel[0], f.vel[1], f.vel[2]},
+                         pos,
+                         NULL};
   memset(&b, 0, sizeof b);
   assert_int_equal(hp_sampler_execute(byp, &in, &b, &st), 0);
   assert_true(a.n > 1000);
@@ -284,8 +290,9 @@ static void test_particles_by_position(void **state) {
 static void test_catalog_bound(void **state) {
   (void)state;
   fixture f = make_fixture(0.5, 0.5); /* about 13,800 halos, 600 kB */
-  hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_UNIFORM,
-                       -1, 0.01, 2024, 1, NULL,  100e3,     0};
+  hp_sampler_desc d = {
+      NV,   48.0, NP,   K,     EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_UNIFORM, -1, 0.01,
+      2024, 1,    NULL, 100e3, 0,     0,         0};
   hp_sampler *s = NULL;
   hp_status st;
   hp_status_clear(&st);
@@ -293,6 +300,7 @@ static void test_catalog_bound(void **state) {
   hp_sampler_input in = {(const float *const *)f.counts,
                          {f.disp[0], f.disp[1], f.disp[2]},
                          {f.vel[0], f.vel[1], f.vel[2]},
+                         NULL,
                          NULL};
   hp_catalog cat;
   memset(&cat, 0, sizeof cat);
@@ -334,7 +342,7 @@ static void test_threads_identical_and_rsd(void **state) {
 static void test_bad_plans(void **state) {
   (void)state;
   const double bad[3] = {1e14, 1e13, 1e15};
-  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1, NULL, 0, 0};
+  hp_sampler_desc d = {NV, 48.0, NP, K, bad, power_law, NULL, 0, 0, -1, 0, 1, 1, NULL, 0, 0, 0, 0};
   hp_sampler *s = NULL;
   hp_status st;
   assert_int_equal(hp_sampler_create(&s, &d, &st), HP_ERR_INPUT);
@@ -342,9 +350,73 @@ static void test_bad_plans(void **state) {
   assert_null(s);
 }
 
+/* Slabs of planes (one MPI rank's each), given the lattice points near them by id and velocity
+ * grids with a ghost plane each side, draw the whole grid's catalogue, joined in plane order. */
+static void test_slabs_join_to_whole(void **state) {
+  (void)state;
+  fixture f = make_fixture(0.5, 0.5);
+  const int64_t nv2 = (int64_t)NV * NV, p3 = (int64_t)NP * NP * NP;
+  for (int64_t v = 0; v < nv2 * NV; v++) {
+    for (int k = 0; k < K; k++) f.counts[k][v] = (float)(0.1 + 0.8 * fmod(0.37 * v + 0.5 * k, 1.0));
+    for (int a = 0; a < 3; a++) f.vel[a][v] = (float)(100.0 * sin(0.01 * v + a));
+  }
+  hp_catalog whole;
+  hp_sampler *all = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, 1);
+  sample(all, &f, &whole);
+  hp_sampler_destroy(all);
+  const int64_t cut[4] = {0, 7, 15, NV};
+  int64_t *id = malloc(sizeof *id * p3), done = 0;
+  float *disp = malloc(sizeof(float) * 3 * p3), *vel = malloc(sizeof(float) * 3 * nv2 * NV);
+  assert_true(id && disp && vel);
+  for (int r = 0; r < 3; r++) {
+    const int64_t x0 = cut[r], nx = cut[r + 1] - x0;
+    int64_t m = 0; /* lattice points whose voxel is in [x0 - 1, x0 + nx]: the slab's and ghosts */
+    for (int64_t i = 0; i < p3; i++) {
+      const double x = (double)(i / (NP * NP)) * (48.0 / NP) + f.disp[0][i];
+      const int64_t ix = (((int64_t)floor(x * NV / 48.0)) % NV + NV) % NV;
+      if ((ix - x0 + 1 + NV) % NV < nx + 2) id[m++] = i;
+    }
+    for (int a = 0; a < 3; a++)
+      for (int64_t j = 0; j < m; j++) disp[a * p3 + j] = f.disp[a][id[j]];
+    for (int a = 0; a < 3; a++)
+      for (int64_t l = 0; l < nx + 2; l++)
+        memcpy(vel + (a * (NV + 2) + l) * nv2, f.vel[a] + ((x0 - 1 + l + NV) % NV) * nv2,
+               sizeof(float) * nv2);
+    hp_sampler_desc d = {
+        NV,   48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_PARTICLES, 1, 0.01,
+        2024, 2,    NULL, 0, m,     x0,        nx};
+    hp_sampler *s = NULL;
+    hp_status st;
+    if (hp_sampler_create(&s, &d, &st)) fail_msg("%s", st.msg);
+    const float *counts[K] = {f.counts[0] + x0 * nv2, f.counts[1] + x0 * nv2};
+    hp_sampler_input in = {counts,
+                           {disp, disp + p3, disp + 2 * p3},
+                           {vel, vel + (NV + 2) * nv2, vel + 2 * (NV + 2) * nv2},
+                           NULL,
+                           id};
+    hp_catalog part;
+    memset(&part, 0, sizeof part);
+    if (hp_sampler_execute(s, &in, &part, &st)) fail_msg("%s", st.msg);
+    assert_true(done + part.n <= whole.n);
+    assert_memory_equal(part.pos, whole.pos + 3 * done, sizeof(float) * 3 * part.n);
+    assert_memory_equal(part.vel, whole.vel + 3 * done, sizeof(float) * 3 * part.n);
+    assert_memory_equal(part.mass, whole.mass + done, sizeof(double) * part.n);
+    assert_memory_equal(part.mass_bin, whole.mass_bin + done, sizeof(int32_t) * part.n);
+    done += part.n;
+    hp_catalog_free(&part);
+    hp_sampler_destroy(s);
+  }
+  assert_int_equal(done, whole.n);
+  assert_true(whole.n > 1000);
+  free(id), free(disp), free(vel);
+  hp_catalog_free(&whole);
+  free_fixture(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_expected_counts_per_bin),
+      cmocka_unit_test(test_slabs_join_to_whole),
       cmocka_unit_test(test_count_laws),
       cmocka_unit_test(test_masses_positions_velocities),
       cmocka_unit_test(test_threads_identical_and_rsd),

@@ -112,7 +112,8 @@ static void test_boxes_from_catalogs(void **state) {
                              1,
                              24,
                              NULL,
-                             0};
+                             0,
+                             NULL};
     assert_int_equal(hp_cic_density(cp, &part, ref, &st), 0);
     hp_cic_plan_destroy(cp);
     hp_lpt_destroy(l);

@@ -1,0 +1,61 @@
+/* MPI start-up, agreed errors and the block decomposition (see comm.h). */
+#include "comm.h"
+
+#include <fftw3-mpi.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/fftw_threads.h"
+
+int hp_mpi_init(int *argc, char ***argv) {
+  int provided = 0;
+  if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    fprintf(stderr, "halopaint: MPI_Init_thread failed\n");
+    return 1;
+  }
+  /* FFTW's threads before its MPI interface, as FFTW's manual asks */
+  hp_fftw_threads(omp_get_max_threads());
+  fftwf_mpi_init();
+  return 0;
+}
+
+void hp_mpi_finalize(void) {
+  fftwf_mpi_cleanup();
+  MPI_Finalize();
+}
+
+int hp_mpi_agree(hp_status *st, MPI_Comm comm) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const int mine = st->code ? rank : size;
+  int first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return HP_OK;
+  int code = st->code;
+  char msg[HP_MSG_LEN];
+  memcpy(msg, st->msg, sizeof msg);
+  MPI_Bcast(&code, 1, MPI_INT, first, comm);
+  MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm);
+  msg[sizeof msg - 1] = '\0';
+  if (size > 1)
+    hp_fail(st, code, "rank %d: %s", first, msg);
+  else
+    hp_fail(st, code, "%s", msg);
+  return code;
+}
+
+void hp_mpi_block(int64_t n, int rank, int size, int64_t *x0, int64_t *nx) {
+  *x0 = n * rank / size;
+  *nx = n * (rank + 1) / size - *x0;
+}
+
+int hp_mpi_block_owner(int64_t n, int size, int64_t i) {
+  /* the largest r with n r / size <= i: estimate, then correct by one either way */
+  int r = (int)((i * size + size - 1) / n);
+  if (r >= size) r = size - 1;
+  while (r > 0 && n * r / size > i) r--;
+  while (r + 1 < size && n * (r + 1) / size <= i) r++;
+  return r;
+}

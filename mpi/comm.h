@@ -1,0 +1,35 @@
+/**
+ * @file comm.h
+ * @brief What every distributed stage shares: MPI and FFTW-MPI start-up, errors that all
+ *        ranks agree on, and the slab decomposition of a grid along x.
+ *
+ * Errors: a stage that fails on one rank must not leave the others waiting in a collective.
+ * Every fallible distributed call ends with hp_mpi_agree, which makes the lowest failing
+ * rank's status everyone's (code and message), so all ranks return the same code together.
+ */
+#ifndef HP_MPI_COMM_H
+#define HP_MPI_COMM_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "util/status.h"
+
+/** MPI_Init_thread (funneled: only the main thread calls MPI), then FFTW's threads and its
+ *  MPI interface. Returns 0, or nonzero when MPI could not start (message on stderr). */
+int hp_mpi_init(int *argc, char ***argv);
+/** FFTW-MPI's and MPI's clean-up. */
+void hp_mpi_finalize(void);
+
+/** Collective: 0 if every rank's @p st is HP_OK; otherwise copies the status of the lowest
+ *  failing rank (prefixed "rank R: " when there are several ranks) into every rank's @p st and
+ *  returns its code. */
+int hp_mpi_agree(hp_status *st, MPI_Comm comm);
+
+/** Planes [*x0, *x0 + *nx) of a side-@p n grid held by rank @p rank of @p size: contiguous
+ *  blocks in rank order, sizes differing by at most one. */
+void hp_mpi_block(int64_t n, int rank, int size, int64_t *x0, int64_t *nx);
+/** The rank whose block (hp_mpi_block) holds plane @p i (0 <= i < n). */
+int hp_mpi_block_owner(int64_t n, int size, int64_t i);
+
+#endif

@@ -1,0 +1,186 @@
+/* Particle exchange by voxel plane, and ghost planes (see exchange.h). */
+#include "exchange.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mpi/comm.h"
+
+typedef struct packed {
+  int64_t id;
+  float disp[3], vel[3];
+} packed;
+
+void hp_mpi_particles_free(hp_mpi_particles *p) {
+  free(p->id);
+  for (int a = 0; a < 3; a++) free(p->disp[a]), free(p->vel[a]);
+  memset(p, 0, sizeof *p);
+}
+
+/* The voxel plane of x, as the sampler computes it (floor, then periodic). */
+static int64_t ngp_plane(double x, double inv_dx, int64_t nv) {
+  int64_t i = (int64_t)floor(x * inv_dx) % nv;
+  return i < 0 ? i + nv : i;
+}
+
+/* The distinct ranks that own planes i - 1, i, i + 1, increasing (@p owner: plane -> rank). */
+static int destinations(int64_t i, int64_t nv, const int *owner, int dest[3]) {
+  const int lo = owner[(i + nv - 1) % nv], mid = owner[i], hi = owner[(i + 1) % nv];
+  int r[3] = {lo, mid, hi}, n = 0;
+  /* blocks are contiguous, so only the periodic wrap (plane nv - 1 next to plane 0) breaks the
+   * order lo <= mid <= hi */
+  for (int a = 0; a < 3; a++)
+    for (int b = a + 1; b < 3; b++)
+      if (r[b] < r[a]) {
+        const int t = r[a];
+        r[a] = r[b], r[b] = t;
+      }
+  for (int a = 0; a < 3; a++)
+    if (n == 0 || r[a] != dest[n - 1]) dest[n++] = r[a];
+  return n;
+}
+
+int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_particles *out,
+                    double *bytes_sent, hp_status *st) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  memset(out, 0, sizeof *out);
+  const int64_t np = in->np, np2 = np * np, n = in->na * np2;
+  const double dq = in->box / (double)np, inv_dx = (double)nv / in->box;
+  int *scount = calloc((size_t)size, sizeof *scount),
+      *rcount = calloc((size_t)size, sizeof *rcount);
+  int *sdisp = calloc((size_t)size + 1, sizeof *sdisp),
+      *rdisp = calloc((size_t)size + 1, sizeof *rdisp);
+  packed *sbuf = NULL, *rbuf = NULL;
+  int64_t *at = NULL;
+  int *owner = malloc(sizeof *owner * (size_t)nv);
+  if (!scount || !rcount || !sdisp || !rdisp || !owner) {
+    hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate the counts");
+    goto agree;
+  }
+  for (int64_t i = 0; i < nv; i++) owner[i] = hp_mpi_block_owner(nv, size, i);
+  /* pass 1: how many go where (a particle sent to 2 ranks counts twice) */
+  int64_t total = 0;
+  int64_t *count64 = calloc((size_t)size, sizeof *count64);
+  if (!count64) {
+    hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate the counts");
+    goto agree;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    const double x = (double)(in->a0 + i / np2) * dq + in->disp[0][i];
+    int dest[3];
+    const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);
+    for (int d = 0; d < nd; d++) count64[dest[d]]++;
+    total += nd;
+  }
+  for (int r = 0; r < size; r++) {
+    if (count64[r] > INT32_MAX) {
+      free(count64);
+      hp_fail(st, HP_ERR_INPUT,
+              "particle exchange: %lld particles for rank %d, more than one MPI message holds: "
+              "use more ranks",
+              (long long)count64[r], r);
+      goto agree;
+    }
+    scount[r] = (int)count64[r];
+    sdisp[r + 1] = sdisp[r] + scount[r];
+  }
+  free(count64);
+  if (!(sbuf = malloc(sizeof *sbuf * (size_t)(total > 0 ? total : 1))) ||
+      !(at = malloc(sizeof *at * (size_t)size))) {
+    hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB to send",
+            (double)total * sizeof *sbuf / 1e6);
+    goto agree;
+  }
+  /* pass 2: pack, each destination's particles in lattice order */
+  for (int r = 0; r < size; r++) at[r] = sdisp[r];
+  for (int64_t i = 0; i < n; i++) {
+    const double x = (double)(in->a0 + i / np2) * dq + in->disp[0][i];
+    int dest[3];
+    const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);
+    packed pk = {in->a0 * np2 + i,
+                 {in->disp[0][i], in->disp[1][i], in->disp[2][i]},
+                 {in->vel[0][i], in->vel[1][i], in->vel[2][i]}};
+    for (int d = 0; d < nd; d++) sbuf[at[dest[d]]++] = pk;
+  }
+agree:
+  if (hp_mpi_agree(st, comm)) goto done;
+  MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm);
+  int64_t nrecv = 0;
+  for (int r = 0; r < size; r++) nrecv += rcount[r];
+  if (nrecv > INT32_MAX)
+    hp_fail(st, HP_ERR_INPUT, "particle exchange: %lld particles for one rank: use more ranks",
+            (long long)nrecv);
+  else {
+    for (int r = 0; r < size; r++) rdisp[r + 1] = rdisp[r] + rcount[r];
+    if (!(rbuf = malloc(sizeof *rbuf * (size_t)(nrecv > 0 ? nrecv : 1))))
+      hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB to receive",
+              (double)nrecv * sizeof *rbuf / 1e6);
+  }
+  if (hp_mpi_agree(st, comm)) goto done;
+  MPI_Datatype type;
+  MPI_Type_contiguous((int)sizeof(packed), MPI_BYTE, &type);
+  MPI_Type_commit(&type);
+  MPI_Alltoallv(sbuf, scount, sdisp, type, rbuf, rcount, rdisp, type, comm);
+  MPI_Type_free(&type);
+  free(sbuf);
+  sbuf = NULL;
+  *bytes_sent = (double)(sdisp[size] - scount[rank]) * sizeof(packed);
+  /* unpack into arrays (the CIC and sampler read structure of arrays) */
+  out->n = nrecv;
+  out->id = malloc(sizeof *out->id * (size_t)(nrecv > 0 ? nrecv : 1));
+  int ok = out->id != NULL;
+  for (int a = 0; a < 3; a++) {
+    out->disp[a] = malloc(sizeof(float) * (size_t)(nrecv > 0 ? nrecv : 1));
+    out->vel[a] = malloc(sizeof(float) * (size_t)(nrecv > 0 ? nrecv : 1));
+    ok = ok && out->disp[a] && out->vel[a];
+  }
+  if (!ok) {
+    hp_mpi_particles_free(out);
+    hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB of particles",
+            (double)nrecv * 32 / 1e6);
+  } else {
+    for (int64_t j = 0; j < nrecv; j++) {
+      out->id[j] = rbuf[j].id;
+      for (int a = 0; a < 3; a++)
+        out->disp[a][j] = rbuf[j].disp[a], out->vel[a][j] = rbuf[j].vel[a];
+    }
+  }
+  hp_mpi_agree(st, comm);
+done:
+  free(sbuf);
+  free(rbuf);
+  free(at);
+  free(owner);
+  free(scount), free(rcount), free(sdisp), free(rdisp);
+  if (st->code) hp_mpi_particles_free(out);
+  return st->code;
+}
+
+int hp_mpi_ghost_planes(const float *slab, int64_t nx, int64_t plane, int h, float *out,
+                        MPI_Comm comm, hp_status *st) {
+  int rank, size;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  int64_t least = nx;
+  MPI_Allreduce(&nx, &least, 1, MPI_INT64_T, MPI_MIN, comm);
+  if (least < h)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "ghost planes: a rank holds %lld voxel planes, fewer than the painter's halo "
+                   "of %d: use fewer ranks",
+                   (long long)least, h);
+  const int64_t count = (int64_t)h * plane;
+  if (count > INT32_MAX)
+    return hp_fail(st, HP_ERR_INPUT, "ghost planes: %lld floats in one message: too many",
+                   (long long)count);
+  const int left = (rank + size - 1) % size, right = (rank + 1) % size;
+  memcpy(out + count, slab, sizeof(float) * (size_t)(nx * plane));
+  /* my first h planes are my left neighbour's right ghosts, and the other way round */
+  MPI_Sendrecv(slab, (int)count, MPI_FLOAT, left, 1, out + count + nx * plane, (int)count,
+               MPI_FLOAT, right, 1, comm, MPI_STATUS_IGNORE);
+  MPI_Sendrecv(slab + (nx - h) * plane, (int)count, MPI_FLOAT, right, 2, out, (int)count, MPI_FLOAT,
+               left, 2, comm, MPI_STATUS_IGNORE);
+  return HP_OK;
+}
