@@ -16,12 +16,33 @@
 #include "util/memory.h"
 
 #ifdef HP_MPI
-/* halopaint-mpi: the distributed plan behind the same calls; every rank runs the seed loop
- * (each call is collective), rank 0 holds the catalogue and writes it */
+/* halopaint-mpi: the distributed plan behind the same calls. The ranks form groups of
+ * RanksPerRealisation, one realisation each; the groups take the seeds in turn. Every rank of a
+ * group runs the seed loop (each call is collective); the group's rank 0 holds the catalogue,
+ * writes it and prints. */
+#include "mpi/comm.h"
 #include "mpi/run_mpi.h"
 typedef hp_mrun run_plan;
+static MPI_Comm group = MPI_COMM_NULL;
+static int group_index, group_count = 1;
 static int plan_create(run_plan **r, const hp_params *p, hp_status *st) {
-  return hp_mrun_create(r, p, MPI_COMM_WORLD, st);
+  *r = NULL;
+  if (hp_mpi_groups(MPI_COMM_WORLD, hp_params_int(p, "RanksPerRealisation"), &group, &group_index,
+                    &group_count, st))
+    return st->code;
+  int rank;
+  MPI_Comm_rank(group, &rank);
+  hp_mpi_quiet(rank > 0);
+  return hp_mrun_create(r, p, group, st);
+}
+static int plan_runs_seed(int64_t i) { return i % group_count == group_index; }
+static const char *plan_label(char *buf, size_t n) {
+  snprintf(buf, n, " (group %d of %d)", group_index + 1, group_count);
+  return group_count > 1 ? buf : "";
+}
+static void plan_destroy(run_plan *r) {
+  hp_mrun_destroy(r);
+  if (group != MPI_COMM_NULL) MPI_Comm_free(&group);
 }
 static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, char *note,
                      size_t n, hp_status *st) {
@@ -30,18 +51,18 @@ static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *
   int64_t x0, nx;
   hp_mrun_slab(r, &x0, &nx);
   snprintf(note, n,
-           "; rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with their local work), "
+           "; group %d of %d, its rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with "
+           "their local work), "
            "exchange %.2f s (%.1f MB out), ghosts %.2f s, gather %.2f s",
-           (long long)x0, (long long)(x0 + nx - 1), c.fft, c.exchange, c.bytes / 1e6, c.ghost,
-           c.gather);
+           group_index + 1, group_count, (long long)x0, (long long)(x0 + nx - 1), c.fft, c.exchange,
+           c.bytes / 1e6, c.ghost, c.gather);
   return rc;
 }
 static int plan_writes(void) {
   int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_rank(group, &rank);
   return rank == 0;
 }
-#define plan_destroy hp_mrun_destroy
 #define plan_model hp_mrun_model
 #define plan_model_sha256 hp_mrun_model_sha256
 #define plan_nvoxels hp_mrun_nvoxels
@@ -60,6 +81,8 @@ static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *
   return hp_run_seed(r, seed, cat, t, st);
 }
 static int plan_writes(void) { return 1; }
+static int plan_runs_seed(int64_t i) { return i >= 0; }
+static const char *plan_label(char *buf, size_t n) { return n ? (buf[0] = '\0', buf) : ""; }
 #define plan_destroy hp_run_destroy
 #define plan_model hp_run_model
 #define plan_model_sha256 hp_run_model_sha256
@@ -136,7 +159,10 @@ int hp_cmd_run(int argc, char **argv) {
   hp_run_times sum = {0};
   int64_t per_bin[HP_NET_MAX_K] = {0}, total = 0;
   const int ascii = !strcmp(hp_params_string(p, "OutputFormat"), "ASCII");
+  int64_t mine = 0; /* the seeds this process (its group, with MPI) runs */
   for (int64_t i = 0; i < nseeds; i++) {
+    if (!plan_runs_seed(i)) continue;
+    mine++;
     hp_catalog cat;
     hp_run_times t;
     char suffix[64], path[4200], note[512];
@@ -168,8 +194,10 @@ int hp_cmd_run(int argc, char **argv) {
                     t.sample, note);
     hp_catalog_free(&cat);
   }
-  const int64_t ok = nseeds - failed;
-  printf("summary: %lld of %lld seeds done", (long long)ok, (long long)nseeds);
+  const int64_t ok = mine - failed;
+  char label[64];
+  printf("summary%s: %lld of %lld seeds done", plan_label(label, sizeof label), (long long)ok,
+         (long long)mine);
   if (ok > 0) {
     printf("; per realisation: %.0f halos, number density %.3e (Mpc/h)^-3\n", (double)total / ok,
            (double)total / ok / (box * box * box));

@@ -36,15 +36,14 @@ static void usage(FILE *out) {
 }
 
 #ifdef HP_MPI
-/* halopaint-mpi: `run` over the ranks of MPI_COMM_WORLD; rank 0 alone prints (every rank
- * agrees on each error, so rank 0's messages are everyone's) */
+/* halopaint-mpi: `run` over the ranks of MPI_COMM_WORLD; rank 0 of each realisation alone
+ * prints (the ranks of a realisation agree on each error, so its rank 0 speaks for them) */
 static int dispatch(int argc, char **argv);
 int main(int argc, char **argv) {
   if (hp_mpi_init(&argc, &argv)) return 1;
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (rank > 0 && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
-    MPI_Abort(MPI_COMM_WORLD, 1);
+  hp_mpi_quiet(rank > 0);
   int rc = 2;
   if (argc >= 2 && strcmp(argv[1], "run") && strcmp(argv[1], "version") &&
       strcmp(argv[1], "help") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))

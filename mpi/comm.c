@@ -2,9 +2,11 @@
 #include "comm.h"
 
 #include <fftw3-mpi.h>
+#include <fcntl.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/fftw_threads.h"
 
@@ -58,4 +60,33 @@ int hp_mpi_block_owner(int64_t n, int size, int64_t i) {
   while (r > 0 && n * r / size > i) r--;
   while (r + 1 < size && n * (r + 1) / size <= i) r++;
   return r;
+}
+
+void hp_mpi_quiet(int quiet) {
+  static int saved[2] = {-1, -1}; /* the original stdout and stderr */
+  fflush(stdout), fflush(stderr);
+  if (saved[0] < 0) saved[0] = dup(1), saved[1] = dup(2);
+  if (quiet) {
+    const int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 1), dup2(null, 2), close(null);
+  } else if (saved[0] >= 0 && saved[1] >= 0) {
+    dup2(saved[0], 1), dup2(saved[1], 2);
+  }
+}
+
+int hp_mpi_groups(MPI_Comm world, int64_t per, MPI_Comm *group, int *index, int *count,
+                  hp_status *st) {
+  int rank, size;
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &size);
+  *group = MPI_COMM_NULL;
+  if (per <= 0) per = size;
+  if (per > size || size % per)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "RanksPerRealisation = %lld must divide the %d MPI ranks (or be 0: all ranks)",
+                   (long long)per, size);
+  *index = rank / (int)per;
+  *count = size / (int)per;
+  MPI_Comm_split(world, *index, rank, group);
+  return HP_OK;
 }

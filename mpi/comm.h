@@ -21,6 +21,16 @@ int hp_mpi_init(int *argc, char ***argv);
 /** FFTW-MPI's and MPI's clean-up. */
 void hp_mpi_finalize(void);
 
+/** Rank 0 of each realisation speaks, the others are quiet: @p quiet = 1 sends stdout and stderr
+ *  to /dev/null, 0 gives them back. */
+void hp_mpi_quiet(int quiet);
+
+/** Groups of @p per ranks (0: all) of @p world, one realisation each: @p group receives this
+ *  rank's group (a new communicator), *index its number, *count how many there are. Refused
+ *  (HP_ERR_INPUT) unless @p per divides the number of ranks. Collective. */
+int hp_mpi_groups(MPI_Comm world, int64_t per, MPI_Comm *group, int *index, int *count,
+                  hp_status *st);
+
 /** Collective: 0 if every rank's @p st is HP_OK; otherwise copies the status of the lowest
  *  failing rank (prefixed "rank R: " when there are several ranks) into every rank's @p st and
  *  returns its code. */

@@ -77,6 +77,10 @@ static const hp_param_spec table[] = {
      "OutputDir/FileBase_linear[_seedS].hdf5 in LinearFieldFile's format (read back, it gives "
      "the same particles bit for bit)."},
     {"Threads", HP_P_INT, "0", 0, 0, 0, 4096, NULL, "", "OpenMP threads; 0 = all cores."},
+    {"RanksPerRealisation", HP_P_INT, "0", 0, 0, 0, 1048576, NULL, "",
+     "halopaint-mpi run: MPI ranks that share one realisation; the ranks form groups of this "
+     "many (it must divide their number) and the groups share the seeds. 0 = all ranks in one "
+     "group (docs/mpi.md)."},
 
     /* Painter */
     {"NVoxels", HP_P_INT, "0", 0, 0, 0, 8192, NULL, "",

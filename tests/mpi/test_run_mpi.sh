@@ -31,6 +31,19 @@ for n in 1 2 3 4; do
       '[ -s "$tmp/a.body" ] && cmp -s "$tmp/a.body" "$tmp/b.body"'
   done
 done
+# 4 ranks in 2 groups of 2: one seed each, the same catalogues
+mpirun -np 4 $mbin run "$tmp/m.param" -s OutputDir="$tmp" -s FileBase=g -s Threads=1 \
+  -s RanksPerRealisation=2 > "$tmp/g.txt" 2>&1
+check "RanksPerRealisation 2 on 4 ranks succeeds, one summary per group" \
+  '[ $? -eq 0 ] && grep -q "summary (group 1 of 2): 1 of 1" "$tmp/g.txt" && grep -q "summary (group 2 of 2): 1 of 1" "$tmp/g.txt"'
+for s in 3 4; do
+  body "$tmp/serial_seed$s.txt" > "$tmp/a.body"
+  body "$tmp/g_seed$s.txt" > "$tmp/b.body" 2>/dev/null
+  check "groups, seed $s: the catalogue is run's" '[ -s "$tmp/a.body" ] && cmp -s "$tmp/a.body" "$tmp/b.body"'
+done
+mpirun -np 4 $mbin run "$tmp/m.param" -s OutputDir="$tmp" -s RanksPerRealisation=3 > "$tmp/g3.txt" 2>&1
+check "RanksPerRealisation that does not divide the ranks: refused" \
+  '[ $? -ne 0 ] && grep -q "RanksPerRealisation = 3 must divide the 4 MPI ranks" "$tmp/g3.txt"'
 check "the run prints each stage's communication time" \
   'grep -q "communicating: FFTs .* exchange .* ghosts .* gather" "$tmp/np2.txt"'
 check "only rank 0 prints" '[ "$(grep -c "^summary" "$tmp/np4.txt")" -eq 1 ]'
