@@ -41,119 +41,124 @@ static int destinations(int64_t i, int64_t nv, const int *owner, int dest[3]) {
   return n;
 }
 
+/* Particle j of the output arrays from a packed one. */
+static void unpack(hp_mpi_particles *out, int64_t j, const packed *pk) {
+  out->id[j] = pk->id;
+  for (int a = 0; a < 3; a++) out->disp[a][j] = pk->disp[a], out->vel[a][j] = pk->vel[a];
+}
+
+static int alloc_particles(hp_mpi_particles *out, int64_t n, hp_status *st) {
+  const size_t m = (size_t)(n > 0 ? n : 1);
+  out->n = n;
+  int ok = (out->id = malloc(sizeof *out->id * m)) != NULL;
+  for (int a = 0; a < 3; a++)
+    ok = ok && (out->disp[a] = malloc(sizeof(float) * m)) &&
+         (out->vel[a] = malloc(sizeof(float) * m));
+  if (!ok)
+    return hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB of particles",
+                   (double)n * sizeof(packed) / 1e6);
+  return HP_OK;
+}
+
+/*
+ * Two passes over the lattice: count the particles for each rank, then place them. Those that
+ * stay are written straight into the output arrays (most of them: a slab's particles move less
+ * than a voxel plane), only those for other ranks go through the packed send and receive
+ * buffers; so the memory is the output's 32 bytes a particle plus the boundary's.
+ */
 int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_particles *out,
                     double *bytes_sent, hp_status *st) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
   memset(out, 0, sizeof *out);
+  *bytes_sent = 0;
   const int64_t np = in->np, np2 = np * np, n = in->na * np2;
   const double dq = in->box / (double)np, inv_dx = (double)nv / in->box;
+  /* counts and offsets: int, as MPI takes them; [size] holds the total */
   int *scount = calloc((size_t)size, sizeof *scount),
       *rcount = calloc((size_t)size, sizeof *rcount);
   int *sdisp = calloc((size_t)size + 1, sizeof *sdisp),
       *rdisp = calloc((size_t)size + 1, sizeof *rdisp);
-  packed *sbuf = NULL, *rbuf = NULL;
-  int64_t *at = NULL;
+  int64_t *count64 = calloc((size_t)size, sizeof *count64), *at = calloc((size_t)size, sizeof *at);
   int *owner = malloc(sizeof *owner * (size_t)nv);
-  if (!scount || !rcount || !sdisp || !rdisp || !owner) {
+  packed *sbuf = NULL, *rbuf = NULL;
+  if (!scount || !rcount || !sdisp || !rdisp || !count64 || !at || !owner) {
     hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate the counts");
     goto agree;
   }
   for (int64_t i = 0; i < nv; i++) owner[i] = hp_mpi_block_owner(nv, size, i);
-  /* pass 1: how many go where (a particle sent to 2 ranks counts twice) */
-  int64_t total = 0;
-  int64_t *count64 = calloc((size_t)size, sizeof *count64);
-  if (!count64) {
-    hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate the counts");
-    goto agree;
-  }
-  for (int64_t i = 0; i < n; i++) {
+  for (int64_t i = 0; i < n; i++) { /* pass 1: a particle for 2 ranks counts for both */
     const double x = (double)(in->a0 + i / np2) * dq + in->disp[0][i];
     int dest[3];
     const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);
     for (int d = 0; d < nd; d++) count64[dest[d]]++;
-    total += nd;
   }
   for (int r = 0; r < size; r++) {
     if (count64[r] > INT32_MAX) {
-      free(count64);
       hp_fail(st, HP_ERR_INPUT,
               "particle exchange: %lld particles for rank %d, more than one MPI message holds: "
               "use more ranks",
               (long long)count64[r], r);
       goto agree;
     }
-    scount[r] = (int)count64[r];
+    scount[r] = r == rank ? 0 : (int)count64[r]; /* the rank's own stay out of MPI */
     sdisp[r + 1] = sdisp[r] + scount[r];
   }
-  free(count64);
-  if (!(sbuf = malloc(sizeof *sbuf * (size_t)(total > 0 ? total : 1))) ||
-      !(at = malloc(sizeof *at * (size_t)size))) {
+  if (!(sbuf = malloc(sizeof *sbuf * (size_t)(sdisp[size] + 1))))
     hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB to send",
-            (double)total * sizeof *sbuf / 1e6);
-    goto agree;
-  }
-  /* pass 2: pack, each destination's particles in lattice order */
-  for (int r = 0; r < size; r++) at[r] = sdisp[r];
-  for (int64_t i = 0; i < n; i++) {
-    const double x = (double)(in->a0 + i / np2) * dq + in->disp[0][i];
-    int dest[3];
-    const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);
-    packed pk = {in->a0 * np2 + i,
-                 {in->disp[0][i], in->disp[1][i], in->disp[2][i]},
-                 {in->vel[0][i], in->vel[1][i], in->vel[2][i]}};
-    for (int d = 0; d < nd; d++) sbuf[at[dest[d]]++] = pk;
-  }
+            (double)sdisp[size] * sizeof *sbuf / 1e6);
 agree:
   if (hp_mpi_agree(st, comm)) goto done;
   MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm);
+  rcount[rank] = (int)count64[rank]; /* where the staying particles go in the output */
   int64_t nrecv = 0;
   for (int r = 0; r < size; r++) nrecv += rcount[r];
   if (nrecv > INT32_MAX)
     hp_fail(st, HP_ERR_INPUT, "particle exchange: %lld particles for one rank: use more ranks",
             (long long)nrecv);
-  else {
+  else if (!alloc_particles(out, nrecv, st)) {
     for (int r = 0; r < size; r++) rdisp[r + 1] = rdisp[r] + rcount[r];
-    if (!(rbuf = malloc(sizeof *rbuf * (size_t)(nrecv > 0 ? nrecv : 1))))
+    if (!(rbuf = malloc(sizeof *rbuf * (size_t)(nrecv - rcount[rank] + 1))))
       hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB to receive",
-              (double)nrecv * sizeof *rbuf / 1e6);
+              (double)(nrecv - rcount[rank]) * sizeof *rbuf / 1e6);
   }
   if (hp_mpi_agree(st, comm)) goto done;
+  /* pass 2: each destination's particles in lattice order */
+  for (int r = 0; r < size; r++) at[r] = r == rank ? rdisp[rank] : sdisp[r];
+  for (int64_t i = 0; i < n; i++) {
+    const double x = (double)(in->a0 + i / np2) * dq + in->disp[0][i];
+    int dest[3];
+    const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);
+    const packed pk = {in->a0 * np2 + i,
+                       {in->disp[0][i], in->disp[1][i], in->disp[2][i]},
+                       {in->vel[0][i], in->vel[1][i], in->vel[2][i]}};
+    for (int d = 0; d < nd; d++)
+      if (dest[d] == rank)
+        unpack(out, at[rank]++, &pk);
+      else
+        sbuf[at[dest[d]]++] = pk;
+  }
+  /* the others' particles: received compactly, then put before and after the rank's own */
+  int *roff = malloc(sizeof *roff * (size_t)size);
+  if (!roff) hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate the offsets");
+  if (hp_mpi_agree(st, comm)) {
+    free(roff);
+    goto done;
+  }
+  rcount[rank] = 0;
+  for (int r = 0, o = 0; r < size; r++) roff[r] = o, o += rcount[r];
   MPI_Datatype type;
   MPI_Type_contiguous((int)sizeof(packed), MPI_BYTE, &type);
   MPI_Type_commit(&type);
-  MPI_Alltoallv(sbuf, scount, sdisp, type, rbuf, rcount, rdisp, type, comm);
+  MPI_Alltoallv(sbuf, scount, sdisp, type, rbuf, rcount, roff, type, comm);
   MPI_Type_free(&type);
-  free(sbuf);
-  sbuf = NULL;
-  *bytes_sent = (double)(sdisp[size] - scount[rank]) * sizeof(packed);
-  /* unpack into arrays (the CIC and sampler read structure of arrays) */
-  out->n = nrecv;
-  out->id = malloc(sizeof *out->id * (size_t)(nrecv > 0 ? nrecv : 1));
-  int ok = out->id != NULL;
-  for (int a = 0; a < 3; a++) {
-    out->disp[a] = malloc(sizeof(float) * (size_t)(nrecv > 0 ? nrecv : 1));
-    out->vel[a] = malloc(sizeof(float) * (size_t)(nrecv > 0 ? nrecv : 1));
-    ok = ok && out->disp[a] && out->vel[a];
-  }
-  if (!ok) {
-    hp_mpi_particles_free(out);
-    hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB of particles",
-            (double)nrecv * 32 / 1e6);
-  } else {
-    for (int64_t j = 0; j < nrecv; j++) {
-      out->id[j] = rbuf[j].id;
-      for (int a = 0; a < 3; a++)
-        out->disp[a][j] = rbuf[j].disp[a], out->vel[a][j] = rbuf[j].vel[a];
-    }
-  }
-  hp_mpi_agree(st, comm);
+  for (int r = 0; r < size; r++)
+    for (int k = 0; k < rcount[r]; k++) unpack(out, rdisp[r] + k, rbuf + roff[r] + k);
+  free(roff);
+  *bytes_sent = (double)sdisp[size] * sizeof(packed);
 done:
-  free(sbuf);
-  free(rbuf);
-  free(at);
-  free(owner);
+  free(sbuf), free(rbuf), free(owner), free(count64), free(at);
   free(scount), free(rcount), free(sdisp), free(rdisp);
   if (st->code) hp_mpi_particles_free(out);
   return st->code;

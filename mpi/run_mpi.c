@@ -79,14 +79,16 @@ static int refuse_unsupported(const hp_params *p, hp_status *st) {
 
 /* This rank's bytes: every buffer of every stage, before any is allocated. */
 static double planned_bytes(const hp_mrun *r, int K) {
-  const double np = (double)r->np, nv = (double)r->nv, h = r->halo;
-  const double npart = np * np * ceil(np / r->size); /* FFTW-MPI's blocks */
-  const double share = nv * nv * (r->nvx + 2.0) / (nv * nv * nv) * np * np * np; /* received */
+  const double np = (double)r->np, nv = (double)r->nv, h = r->halo, ppp = np / nv;
+  const double block = np * np * ceil(np / r->size); /* FFTW-MPI's lattice planes */
+  /* particles received: those of the slab's planes and of the plane either side */
+  const double share = (r->nvx + 2.0) * ppp * np * np;
+  const double cross = r->size > 1 ? 2 * 2 * ppp * np * np : 0; /* leaving and arriving */
   const double plane = nv * nv * 4.0;
-  return 32.2 * npart + 64.0 * share /* exchange buffers, then 32 B each kept */ +
+  return 32.2 * block + 32.0 * (share + cross) + 8.0 * share /* sampler's index */ +
          plane * ((4.0 + K) * r->nvx + (r->nvx + 2 * h) + 3 * (r->nvx + 2.0)) +
-         4.0 * (r->nvx + 2 * h) * (nv + 2 * h) * (nv + 2 * h) + 8.0 * share /* sampler */ +
-         32.0 * 1048576 /* CIC workspace */ + 25.0e6 * r->threads /* painter tiles */ +
+         4.0 * (r->nvx + 2 * h) * (nv + 2 * h) * (nv + 2 * h) + 32.0 * 1048576 /* CIC */ +
+         25.0e6 * r->threads /* painter tiles */ +
          HP_SAMPLER_HALO_BYTES * r->nvx * nv * nv /* catalogue at one halo a voxel */;
 }
 

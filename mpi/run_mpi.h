@@ -12,11 +12,13 @@
  * the FFTs' rounding and is the same for any number of ranks where FFTW-MPI's are
  * (tests/mpi/test_run_mpi.sh compares them).
  *
- * Memory per rank (bytes, N particles and V voxels on the rank): 2LPT ~32 N; exchange 64 N
- * while it runs (send and receive buffers) then 32 N of received particles; grids (11 + K) V
- * floats plus the ghost and padded copies; sampler 8 N. Communication per seed: the particles
- * that cross a slab boundary (32 bytes each), ghost planes (halo + 1 planes each side, 4 floats a
- * voxel), the FFTs' transposes and the catalogue to rank 0.
+ * Memory per rank (bytes; N particles of its lattice planes, N' received: those of its voxel
+ * planes and one plane either side; V voxels): 2LPT ~32 N; received particles 32 N' (those that
+ * stay are placed directly, only a boundary plane's each side go through send and receive
+ * buffers); sampler index 8 N'; grids (11 + K) V floats plus the ghost and padded copies.
+ * Communication per seed: the particles that cross a slab boundary (32 bytes each), ghost
+ * planes (halo + 1 planes each side, 4 floats a voxel), the FFTs' transposes and the catalogue
+ * to rank 0.
  */
 #ifndef HP_MPI_RUN_MPI_H
 #define HP_MPI_RUN_MPI_H
