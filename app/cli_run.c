@@ -53,9 +53,10 @@ static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *
   snprintf(note, n,
            "; group %d of %d, its rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with "
            "their local work), "
-           "exchange %.2f s (%.1f MB out), ghosts %.2f s, gather %.2f s",
+           "exchange %.2f s (%.1f MB out%s), ghosts %.2f s, gather %.2f s",
            group_index + 1, group_count, (long long)x0, (long long)(x0 + nx - 1), c.fft, c.exchange,
-           c.bytes / 1e6, c.ghost, c.gather);
+           c.bytes / 1e6, c.copied ? "; more arrived than the rooms hold: copied" : "", c.ghost,
+           c.gather);
   return rc;
 }
 static int plan_writes(void) {

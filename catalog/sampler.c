@@ -168,7 +168,7 @@ static int64_t particle_count(const hp_sampler_desc *d) {
 static inline double particle_x(const hp_sampler_desc *d, const hp_sampler_input *in, int64_t i,
                                 int ax) {
   if (d->np <= 0) return in->pos[3 * i + ax];
-  const int64_t np = d->np, l = in->lattice_id ? in->lattice_id[i] : i,
+  const int64_t np = d->np, l = in->lattice_ids ? hp_lattice_id(in->lattice_ids, i) : i,
                 q = ax == 0   ? l / (np * np)
                     : ax == 1 ? (l / np) % np
                               : l % np;
@@ -198,7 +198,7 @@ static void particle_cells(hp_sampler *s, const hp_sampler_input *in, const uint
     const int64_t vox_ = (ix_ * nv + wrap_cell(y, inv_dx, nv)) * nv + wrap_cell(z, inv_dx, nv); \
     cell[i] = ix_ < nx && (has[vox_ >> 6] >> (vox_ & 63)) & 1 ? (uint32_t)vox_ : NO_CELL;       \
   } while (0)
-  if (np > 0 && in->lattice_id) {
+  if (np > 0 && in->lattice_ids) {
 #pragma omp parallel for num_threads(d->nthreads) schedule(static)
     for (int64_t i = 0; i < d->npart; i++)
       CELL_OF(i, particle_x(d, in, i, 0), particle_x(d, in, i, 1), particle_x(d, in, i, 2));

@@ -58,7 +58,7 @@ typedef struct hp_sampler_desc {
                                         halo), counted before it is allocated; 0 = no bound */
   int64_t npart; /**< when np = 0: particles given by position (another code's), see
                       hp_sampler_input.pos; when np > 0 (with x0, nx a slab): npart points of
-                      the lattice, named by hp_sampler_input.lattice_id */
+                      the lattice, named by hp_sampler_input.lattice_ids */
   /** A slab (one MPI rank's): the count grids hold x-planes [x0, x0 + nx) of nv, the velocity
    *  grids those planes plus a ghost plane each side (x0 - 1 first, periodic). Every draw is
    *  keyed on the whole grid's voxel, so the slabs' catalogues, joined in plane order, are the
@@ -71,12 +71,12 @@ typedef struct hp_sampler_desc {
 
 /** The 2LPT particles and velocity field the halos take positions and velocities from. */
 typedef struct hp_sampler_input {
-  const float *const *counts; /**< K grids of painted mean counts, nv^3 each */
-  const float *disp[3];       /**< lattice displacements [Mpc/h], np^3 each (np > 0) */
-  const float *vel_grid[3];   /**< mass-weighted velocity field [km/s] on the voxel grid */
-  const float *pos;           /**< np = 0: npart x 3 positions [Mpc/h], x y z per particle */
-  const int64_t *lattice_id;  /**< np > 0 and npart > 0: the lattice point of each particle
-                                   (increasing); disp[] then holds npart entries */
+  const float *const *counts;        /**< K grids of painted mean counts, nv^3 each */
+  const float *disp[3];              /**< lattice displacements [Mpc/h], np^3 each (np > 0) */
+  const float *vel_grid[3];          /**< mass-weighted velocity field [km/s] on the voxel grid */
+  const float *pos;                  /**< np = 0: npart x 3 positions [Mpc/h], x y z per particle */
+  const hp_lattice_ids *lattice_ids; /**< np > 0 and npart > 0: the lattice point of each
+                                          particle (increasing); disp[] holds npart entries */
 } hp_sampler_input;
 
 typedef struct hp_sampler hp_sampler;

@@ -69,17 +69,17 @@ static inline int wrap_axis(double u, int64_t nv, double nvd, int64_t *i0, float
 
 /* Everything the inner loops need about one call: geometry and the particle arrays. */
 typedef struct cic_geom {
-  int64_t nv;             /* grid side */
-  double nvd, inv_dx;     /* nv as a double; nv / L (1/(Mpc/h)) */
-  const float *x, *y, *z; /* coordinates or displacements (Mpc/h) */
-  ptrdiff_t stride;       /* coordinate stride (floats) */
-  const float *w;         /* weights or NULL */
-  ptrdiff_t wstride;      /* weight stride (floats) */
-  int64_t np, np2;        /* lattice side and side^2; np = 0: explicit positions */
-  double inv_np, inv_np2; /* 1/np, 1/np^2 */
-  double lat_scale;       /* lattice spacing in cells, nv / np */
-  const int64_t *id;      /* lattice index of each particle, or NULL: particle i is point i */
-  int64_t x0, nx;         /* the grids hold x-planes [x0, x0 + nx) (mod nv); nx = nv: all */
+  int64_t nv;               /* grid side */
+  double nvd, inv_dx;       /* nv as a double; nv / L (1/(Mpc/h)) */
+  const float *x, *y, *z;   /* coordinates or displacements (Mpc/h) */
+  ptrdiff_t stride;         /* coordinate stride (floats) */
+  const float *w;           /* weights or NULL */
+  ptrdiff_t wstride;        /* weight stride (floats) */
+  int64_t np, np2;          /* lattice side and side^2; np = 0: explicit positions */
+  double inv_np, inv_np2;   /* 1/np, 1/np^2 */
+  double lat_scale;         /* lattice spacing in cells, nv / np */
+  const hp_lattice_ids *id; /* lattice index of each particle, or NULL: particle i is point i */
+  int64_t x0, nx;           /* the grids hold x-planes [x0, x0 + nx) (mod nv); nx = nv: all */
 } cic_geom;
 
 static cic_geom make_geom(const hp_cic_plan *p, const hp_cic_particles *s) {
@@ -93,7 +93,7 @@ static cic_geom make_geom(const hp_cic_plan *p, const hp_cic_particles *s) {
                 .w = s->weight,
                 .wstride = s->wstride,
                 .np = s->lattice_np > 0 ? s->lattice_np : 0,
-                .id = s->lattice_np > 0 ? s->lattice_id : NULL,
+                .id = s->lattice_np > 0 ? s->lattice_ids : NULL,
                 .x0 = 0,
                 .nx = p->nv};
   if (g.np > 0) {
@@ -128,7 +128,7 @@ static inline void lattice_offsets(const cic_geom *g, lat_iter *it, int64_t i, d
     q[0] = q[1] = q[2] = 0.0;
     return;
   }
-  if (g->id) i = g->id[i];
+  if (g->id) i = hp_lattice_id(g->id, i);
   if (i == it->next) {
     if (++it->c == g->np) {
       it->c = 0;
@@ -271,16 +271,20 @@ static int check_particles(const hp_cic_plan *p, const hp_cic_particles *s, cons
   if (s->lattice_np < 0)
     return hp_fail(st, HP_ERR_INPUT, "%s: lattice_np = %lld is negative (0 = plain positions)", who,
                    (long long)s->lattice_np);
-  if (s->lattice_np > 0 && s->lattice_id) {
+  if (s->lattice_np > 0 && s->lattice_ids) {
     const int64_t np = s->lattice_np;
     if (np > HP_CIC_NV_MAX || s->n > np * np * np)
       return hp_fail(st, HP_ERR_INPUT, "%s: %lld particles of a lattice of %lld^3", who,
                      (long long)s->n, (long long)np);
-    for (int64_t i = 0; i < s->n; i++)
-      if (s->lattice_id[i] < (i ? s->lattice_id[i - 1] + 1 : 0) || s->lattice_id[i] >= np * np * np)
+    for (int64_t i = 0, prev = -1; i < s->n; i++) {
+      const int64_t id = hp_lattice_id(s->lattice_ids, i);
+      if (id <= prev || id >= np * np * np)
         return hp_fail(st, HP_ERR_INPUT,
-                       "%s: lattice_id[%lld] = %lld: ids must increase and lie in [0, %lld)", who,
-                       (long long)i, (long long)s->lattice_id[i], (long long)(np * np * np));
+                       "%s: particle %lld is lattice point %lld: ids must increase and lie in "
+                       "[0, %lld)",
+                       who, (long long)i, (long long)id, (long long)(np * np * np));
+      prev = id;
+    }
   } else if (s->lattice_np > 0) {
     int64_t np = s->lattice_np;
     if (np > HP_CIC_NV_MAX || np * np * np != s->n)
@@ -410,11 +414,11 @@ static void deposit_bucket(const hp_cic_plan *p, const cic_geom *g, int64_t c0, 
  * lattice is deposited in the same groups, hence the same order, as the whole. */
 static int64_t chunk_length(const cic_geom *g, int64_t n, int64_t c0, int64_t chunk) {
   if (!g->id) return n - c0 < chunk ? n - c0 : chunk;
-  const int64_t end_id = (g->id[c0] / chunk + 1) * chunk;
+  const int64_t end_id = (hp_lattice_id(g->id, c0) / chunk + 1) * chunk;
   int64_t lo = c0 + 1, hi = n - c0 < chunk ? n : c0 + chunk; /* first index with id >= end_id */
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
-    if (g->id[mid] < end_id)
+    if (hp_lattice_id(g->id, mid) < end_id)
       lo = mid + 1;
     else
       hi = mid;

@@ -36,6 +36,26 @@
 #define HP_CIC_NV_MAX ((int64_t)2097151)
 
 /**
+ * Lattice ids of a subset of a lattice, increasing: the first n_before particles are named by
+ * before[], the next n_run are the consecutive points first, first + 1, ..., and the rest by
+ * after[]; e.g. an MPI rank's own lattice planes with the particles other ranks sent either side
+ * of them. One explicit list: before and n_before alone.
+ */
+typedef struct hp_lattice_ids {
+  const int64_t *before;
+  int64_t n_before;
+  int64_t first, n_run;
+  const int64_t *after;
+} hp_lattice_ids;
+
+/** The lattice id of particle @p i. */
+static inline int64_t hp_lattice_id(const hp_lattice_ids *ids, int64_t i) {
+  if (i < ids->n_before) return ids->before[i];
+  i -= ids->n_before;
+  return i < ids->n_run ? ids->first + i : ids->after[i - ids->n_run];
+}
+
+/**
  * A set of particles, described without copying. Coordinate component c of particle i is
  * c[i * stride]; e.g. stride 1 with three separate arrays, or stride 3 with x = buf, y = buf + 1,
  * z = buf + 2 for interleaved xyz.
@@ -60,12 +80,12 @@ typedef struct hp_cic_particles {
   const float *weight;
   ptrdiff_t wstride; /**< distance between consecutive weights, in floats (>= 1 if used) */
   /**
-   * Optional, with lattice_np > 0: particle i is lattice point lattice_id[i] (increasing ids;
-   * any n up to lattice_np^3), e.g. the part of a lattice one MPI rank holds. Chunks are then
-   * cut at the whole lattice's chunk boundaries, so a subset deposits into its voxels in the
-   * same order, hence to the same bits, as the whole lattice. NULL: particle i is point i.
+   * Optional, with lattice_np > 0: particle i is lattice point hp_lattice_id(lattice_ids, i)
+   * (increasing; any n up to lattice_np^3), e.g. the part of a lattice one MPI rank holds. Chunks
+   * are then cut at the whole lattice's chunk boundaries, so a subset deposits into its voxels in
+   * the same order, hence to the same bits, as the whole lattice. NULL: particle i is point i.
    */
-  const int64_t *lattice_id;
+  const hp_lattice_ids *lattice_ids;
 } hp_cic_particles;
 
 /** Opaque CIC plan: grid geometry, thread count and the preallocated workspace. */

@@ -13,8 +13,9 @@ typedef struct packed {
 } packed;
 
 void hp_mpi_particles_free(hp_mpi_particles *p) {
-  free(p->id);
-  for (int a = 0; a < 3; a++) free(p->disp[a]), free(p->vel[a]);
+  free(p->id_before), free(p->id_after);
+  if (p->copied)
+    for (int a = 0; a < 3; a++) free(p->disp[a]), free(p->vel[a]);
   memset(p, 0, sizeof *p);
 }
 
@@ -43,28 +44,44 @@ static int destinations(int64_t i, int64_t nv, const int *owner, int dest[3]) {
 
 /* Particle j of the output arrays from a packed one. */
 static void unpack(hp_mpi_particles *out, int64_t j, const packed *pk) {
-  out->id[j] = pk->id;
+  if (j < out->ids.n_before)
+    out->id_before[j] = pk->id;
+  else
+    out->id_after[j - out->ids.n_before - out->ids.n_run] = pk->id;
   for (int a = 0; a < 3; a++) out->disp[a][j] = pk->disp[a], out->vel[a][j] = pk->vel[a];
 }
 
-static int alloc_particles(hp_mpi_particles *out, int64_t n, hp_status *st) {
+/* The output arrays: @p lower + own + @p upper particles, in the lattice's rooms when they fit,
+ * else copies. */
+static int place(const hp_mpi_lattice *in, int64_t lower, int64_t upper, hp_mpi_particles *out,
+                 hp_status *st) {
+  const int64_t own = in->na * in->np * in->np, n = lower + own + upper;
   const size_t m = (size_t)(n > 0 ? n : 1);
   out->n = n;
-  int ok = (out->id = malloc(sizeof *out->id * m)) != NULL;
-  for (int a = 0; a < 3; a++)
-    ok = ok && (out->disp[a] = malloc(sizeof(float) * m)) &&
-         (out->vel[a] = malloc(sizeof(float) * m));
-  if (!ok)
-    return hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB of particles",
-                   (double)n * sizeof(packed) / 1e6);
+  if (!(out->id_before = malloc(sizeof(int64_t) * (size_t)(lower + 1))) ||
+      !(out->id_after = malloc(sizeof(int64_t) * (size_t)(upper + 1))))
+    return hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB of ids",
+                   8.0 * (double)(lower + upper) / 1e6);
+  out->ids = (hp_lattice_ids){out->id_before, lower, in->a0 * in->np * in->np, own, out->id_after};
+  out->copied = lower > in->room_before || upper > in->room_after;
+  for (int a = 0; a < 3; a++) {
+    if (!out->copied) {
+      out->disp[a] = in->disp[a] - lower, out->vel[a] = in->vel[a] - lower;
+      continue;
+    }
+    if (!(out->disp[a] = malloc(sizeof(float) * m)) || !(out->vel[a] = malloc(sizeof(float) * m)))
+      return hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB of particles",
+                     24.0 * n / 1e6);
+    memcpy(out->disp[a] + lower, in->disp[a], sizeof(float) * (size_t)own);
+    memcpy(out->vel[a] + lower, in->vel[a], sizeof(float) * (size_t)own);
+  }
   return HP_OK;
 }
 
 /*
- * Two passes over the lattice: count the particles for each rank, then place them. Those that
- * stay are written straight into the output arrays (most of them: a slab's particles move less
- * than a voxel plane), only those for other ranks go through the packed send and receive
- * buffers; so the memory is the output's 32 bytes a particle plus the boundary's.
+ * Two passes over the lattice: count the particles for each other rank, then pack them; the
+ * packed ones are exchanged (a few boundary planes: particles move little across a slab) and
+ * put around this rank's own.
  */
 int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_particles *out,
                     double *bytes_sent, hp_status *st) {
@@ -94,6 +111,7 @@ int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_
     const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);
     for (int d = 0; d < nd; d++) count64[dest[d]]++;
   }
+  count64[rank] = 0; /* the rank keeps all of its own */
   for (int r = 0; r < size; r++) {
     if (count64[r] > INT32_MAX) {
       hp_fail(st, HP_ERR_INPUT,
@@ -102,7 +120,7 @@ int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_
               (long long)count64[r], r);
       goto agree;
     }
-    scount[r] = r == rank ? 0 : (int)count64[r]; /* the rank's own stay out of MPI */
+    scount[r] = (int)count64[r];
     sdisp[r + 1] = sdisp[r] + scount[r];
   }
   if (!(sbuf = malloc(sizeof *sbuf * (size_t)(sdisp[size] + 1))))
@@ -111,51 +129,32 @@ int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_
 agree:
   if (hp_mpi_agree(st, comm)) goto done;
   MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm);
-  rcount[rank] = (int)count64[rank]; /* where the staying particles go in the output */
-  int64_t nrecv = 0;
-  for (int r = 0; r < size; r++) nrecv += rcount[r];
-  if (nrecv > INT32_MAX)
-    hp_fail(st, HP_ERR_INPUT, "particle exchange: %lld particles for one rank: use more ranks",
-            (long long)nrecv);
-  else if (!alloc_particles(out, nrecv, st)) {
-    for (int r = 0; r < size; r++) rdisp[r + 1] = rdisp[r] + rcount[r];
-    if (!(rbuf = malloc(sizeof *rbuf * (size_t)(nrecv - rcount[rank] + 1))))
-      hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB to receive",
-              (double)(nrecv - rcount[rank]) * sizeof *rbuf / 1e6);
-  }
+  for (int r = 0; r < size; r++) rdisp[r + 1] = rdisp[r] + rcount[r];
+  const int64_t lower = rdisp[rank], upper = rdisp[size] - rdisp[rank];
+  if (!place(in, lower, upper, out, st) &&
+      !(rbuf = malloc(sizeof *rbuf * (size_t)(rdisp[size] + 1))))
+    hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate %.0f MB to receive",
+            (double)rdisp[size] * sizeof *rbuf / 1e6);
   if (hp_mpi_agree(st, comm)) goto done;
   /* pass 2: each destination's particles in lattice order */
-  for (int r = 0; r < size; r++) at[r] = r == rank ? rdisp[rank] : sdisp[r];
-  for (int64_t i = 0; i < n; i++) {
+  for (int r = 0; r < size; r++) at[r] = sdisp[r];
+  for (int64_t i = 0; i < n && sdisp[size] > 0; i++) {
     const double x = (double)(in->a0 + i / np2) * dq + in->disp[0][i];
     int dest[3];
     const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);
-    const packed pk = {in->a0 * np2 + i,
-                       {in->disp[0][i], in->disp[1][i], in->disp[2][i]},
-                       {in->vel[0][i], in->vel[1][i], in->vel[2][i]}};
     for (int d = 0; d < nd; d++)
-      if (dest[d] == rank)
-        unpack(out, at[rank]++, &pk);
-      else
-        sbuf[at[dest[d]]++] = pk;
+      if (dest[d] != rank)
+        sbuf[at[dest[d]]++] = (packed){in->a0 * np2 + i,
+                                       {in->disp[0][i], in->disp[1][i], in->disp[2][i]},
+                                       {in->vel[0][i], in->vel[1][i], in->vel[2][i]}};
   }
-  /* the others' particles: received compactly, then put before and after the rank's own */
-  int *roff = malloc(sizeof *roff * (size_t)size);
-  if (!roff) hp_fail(st, HP_ERR_NOMEM, "particle exchange: cannot allocate the offsets");
-  if (hp_mpi_agree(st, comm)) {
-    free(roff);
-    goto done;
-  }
-  rcount[rank] = 0;
-  for (int r = 0, o = 0; r < size; r++) roff[r] = o, o += rcount[r];
   MPI_Datatype type;
   MPI_Type_contiguous((int)sizeof(packed), MPI_BYTE, &type);
   MPI_Type_commit(&type);
-  MPI_Alltoallv(sbuf, scount, sdisp, type, rbuf, rcount, roff, type, comm);
+  MPI_Alltoallv(sbuf, scount, sdisp, type, rbuf, rcount, rdisp, type, comm);
   MPI_Type_free(&type);
-  for (int r = 0; r < size; r++)
-    for (int k = 0; k < rcount[r]; k++) unpack(out, rdisp[r] + k, rbuf + roff[r] + k);
-  free(roff);
+  /* lower ranks' particles before the own ones, higher ranks' after */
+  for (int64_t k = 0; k < rdisp[size]; k++) unpack(out, k < lower ? k : k + n, rbuf + k);
   *bytes_sent = (double)sdisp[size] * sizeof(packed);
 done:
   free(sbuf), free(rbuf), free(owner), free(count64), free(at);

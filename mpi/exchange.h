@@ -6,9 +6,10 @@
  * Voxel planes are split in blocks (hp_mpi_block of nv); a particle whose NGP voxel is in plane
  * i goes to the owners of planes i - 1, i and i + 1: the sampler needs it where its voxel is,
  * the CIC deposit wherever its cloud reaches (planes floor(x/dx - 1/2) and the next, both in
- * that set). Each rank receives from every rank in rank order, each sender's particles in
- * lattice order, so the received lattice ids increase: what hp_cic_velocity_slab and the
- * sampler need to reproduce one process's sums and draws bit for bit.
+ * that set). Lattice slabs are in rank order and each sender's particles stay in lattice
+ * order, so the particles a rank ends with have increasing lattice ids: what
+ * hp_cic_velocity_slab and the sampler need to reproduce one process's sums and draws bit for
+ * bit.
  */
 #ifndef HP_MPI_EXCHANGE_H
 #define HP_MPI_EXCHANGE_H
@@ -16,26 +17,38 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "cic/cic.h"
 #include "util/status.h"
 
-/** A rank's particles after the exchange: structure of arrays, n of each. */
+/** A rank's particles after the exchange: n of each array, lattice ids increasing. */
 typedef struct hp_mpi_particles {
   int64_t n;
-  int64_t *id;    /**< lattice index (a np + b) np + c, increasing */
-  float *disp[3]; /**< displacement [Mpc/h] */
-  float *vel[3];  /**< peculiar velocity [km/s] */
+  hp_lattice_ids ids; /**< lattice index (a np + b) np + c: explicit for those that arrived,
+                           a run for the rank's own */
+  int64_t *id_before, *id_after; /**< the explicit ones (owned) */
+  float *disp[3];                /**< displacement [Mpc/h] */
+  float *vel[3];                 /**< peculiar velocity [km/s] */
+  int copied; /**< 1: disp and vel are owned copies (the lattice's rooms were too small);
+                   0: they are the lattice's own arrays widened into its rooms */
 } hp_mpi_particles;
 
-/** Where the lattice planes [a0, a0 + na) of np, held here, sit in the box. */
+/** The lattice planes [a0, a0 + na) of np this rank holds, with room_before and room_after
+ *  free floats before and after each of the six arrays (hp_mlpt_rooms). */
 typedef struct hp_mpi_lattice {
-  int64_t np, a0, na;
+  int64_t np, a0, na, room_before, room_after;
   double box;
-  const float *disp[3], *vel[3]; /**< na np^2 each, lattice order */
+  float *disp[3], *vel[3]; /**< na np^2 each, lattice order */
 } hp_mpi_lattice;
 
-/** Collective: send every particle to the owners of its NGP plane and the planes either side
- *  (voxel grid of side @p nv); @p out is allocated (hp_mpi_particles_free). @p bytes_sent
- *  counts what left this rank for others (the communication volume). */
+/**
+ * Collective: every particle goes to the owners of its NGP plane and the planes either side
+ * (voxel grid of side @p nv). This rank keeps all of its own lattice particles (those that
+ * reach none of its planes are ignored downstream) and receives the others' into the rooms
+ * around its arrays: those of lower ranks before, of higher ranks after (larger ids), so the
+ * result is one run of increasing ids without copying its own. Rooms too small for what
+ * arrives: everything is copied into new arrays (out->copied). @p bytes_sent counts what left
+ * this rank for others. Free with hp_mpi_particles_free.
+ */
 int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_particles *out,
                     double *bytes_sent, hp_status *st);
 void hp_mpi_particles_free(hp_mpi_particles *p);

@@ -9,9 +9,12 @@
  * hp_linear_scale_slab) and transposed once into K.
  *
  * Buffers as in the serial plan: K (delta_k, kept), W (scratch), P (displacement xyz, slack,
- * velocity xyz; scratch before they are written). The slack lets a half-complex slab (2 nc
- * floats) start at any of the first three slots without reaching the velocities, so that
- * the displacements x and y go through spares above their own slots, as in lpt.c.
+ * velocity xyz; scratch before they are written), with rooms of free floats before and after
+ * each of the six outputs (stride = before + nloc + after), where the particle exchange puts the
+ * particles other ranks send, so that they join this rank's own without a copy. The slack lets a
+ * half-complex slab (2 nc floats) start at any of the first three slots without reaching the
+ * velocities, so that the displacements x and y go through spares above their own slots, as in
+ * lpt.c.
  */
 #include "lpt_mpi.h"
 
@@ -32,11 +35,14 @@ struct hp_mlpt {
   int64_t x0, nx;     /* real-space planes held here */
   int64_t y0, ny;     /* k-space ky planes held here (transposed layout) */
   int64_t nloc;       /* nx np^2: one output component */
+  int64_t before;     /* free floats before each output */
+  int64_t after;      /* free floats after each output */
+  int64_t stride;     /* before + nloc + after: from one output's slot to the next */
   size_t slack;       /* floats between the displacement and velocity slots */
   size_t nc;          /* complex elements of K and W (what FFTW-MPI asks for) */
   fftwf_complex *K;   /* linear delta, c_k = delta(k)/V, [ky - y0][kx][kz] */
   fftwf_complex *W;   /* scratch; padded real x-slab in place */
-  float *P;           /* 6 nloc + slack floats: outputs (and scratch before) */
+  float *P;           /* 6 stride + slack floats: outputs (and scratch before) */
   float *kf;          /* 2 pi/L * signed index; 0 at Nyquist */
   fftwf_plan c2r;     /* in place, k-space transposed in */
   fftwf_plan r2c;     /* in place, k-space transposed out */
@@ -82,7 +88,8 @@ static int allocate(hp_mlpt *l, hp_status *st) {
   l->nc = (size_t)(a3 > (at + 1) / 2 ? a3 : (at + 1) / 2);
   if (l->nc == 0) l->nc = 1; /* a rank without planes still passes FFTW valid pointers */
   l->slack = 2 * l->nc > (size_t)l->nloc ? 2 * l->nc - (size_t)l->nloc : 0;
-  const size_t nP = 6 * (size_t)l->nloc + l->slack;
+  l->stride = l->before + l->nloc + l->after;
+  const size_t nP = 6 * (size_t)l->stride + l->slack;
   l->K = fftwf_alloc_complex(l->nc);
   l->W = fftwf_alloc_complex(l->nc);
   l->P = fftwf_alloc_real(nP);
@@ -102,7 +109,8 @@ static int allocate(hp_mlpt *l, hp_status *st) {
   return HP_OK;
 }
 
-int hp_mlpt_create(hp_mlpt **out, const hp_lpt_desc *d, MPI_Comm comm, hp_status *st) {
+int hp_mlpt_create(hp_mlpt **out, const hp_lpt_desc *d, int64_t before, int64_t after,
+                   MPI_Comm comm, hp_status *st) {
   *out = NULL;
   hp_status_clear(st);
   check_desc(d, st);
@@ -116,6 +124,8 @@ int hp_mlpt_create(hp_mlpt **out, const hp_lpt_desc *d, MPI_Comm comm, hp_status
     if (l->d.nthreads <= 0) l->d.nthreads = omp_get_max_threads();
     l->comm = comm;
     l->nzc = d->np / 2 + 1;
+    l->before = before > 0 ? before : 0;
+    l->after = after > 0 ? after : 0;
     allocate(l, st);
   }
   if (hp_mpi_agree(st, comm)) {
@@ -162,8 +172,13 @@ void hp_mlpt_slab(const hp_mlpt *l, int64_t *x0, int64_t *nx) {
   *x0 = l->x0;
   *nx = l->nx;
 }
-float *hp_mlpt_displacement(hp_mlpt *l, int axis) { return l->P + axis * l->nloc; }
-float *hp_mlpt_velocity(hp_mlpt *l, int axis) { return l->P + (3 + axis) * l->nloc + l->slack; }
+float *hp_mlpt_displacement(hp_mlpt *l, int axis) { return l->P + axis * l->stride + l->before; }
+float *hp_mlpt_velocity(hp_mlpt *l, int axis) {
+  return l->P + (3 + axis) * l->stride + l->before + l->slack;
+}
+void hp_mlpt_rooms(const hp_mlpt *l, int64_t *before, int64_t *after) {
+  *before = l->before, *after = l->after;
+}
 size_t hp_mlpt_bytes(const hp_mlpt *l) { return l->bytes; }
 double hp_mlpt_fft_seconds(const hp_mlpt *l) { return l->fft_seconds; }
 
@@ -318,7 +333,7 @@ int hp_mlpt_execute(hp_mlpt *l, const hp_lpt_factors *f, hp_status *st) {
     unpad(l, P, vel[a]);
   }
   for (int a = 0; a < 2; a++) {
-    float *spare = P + (a + 1) * nloc;
+    float *spare = P + (a + 1) * l->stride; /* 2 nc <= stride + slack: short of the velocities */
     k_combine(l, (const float *)l->W, spare, a, f->D1, f->D2 * s);
     inverse(l, spare);
     unpad(l, spare, disp[a]);

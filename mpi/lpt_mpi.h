@@ -14,7 +14,8 @@
  * Memory per rank: about 32 bytes per particle of a full block of ceil(np / ranks) planes,
  * the serial plan's bytes per plane (delta_k and a scratch half-complex slab, 4 (1 + 2/np)
  * bytes per particle each; the six outputs, 24, and 8/np of slack) times the block: a rank
- * with fewer planes still holds most of FFTW-MPI's workspace for a full block.
+ * with fewer planes still holds most of FFTW-MPI's workspace for a full block. Plus the
+ * rooms: 6 (before + after) floats.
  * LPTDealias (the 3/2 rule) is not available yet and is refused.
  *
  * Collective calls (every rank of the plan's communicator, in the same order): create,
@@ -37,9 +38,14 @@
 typedef struct hp_mlpt hp_mlpt;
 
 /** Collective: allocate this rank's buffers and plan the distributed FFTs for @p d over
- *  @p comm (which must stay valid until hp_mlpt_destroy). LPTDealias = 1 with LPTOrder = 2 is
+ *  @p comm (which must stay valid until hp_mlpt_destroy), with @p before and @p after free
+ *  floats before and after each output (0: none). LPTDealias = 1 with LPTOrder = 2 is
  *  refused (HP_ERR_INPUT); LPTOrder = 1 ignores it, as the serial plan does. */
-int hp_mlpt_create(hp_mlpt **out, const hp_lpt_desc *d, MPI_Comm comm, hp_status *st);
+int hp_mlpt_create(hp_mlpt **out, const hp_lpt_desc *d, int64_t before, int64_t after,
+                   MPI_Comm comm, hp_status *st);
+/** Free floats before and after each output array (hp_mlpt_create's): the particle exchange
+ *  may write there, and execute overwrites them. */
+void hp_mlpt_rooms(const hp_mlpt *l, int64_t *before, int64_t *after);
 /** Collective (FFTW-MPI's plans go with their communicator); NULL is fine. */
 void hp_mlpt_destroy(hp_mlpt *l);
 

@@ -77,15 +77,30 @@ static int refuse_unsupported(const hp_params *p, hp_status *st) {
   return HP_OK;
 }
 
+/* Floats of room before and after each 2LPT output for the particles other ranks send
+ * (hp_mpi_exchange), per slab boundary: a voxel plane's lattice planes (the NGP plane next to
+ * the boundary), as many again for FFTW's lattice blocks not matching the voxel blocks, and two
+ * for the particles that cross (measured: 4.4-5.4 lattice planes a boundary at 4 a voxel plane,
+ * z = 0). Rank 0 receives both boundaries' after its own (the last rank's ids are larger), the
+ * last rank both before; a shortfall costs a copy (hp_mpi_particles.copied), not a failure. */
+static void exchange_rooms(const hp_mrun *r, int64_t *before, int64_t *after) {
+  const int64_t boundary = (2 * ((r->np + r->nv - 1) / r->nv) + 2) * r->np * r->np;
+  *before = r->size == 1 ? 0 : r->rank == 0 ? 0 : r->rank == r->size - 1 ? 2 * boundary : boundary;
+  *after = r->size == 1 ? 0 : r->rank == 0 ? 2 * boundary : r->rank == r->size - 1 ? 0 : boundary;
+}
+
 /* This rank's bytes: every buffer of every stage, before any is allocated. */
 static double planned_bytes(const hp_mrun *r, int K) {
   const double np = (double)r->np, nv = (double)r->nv, h = r->halo, ppp = np / nv;
   const double block = np * np * ceil(np / r->size); /* FFTW-MPI's lattice planes */
-  /* particles received: those of the slab's planes and of the plane either side */
-  const double share = (r->nvx + 2.0) * ppp * np * np;
+  /* particles held after the exchange: the rank's own and those arriving into the rooms */
+  int64_t before, after;
+  exchange_rooms(r, &before, &after);
+  const double room = (double)(before + after), share = block + room;
   const double cross = r->size > 1 ? 2 * 2 * ppp * np * np : 0; /* leaving and arriving */
   const double plane = nv * nv * 4.0;
-  return 32.2 * block + 32.0 * (share + cross) + 8.0 * share /* sampler's index */ +
+  return 32.2 * block + 24.0 * room + 32.0 * cross /* exchange buffers */ +
+         8.0 * share /* lattice ids */ + 8.0 * share /* sampler's index */ +
          plane * ((4.0 + K) * r->nvx + (r->nvx + 2 * h) + 3 * (r->nvx + 2.0)) +
          4.0 * (r->nvx + 2 * h) * (nv + 2 * h) * (nv + 2 * h) + 32.0 * 1048576 /* CIC */ +
          25.0e6 * r->threads /* painter tiles */ +
@@ -188,7 +203,9 @@ int hp_mrun_create(hp_mrun **out, const hp_params *p, MPI_Comm comm, hp_status *
   /* the distributed FFTs are planned together, after every rank's checks passed */
   hp_lpt_desc ld;
   hp_resolve_lpt(p, &ld);
-  if (hp_mlpt_create(&r->lpt, &ld, comm, st)) goto fail;
+  int64_t before, after;
+  exchange_rooms(r, &before, &after);
+  if (hp_mlpt_create(&r->lpt, &ld, before, after, comm, st)) goto fail;
   r->bytes = (size_t)planned_bytes(r, r->model.net.k_out);
   *out = r;
   return HP_OK;
@@ -264,7 +281,8 @@ int hp_mrun_seed(hp_mrun *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp
   c->fft = hp_mlpt_fft_seconds(r->lpt);
   t->lpt = MPI_Wtime() - t0;
   t0 = MPI_Wtime();
-  hp_mpi_lattice lat = {r->np, 0, 0, r->box, {NULL, NULL, NULL}, {NULL, NULL, NULL}};
+  hp_mpi_lattice lat = {r->np, 0, 0, 0, 0, r->box, {NULL}, {NULL}};
+  hp_mlpt_rooms(r->lpt, &lat.room_before, &lat.room_after);
   hp_mlpt_slab(r->lpt, &lat.a0, &lat.na);
   for (int a = 0; a < 3; a++)
     lat.disp[a] = hp_mlpt_displacement(r->lpt, a), lat.vel[a] = hp_mlpt_velocity(r->lpt, a);
@@ -272,8 +290,9 @@ int hp_mrun_seed(hp_mrun *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp
   if (hp_mpi_exchange(&lat, nv, r->comm, &parts, &c->bytes, st))
     return hp_error_context(st, "seed %llu: particle exchange", (unsigned long long)seed);
   c->exchange = MPI_Wtime() - t0;
+  c->copied = parts.copied;
   hp_cic_particles cp = {parts.n, parts.disp[0], parts.disp[1], parts.disp[2], 1, r->np, NULL,
-                         0,       parts.id};
+                         0,       &parts.ids};
   const float *pv[3] = {parts.vel[0], parts.vel[1], parts.vel[2]};
   hp_cic_velocity_slab(r->cic, &cp, r->v0, r->nvx, (double)r->np * r->np * r->np, pv, 1, r->vel,
                        r->rho, st);
@@ -319,7 +338,7 @@ int hp_mrun_seed(hp_mrun *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp
                          {whole ? r->vel[0] : r->velg[0], whole ? r->vel[1] : r->velg[1],
                           whole ? r->vel[2] : r->velg[2]},
                          NULL,
-                         parts.id};
+                         &parts.ids};
   hp_sampler *smp = NULL;
   hp_catalog part;
   memset(&part, 0, sizeof part);

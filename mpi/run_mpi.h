@@ -36,6 +36,7 @@ typedef struct hp_mrun_comm {
   double ghost;    /**< ghost planes for the painter and the velocity read-out */
   double gather;   /**< the catalogue to rank 0 */
   double bytes;    /**< bytes of particles this rank sent to others */
+  int copied;      /**< 1: the particles that arrived did not fit the 2LPT's rooms (copied) */
 } hp_mrun_comm;
 
 /** Collective: hp_run_create's plan over @p comm (refuses what MPI does not do yet). */

@@ -83,3 +83,14 @@ float *hp_test_gaussian_field(int64_t n, double L, double (*pk)(double), uint64_
   fftwf_free(c);
   return g;
 }
+
+hp_lattice_ids hp_test_lattice_runs(const int64_t *id, int64_t m) {
+  int64_t best = 0, len = 0;
+  for (int64_t i = 0; i < m;) {
+    int64_t j = i + 1;
+    while (j < m && id[j] == id[j - 1] + 1) j++;
+    if (j - i > len) best = i, len = j - i;
+    i = j;
+  }
+  return (hp_lattice_ids){id, best, len ? id[best] : 0, len, id + best + len};
+}

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "cic/cic.h"
 #include "nn/network.h"
 
 /** Uniform in [0, 1) from a 64-bit LCG whose state the caller owns. */
@@ -26,5 +27,9 @@ hp_net hp_test_random_net(int K, uint64_t seed);
 /** K grids of nvox floats, every value NaN (so that a voxel nobody wrote shows). */
 float **hp_test_alloc_grids(int K, int64_t nvox);
 void hp_test_free_grids(float **g, int K);
+
+/** Increasing lattice ids @p id (m of them) as hp_lattice_ids: explicit before and after their
+ *  longest run of consecutive ids, which is given by its first id (as an MPI rank holds them). */
+hp_lattice_ids hp_test_lattice_runs(const int64_t *id, int64_t m);
 
 #endif

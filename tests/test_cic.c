@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fields.h"
 #include "cic/cic.h"
 
 /* ---------------------------------------------------------------------------------------- */
@@ -667,6 +668,7 @@ static void test_slab_matches_whole(void **state) {
     }
     float *sub = malloc(6 * m * sizeof(float));
     assert_non_null(sub);
+    hp_lattice_ids ids = hp_test_lattice_runs(id, m); /* a run between explicit ids */
     for (int64_t j = 0; j < m; j++)
       for (int c = 0; c < 6; c++) sub[c * m + j] = d[c * n + id[j]];
     hp_cic_particles part = {.n = m,
@@ -675,7 +677,7 @@ static void test_slab_matches_whole(void **state) {
                              .z = sub + 2 * m,
                              .stride = 1,
                              .lattice_np = np,
-                             .lattice_id = id};
+                             .lattice_ids = &ids};
     const float *sv[3] = {sub + 3 * m, sub + 4 * m, sub + 5 * m};
     if (hp_cic_velocity_slab(p, &part, x0, nx, (double)n, sv, 1, s + 1, s[0], &st))
       fail_msg("slab %d: %s", r, st.msg);
@@ -697,6 +699,7 @@ static void test_slab_matches_whole(void **state) {
         k++;
     }
     part.n = k, part.y = sub + m, part.z = sub + 2 * m;
+    ids = (hp_lattice_ids){id, k, 0, 0, NULL}; /* one explicit list */
     if (hp_cic_readout_slab(p, win, gx0, gnx, &part, rs, &st)) fail_msg("readout: %s", st.msg);
     if (hp_cic_readout(p, g[1], &part, ra, &st)) fail_msg("readout: %s", st.msg);
     assert_memory_equal(rs, ra, (size_t)k * sizeof(float));

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "tests/fields.h"
 #include "catalog/sampler.h"
 
 /* dn/dlnM proportional to M^-1: the mean of ln M in [a, b] is known in closed form. */
@@ -385,6 +386,7 @@ static void test_slabs_join_to_whole(void **state) {
     hp_sampler_desc d = {
         NV,   48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_PARTICLES, 1, 0.01,
         2024, 2,    NULL, 0, m,     x0,        nx};
+    const hp_lattice_ids ids = hp_test_lattice_runs(id, m);
     hp_sampler *s = NULL;
     hp_status st;
     if (hp_sampler_create(&s, &d, &st)) fail_msg("%s", st.msg);
@@ -393,7 +395,7 @@ static void test_slabs_join_to_whole(void **state) {
                            {disp, disp + p3, disp + 2 * p3},
                            {vel, vel + (NV + 2) * nv2, vel + 2 * (NV + 2) * nv2},
                            NULL,
-                           id};
+                           &ids};
     hp_catalog part;
     memset(&part, 0, sizeof part);
     if (hp_sampler_execute(s, &in, &part, &st)) fail_msg("%s", st.msg);

@@ -56,14 +56,14 @@ static double compare(float *const mine[3], float *const ref[3], int64_t np, int
   return dmax / *rms_out;
 }
 
-static void compare_with_serial(hp_cosmology *c, int64_t np, double box, int order) {
+static void compare_with_serial(hp_cosmology *c, int64_t np, double box, int order, int64_t room) {
   const hp_lpt_desc d = {np, box, order, 0, 1};
   const hp_noise_desc nd = {20240611, 0, 0};
   hp_status st;
   hp_lpt *ser = NULL;
   hp_mlpt *par = NULL;
   int ok = hp_lpt_create(&ser, &d, &st) == HP_OK && hp_lpt_set_linear(ser, c, &nd, &st) == HP_OK;
-  int rc = hp_mlpt_create(&par, &d, MPI_COMM_WORLD, &st);
+  int rc = hp_mlpt_create(&par, &d, room, 2 * room, MPI_COMM_WORLD, &st);
   if (!rc) rc = hp_mlpt_set_linear(par, c, &nd, &st);
   if (rc && rank0()) printf("%s\n", st.msg);
   assert_true(all_true(ok && rc == HP_OK));
@@ -80,7 +80,11 @@ static void compare_with_serial(hp_cosmology *c, int64_t np, double box, int ord
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const double block = (double)((np + size - 1) / size);
   const double bytes = max_over_ranks((double)hp_mlpt_bytes(par));
-  assert_true(bytes <= (double)hp_lpt_get_counters(ser).bytes * block / (double)np);
+  assert_true(bytes <=
+              (double)hp_lpt_get_counters(ser).bytes * block / (double)np + 72.0 * (double)room);
+  int64_t room_before, room_after;
+  hp_mlpt_rooms(par, &room_before, &room_after);
+  assert_true(all_true(room_before == room && room_after == 2 * room));
 
   /* z = 10 then z = 0: a second execute must start again from the kept linear field */
   double rel_d = 0.0, rel_v = 0.0, rms = 0.0;
@@ -118,21 +122,21 @@ static void compare_with_serial(hp_cosmology *c, int64_t np, double box, int ord
 }
 
 static void test_order1(void **state) {
-  compare_with_serial(*state, 32, 100.0, 1);
-  compare_with_serial(*state, 22, 70.0, 1);
+  compare_with_serial(*state, 32, 100.0, 1, 0);
+  compare_with_serial(*state, 22, 70.0, 1, 3 * 22 * 22 + 5);
 }
 
 static void test_order2(void **state) {
-  compare_with_serial(*state, 32, 100.0, 2);
-  compare_with_serial(*state, 22, 70.0, 2);
-  compare_with_serial(*state, 6, 20.0, 2);
+  compare_with_serial(*state, 32, 100.0, 2, 0);
+  compare_with_serial(*state, 22, 70.0, 2, 3 * 22 * 22 + 5);
+  compare_with_serial(*state, 6, 20.0, 2, 0);
 }
 
 /* create refuses @p d with HP_ERR_INPUT on every rank, saying @p what, and returns no plan. */
 static void expect_refused(const hp_lpt_desc *d, const char *what) {
   hp_mlpt *l = NULL;
   hp_status st;
-  int lo = hp_mlpt_create(&l, d, MPI_COMM_WORLD, &st), hi = lo;
+  int lo = hp_mlpt_create(&l, d, 0, 0, MPI_COMM_WORLD, &st), hi = lo;
   MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   assert_int_equal(lo, HP_ERR_INPUT);
