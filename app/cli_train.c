@@ -148,6 +148,12 @@ static int load_data(train_ctx *x, hp_status *st) {
   src.position_unit = hp_params_real(x->p, "TrainPositionUnit");
   src.mass_unit = hp_params_real(x->p, "TrainMassUnit");
   src.nthreads = hp_resolve_threads(x->p);
+  src.nparticles = hp_params_int(x->p, "TrainInputNParticles");
+  if (src.nparticles > 0 && src.format != HP_TRAIN_CAT_HALOPAINT)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "TrainInputNParticles = %lld: for halopaint catalogues; with TrainCatalogFormat "
+                   "= %s set NParticles in the TrainCatalogParams files",
+                   (long long)src.nparticles, fmt);
   const char *cols = hp_params_string(x->p, "TrainASCIIColumns");
   if (src.format == HP_TRAIN_CAT_ASCII &&
       sscanf(cols, "%d %d %d %d", &src.ascii_columns[0], &src.ascii_columns[1],

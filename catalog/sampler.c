@@ -199,9 +199,24 @@ static void particle_cells(hp_sampler *s, const hp_sampler_input *in, const uint
     cell[i] = ix_ < nx && (has[vox_ >> 6] >> (vox_ & 63)) & 1 ? (uint32_t)vox_ : NO_CELL;       \
   } while (0)
   if (np > 0 && in->lattice_ids) {
-#pragma omp parallel for num_threads(d->nthreads) schedule(static)
-    for (int64_t i = 0; i < d->npart; i++)
-      CELL_OF(i, particle_x(d, in, i, 0), particle_x(d, in, i, 1), particle_x(d, in, i, 2));
+    /* the ids run mostly consecutively (a rank's own planes): step the lattice point along,
+     * dividing only where the ids jump */
+#pragma omp parallel num_threads(d->nthreads)
+    {
+      int64_t a = 0, b = 0, c = 0, prev = -2;
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < d->npart; i++) {
+        const int64_t l = hp_lattice_id(in->lattice_ids, i);
+        if (l == prev + 1 && c + 1 < np)
+          c++;
+        else if (l == prev + 1 && b + 1 < np)
+          c = 0, b++;
+        else
+          a = l / (np * np), b = (l / np) % np, c = l % np;
+        prev = l;
+        CELL_OF(i, a * dq + in->disp[0][i], b * dq + in->disp[1][i], c * dq + in->disp[2][i]);
+      }
+    }
   } else if (np > 0) {
 #pragma omp parallel for num_threads(d->nthreads) schedule(static)
     for (int64_t ab = 0; ab < np * np; ab++) {

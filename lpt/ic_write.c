@@ -4,7 +4,9 @@
  * Particles are converted from the lattice arrays (displacement, peculiar velocity) chunk by
  * chunk into a scratch buffer of at most 1M particles, so memory stays O(chunk) whatever N.
  * Every file of a snapshot is written under a temporary name and all are renamed together
- * at the end; any failure removes every temporary (and any file already renamed).
+ * at the end; any failure removes every temporary (and any file already renamed). A writer of
+ * a share (hp_ic_part) does the same for its files, renaming them when its caller says that
+ * every writer has succeeded.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "ic_write.h"
@@ -36,6 +38,9 @@ typedef struct ic_plan {
   const hp_ic_particles *p; /**< the particles */
   int64_t n_total;          /**< np^3 */
   int num_files;            /**< files in the snapshot */
+  int64_t off;              /**< lattice index n of the arrays' first particle */
+  int64_t n_here;           /**< particles in the arrays, split over the files written here */
+  int f0, nf;               /**< files [f0, f0 + nf) of the snapshot are written here */
   double len_scale;         /**< file length unit per Mpc/h (3.085678e24 / unit_length_in_cm) */
   double box_file;          /**< BoxSize in the file's length unit */
   double mass;              /**< particle mass, 1e10 Msun/h */
@@ -73,6 +78,12 @@ static int64_t range_start(int64_t n, int64_t nf, int64_t f) {
 void hp_ic_file_range(int64_t n_total, int num_files, int f, int64_t *first, int64_t *count) {
   *first = range_start(n_total, num_files, f);
   *count = range_start(n_total, num_files, (int64_t)f + 1) - *first;
+}
+
+/* Lattice range of the i-th file written here (the snapshot's file f0 + i). */
+static void file_span(const ic_plan *pl, int i, int64_t *first, int64_t *count) {
+  hp_ic_file_range(pl->n_here, pl->nf, i, first, count);
+  *first += pl->off;
 }
 
 int hp_ic_file_path(int format, const char *path_base, int num_files, int f, char *buf, size_t size,
@@ -153,6 +164,24 @@ static int validate(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st
   return HP_OK;
 }
 
+static int validate_part(const hp_ic_desc *d, int64_t np, const hp_ic_part *s, hp_status *st) {
+  if (s->a0 < 0 || s->a0 > np || s->na < 0 || s->na > np - s->a0)
+    return hp_fail(st, HP_ERR_INPUT, "lattice planes %lld + %lld: outside the %lld planes",
+                   (long long)s->a0, (long long)s->na, (long long)np);
+  if (d->num_files < 1)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "num_files = %d: a writer's share needs the snapshot's number of files",
+                   d->num_files);
+  if (s->f0 < 0 || s->nf < 0 || s->f0 > d->num_files - s->nf)
+    return hp_fail(st, HP_ERR_INPUT, "files %d + %d: outside the snapshot's %d", s->f0, s->nf,
+                   d->num_files);
+  if (s->na == 0 ? s->nf != 0 : s->nf < 1 || s->nf > s->na * np * np)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "%d files for %lld lattice planes: must be 1 to %lld (0 for 0)", s->nf,
+                   (long long)s->na, (long long)(s->na * np * np));
+  return HP_OK;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Chunk conversion                                                                           */
 /* ------------------------------------------------------------------------------------------ */
@@ -169,7 +198,7 @@ static int fill_pos(const ic_plan *pl, int64_t first, int64_t count, float *out,
     const int64_t n = first + t;
     const int64_t lat[3] = {n / np2, (n / np) % np, n % np};
     for (int c = 0; c < 3; c++) {
-      const double dx = p->disp[c][n];
+      const double dx = p->disp[c][n - pl->off];
       double x = (double)lat[c] * cell + dx;
       float f;
       if (!isfinite(dx)) {
@@ -186,12 +215,12 @@ static int fill_pos(const ic_plan *pl, int64_t first, int64_t count, float *out,
   if (nbad > 0) {
     for (int64_t t = 0; t < count; t++)
       for (int c = 0; c < 3; c++)
-        if (!isfinite(p->disp[c][first + t]))
+        if (!isfinite(p->disp[c][first + t - pl->off]))
           return hp_fail(st, HP_ERR_INPUT,
                          "displacement %c of particle %lld is %g (%lld "
                          "non-finite values in this chunk)",
-                         "xyz"[c], (long long)(first + t), (double)p -> disp[c][first + t],
-                         (long long)nbad);
+                         "xyz"[c], (long long)(first + t),
+                         (double)p -> disp[c][first + t - pl->off], (long long)nbad);
   }
   return HP_OK;
 }
@@ -204,7 +233,7 @@ static int fill_vel(const ic_plan *pl, int64_t first, int64_t count, float *out,
 #pragma omp parallel for schedule(static) reduction(+ : nbad)
   for (int64_t t = 0; t < count; t++) {
     for (int c = 0; c < 3; c++) {
-      const double v = p->vel[c][first + t];
+      const double v = p->vel[c][first + t - pl->off];
       if (!isfinite(v)) nbad++;
       out[3 * t + c] = (float)(v * s);
     }
@@ -212,9 +241,9 @@ static int fill_vel(const ic_plan *pl, int64_t first, int64_t count, float *out,
   if (nbad > 0) {
     for (int64_t t = 0; t < count; t++)
       for (int c = 0; c < 3; c++)
-        if (!isfinite(p->vel[c][first + t]))
+        if (!isfinite(p->vel[c][first + t - pl->off]))
           return hp_fail(st, HP_ERR_INPUT, "velocity %c of particle %lld is %g", "xyz"[c],
-                         (long long)(first + t), (double)p -> vel[c][first + t]);
+                         (long long)(first + t), (double)p -> vel[c][first + t - pl->off]);
   }
   return HP_OK;
 }
@@ -344,12 +373,12 @@ static int close_file(FILE *fp, const char *path, int rc, hp_status *st) {
   return rc;
 }
 
-static int write_binary_file(const ic_plan *pl, int f, const hp_atomic_file *af, hp_status *st) {
+static int write_binary_file(const ic_plan *pl, int i, const hp_atomic_file *af, hp_status *st) {
   unsigned char h[HP_GH_SIZE];
   int64_t first, count;
   int rc = HP_OK;
   FILE *fp;
-  hp_ic_file_range(pl->n_total, pl->num_files, f, &first, &count);
+  file_span(pl, i, &first, &count);
   fp = fopen(af->tmp_path, "wb");
   if (fp == NULL)
     return hp_fail(st, HP_ERR_IO, "cannot create %s (temporary %s): %s", af->final_path,
@@ -527,12 +556,12 @@ static int h5_block(hid_t grp, const ic_plan *pl, int kind, int64_t first, int64
   return rc;
 }
 
-static int write_hdf5_file(const ic_plan *pl, int f, const hp_atomic_file *af, hp_status *st) {
+static int write_hdf5_file(const ic_plan *pl, int i, const hp_atomic_file *af, hp_status *st) {
   int64_t first, count;
   hid_t file = -1, g = -1;
   int rc;
   hp_h5_quiet q;
-  hp_ic_file_range(pl->n_total, pl->num_files, f, &first, &count);
+  file_span(pl, i, &first, &count);
   hp_h5_quiet_begin(&q);
   rc = hp_h5_create(af->tmp_path, &file, st);
   if (rc) {
@@ -564,31 +593,34 @@ static int write_hdf5_file(const ic_plan *pl, int f, const hp_atomic_file *af, h
 /* Driver                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* Rename every temporary onto its final name; undo on failure. */
-static int commit_all(hp_atomic_file *af, int n, hp_status *st) {
+struct hp_ic_pending {
+  int n;              /* files: the snapshot's files written here, then the .params record */
+  int committed;      /* files [0, committed) are under their final names */
+  char context[4400]; /* "writing initial conditions BASE (format F, N files)" */
+  hp_atomic_file af[];
+};
+
+/* What rename would refuse half-way, refused before any rename: a directory of a final name. */
+static int no_directory_names(const hp_ic_pending *w, hp_status *st) {
   struct stat sb;
-  /* Refuse up front what rename would refuse half-way: a directory under a final name. */
-  for (int i = 0; i < n; i++)
-    if (stat(af[i].final_path, &sb) == 0 && S_ISDIR(sb.st_mode))
+  for (int i = 0; i < w->n; i++)
+    if (stat(w->af[i].final_path, &sb) == 0 && S_ISDIR(sb.st_mode))
       return hp_fail(st, HP_ERR_IO, "cannot write %s: a directory of that name exists",
-                     af[i].final_path);
-  for (int i = 0; i < n; i++) {
-    if (hp_atomic_commit(&af[i], st) != HP_OK) {
-      for (int j = 0; j < i; j++) unlink(af[j].final_path); /* the snapshot would be partial */
-      return st->code;
-    }
-  }
+                     w->af[i].final_path);
   return HP_OK;
 }
 
-int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
+int hp_ic_write_begin(const hp_ic_desc *d, const hp_ic_particles *p, const hp_ic_part *part,
+                      hp_ic_pending **out, hp_status *st) {
   ic_plan pl;
-  hp_atomic_file *af = NULL;
-  int nout, attempted = 0, rc;
+  hp_ic_pending *w = NULL;
+  int nout, begun = 0, rc;
   int64_t max_per, max_count = 0;
   const int binary = d != NULL && d->format != HP_IC_HDF5;
 
+  *out = NULL;
   rc = validate(d, p, st);
+  if (!rc && part) rc = validate_part(d, p->np, part, st);
   if (rc) return hp_error_context(st, "writing initial conditions");
   memset(&pl, 0, sizeof pl);
   pl.d = d;
@@ -619,7 +651,13 @@ int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
                      d->path_base);
   }
   max_per = binary ? HP_IC_MAX_PER_BINARY_FILE : HP_IC_MAX_PER_HDF5_FILE;
-  if (d->num_files == 0) {
+  if (part) {
+    pl.num_files = d->num_files;
+    pl.off = part->a0 * p->np * p->np;
+    pl.n_here = part->na * p->np * p->np;
+    pl.f0 = part->f0;
+    pl.nf = part->nf;
+  } else if (d->num_files == 0) {
     const int64_t nf = hp_ic_auto_num_files(d->format, pl.n_total);
     if (nf > INT32_MAX)
       return hp_fail(st, HP_ERR_INPUT, "writing %s: %lld particles need %lld files, too many",
@@ -633,11 +671,18 @@ int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
                      "particles",
                      d->path_base, pl.num_files, (long long)pl.n_total);
   }
-  for (int f = 0; f < pl.num_files; f++) {
+  if (!part) pl.n_here = pl.n_total, pl.nf = pl.num_files;
+  for (int i = 0; i < pl.nf; i++) {
     int64_t first, count;
-    hp_ic_file_range(pl.n_total, pl.num_files, f, &first, &count);
+    file_span(&pl, i, &first, &count);
     if (count > max_count) max_count = count;
   }
+  if (max_count > max_per && part)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "writing %s: %d files for lattice planes %lld-%lld put %lld particles in one "
+                   "file, more than the %lld a %s file can hold: use more files",
+                   d->path_base, pl.nf, (long long)part->a0, (long long)(part->a0 + part->na - 1),
+                   (long long)max_count, (long long)max_per, binary ? "Gadget binary" : "HDF5");
   if (max_count > max_per)
     return hp_fail(st, HP_ERR_INPUT,
                    "writing %s: num_files = %d puts %lld particles in one "
@@ -647,45 +692,74 @@ int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
                    binary ? "Gadget binary" : "HDF5",
                    (long long)hp_ic_auto_num_files(d->format, pl.n_total));
 
-  nout = pl.num_files + (binary ? 1 : 0);
+  nout = pl.nf + (binary && (!part || part->params_file) ? 1 : 0);
   pl.chunk = max_count < IC_CHUNK ? max_count : IC_CHUNK;
   if (pl.chunk < 1) pl.chunk = 1;
   pl.buf = hp_alloc((size_t)pl.chunk * 12, "IC conversion buffer", st);
   if (pl.buf == NULL) return hp_error_context(st, "writing %s", d->path_base);
-  af = calloc((size_t)nout, sizeof *af);
-  if (af == NULL) {
+  w = calloc(1, sizeof *w + (size_t)nout * sizeof w->af[0]);
+  if (w == NULL) {
     hp_free(pl.buf);
     return hp_fail(st, HP_ERR_NOMEM, "writing %s: cannot allocate %d file records", d->path_base,
                    nout);
   }
-  for (int f = 0; f < pl.num_files && !rc; f++) {
-    char path[sizeof af[0].final_path];
-    rc = hp_ic_file_path(d->format, d->path_base, pl.num_files, f, path, sizeof path, st);
-    if (!rc) rc = hp_atomic_begin(&af[f], path, st);
+  w->n = nout;
+  snprintf(w->context, sizeof w->context, "writing initial conditions %s (format %d, %d file%s)",
+           d->path_base, d->format, pl.num_files, pl.num_files > 1 ? "s" : "");
+  for (int i = 0; i < pl.nf && !rc; i++) {
+    char path[sizeof w->af[0].final_path];
+    rc = hp_ic_file_path(d->format, d->path_base, pl.num_files, pl.f0 + i, path, sizeof path, st);
+    if (!rc) rc = hp_atomic_begin(&w->af[i], path, st);
+    if (!rc) begun++;
   }
-  if (!rc && binary) {
-    char path[sizeof af[0].final_path];
+  if (!rc && nout > pl.nf) {
+    char path[sizeof w->af[0].final_path];
     if (snprintf(path, sizeof path, "%s.params", d->path_base) >= (int)sizeof path)
       rc = hp_fail(st, HP_ERR_INPUT, "IC file name too long: %.80s...", d->path_base);
-    if (!rc) rc = hp_atomic_begin(&af[pl.num_files], path, st);
+    if (!rc) rc = hp_atomic_begin(&w->af[pl.nf], path, st);
+    if (!rc) begun++;
   }
 
-  for (int f = 0; f < nout && !rc; f++) {
-    attempted = f + 1;
-    if (f == pl.num_files)
-      rc = write_params_file(&pl, &af[f], st);
+  for (int i = 0; i < nout && !rc; i++) {
+    if (i == pl.nf)
+      rc = write_params_file(&pl, &w->af[i], st);
     else if (binary)
-      rc = write_binary_file(&pl, f, &af[f], st);
+      rc = write_binary_file(&pl, i, &w->af[i], st);
     else
-      rc = write_hdf5_file(&pl, f, &af[f], st);
+      rc = write_hdf5_file(&pl, i, &w->af[i], st);
   }
-  if (!rc) rc = commit_all(af, nout, st); /* on failure it removed what it had renamed */
-  if (rc)
-    for (int f = 0; f < attempted; f++) hp_atomic_abort(&af[f]); /* unlink temporaries */
+  if (!rc) rc = no_directory_names(w, st);
   hp_free(pl.buf);
-  free(af);
-  if (rc)
-    return hp_error_context(st, "writing initial conditions %s (format %d, %d file%s)",
-                            d->path_base, d->format, pl.num_files, pl.num_files > 1 ? "s" : "");
+  if (rc) {
+    for (int i = 0; i < begun; i++) hp_atomic_abort(&w->af[i]); /* unlink temporaries */
+    hp_error_context(st, "%s", w->context);
+    free(w);
+    return rc;
+  }
+  *out = w;
   return HP_OK;
+}
+
+int hp_ic_write_commit(hp_ic_pending *w, hp_status *st) {
+  for (; w != NULL && w->committed < w->n; w->committed++)
+    if (hp_atomic_commit(&w->af[w->committed], st)) return hp_error_context(st, "%s", w->context);
+  return HP_OK;
+}
+
+void hp_ic_write_end(hp_ic_pending *w, int keep) {
+  if (w == NULL) return;
+  for (int i = 0; i < w->n; i++)
+    if (i >= w->committed)
+      hp_atomic_abort(&w->af[i]);
+    else if (!keep)
+      unlink(w->af[i].final_path); /* the snapshot would be partial */
+  free(w);
+}
+
+int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st) {
+  hp_ic_pending *w;
+  if (hp_ic_write_begin(d, p, NULL, &w, st)) return st->code;
+  const int rc = hp_ic_write_commit(w, st);
+  hp_ic_write_end(w, rc == HP_OK);
+  return rc;
 }

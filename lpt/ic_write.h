@@ -20,6 +20,9 @@
  *    text record "<base>.params"; format 3: "<base>.hdf5" or "<base>.<f>.hdf5".
  *  - All files of a snapshot appear together or not at all (temporary names, renamed only
  *    when every file has been written; removed on any failure).
+ *  - Several processes may write one snapshot, each the files of its own lattice planes
+ *    (hp_ic_part): hp_ic_write_begin, then, once all have succeeded, hp_ic_write_commit, and
+ *    hp_ic_write_end to keep or remove the files. hp_ic_write is the three for one process.
  */
 #ifndef HP_IC_WRITE_H
 #define HP_IC_WRITE_H
@@ -116,6 +119,46 @@ typedef struct hp_ic_desc {
  *         HP_ERR_NOMEM.
  */
 int hp_ic_write(const hp_ic_desc *d, const hp_ic_particles *p, hp_status *st);
+
+/**
+ * The share of a snapshot that one of several writers writes: its particle arrays hold the
+ * lattice planes [a0, a0 + na) only (na np^2 particles each, plane a0 first, lattice order
+ * within), and it writes files [f0, f0 + nf) of the snapshot's hp_ic_desc.num_files, its
+ * particles split over them as hp_ic_file_range splits a snapshot. The headers give each
+ * file's own count and the snapshot's totals (np^3), so the union of all writers' files is
+ * the snapshot one process would write, split differently (IDs and positions as there).
+ */
+typedef struct hp_ic_part {
+  int64_t a0;      /**< first lattice plane (index i) held; np when na = 0 */
+  int64_t na;      /**< lattice planes held; 0 (then nf = 0) writes no particle file */
+  int f0;          /**< first file written here */
+  int nf;          /**< files written here, >= 1 when na >= 1, at most na np^2 */
+  int params_file; /**< formats 1, 2: also write "<base>.params" (one writer of the snapshot) */
+} hp_ic_part;
+
+/** Files written under temporary names, waiting to be committed or removed. */
+typedef struct hp_ic_pending hp_ic_pending;
+
+/**
+ * Write files under temporary names: the whole snapshot (@p part NULL: as hp_ic_write, with
+ * num_files 0 = automatic) or one writer's share (@p part; d->num_files >= 1 is then the
+ * snapshot's number of files and @p p holds the planes part->a0.. only). Checks, before any
+ * rename, that no final name is a directory. On failure nothing is left and *out is NULL.
+ * @return hp_ic_write's codes.
+ */
+int hp_ic_write_begin(const hp_ic_desc *d, const hp_ic_particles *p, const hp_ic_part *part,
+                      hp_ic_pending **out, hp_status *st);
+
+/**
+ * Rename the temporaries of @p w onto their final names (NULL: nothing to do). On failure
+ * some may already be renamed: hp_ic_write_end(w, 0) removes them and the rest.
+ * @return 0 or HP_ERR_IO.
+ */
+int hp_ic_write_commit(hp_ic_pending *w, hp_status *st);
+
+/** Free @p w (NULL is fine), removing its temporaries; @p keep = 0 also removes the files it
+ *  has already renamed (a writer of the same snapshot failed). */
+void hp_ic_write_end(hp_ic_pending *w, int keep);
 
 /**
  * The automatic number of files for @p n_total particles: the fewest files such that no

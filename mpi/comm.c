@@ -3,12 +3,14 @@
 
 #include <fftw3-mpi.h>
 #include <fcntl.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/fftw_threads.h"
+#include "util/memory.h"
 
 int hp_mpi_init(int *argc, char ***argv) {
   int provided = 0;
@@ -89,4 +91,38 @@ int hp_mpi_groups(MPI_Comm world, int64_t per, MPI_Comm *group, int *index, int 
   *count = size / (int)per;
   MPI_Comm_split(world, *index, rank, group);
   return HP_OK;
+}
+
+int hp_mpi_refuse_unsupported(const hp_params *p, const char *command, hp_status *st) {
+  static const char *files[] = {"LinearFieldFile", "WhiteNoiseFile"};
+  for (int i = 0; i < 2; i++)
+    if (hp_params_string(p, files[i])[0])
+      return hp_fail(st, HP_ERR_INPUT, "%s = %s: not available with MPI yet (use halopaint %s)",
+                     files[i], hp_params_string(p, files[i]), command);
+  if (hp_params_bool(p, "WriteLinearField"))
+    return hp_fail(st, HP_ERR_INPUT,
+                   "WriteLinearField = 1: not available with MPI yet (use halopaint %s)", command);
+  return HP_OK;
+}
+
+int hp_mpi_check_memory(MPI_Comm comm, double need, double limit_mb, const char *what,
+                        hp_status *st) {
+  int rank, size, on_node = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  MPI_Comm node;
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  double node_need = 0, all_need = 0;
+  MPI_Allreduce(&need, &node_need, 1, MPI_DOUBLE, MPI_SUM, node);
+  MPI_Allreduce(&need, &all_need, 1, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Comm_size(node, &on_node);
+  MPI_Comm_free(&node);
+  const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
+  char full[512];
+  snprintf(full, sizeof full,
+           "%s over %d MPI ranks (%d on this node, %.0f MB per rank; %.0f MB in all, about %.0f "
+           "nodes like this one)",
+           what, size, on_node, need / 1e6, all_need / 1e6,
+           avail > 0 ? ceil(all_need / avail) : 1.0);
+  return hp_memory_check(node_need, limit_mb, full, st);
 }

@@ -13,6 +13,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "params/params.h"
 #include "util/status.h"
 
 /** MPI_Init_thread (funneled: only the main thread calls MPI), then FFTW's threads and its
@@ -35,6 +36,17 @@ int hp_mpi_groups(MPI_Comm world, int64_t per, MPI_Comm *group, int *index, int 
  *  failing rank (prefixed "rank R: " when there are several ranks) into every rank's @p st and
  *  returns its code. */
 int hp_mpi_agree(hp_status *st, MPI_Comm comm);
+
+/** The keys the distributed commands do not take yet (LinearFieldFile, WhiteNoiseFile,
+ *  WriteLinearField), refused by name, pointing to the one-process `halopaint @p command`. */
+int hp_mpi_refuse_unsupported(const hp_params *p, const char *command, hp_status *st);
+
+/** Collective: refuse a plan of @p need bytes on this rank that its node cannot hold (the ranks
+ *  sharing the node's memory add up; MemoryLimit @p limit_mb per node when > 0). The message
+ *  names @p what and says the bytes per rank, in all, and about how many nodes like this one
+ *  the job needs. */
+int hp_mpi_check_memory(MPI_Comm comm, double need, double limit_mb, const char *what,
+                        hp_status *st);
 
 /** Planes [*x0, *x0 + *nx) of a side-@p n grid held by rank @p rank of @p size: contiguous
  *  blocks in rank order, sizes differing by at most one. */

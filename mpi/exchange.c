@@ -105,7 +105,7 @@ int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_
     goto agree;
   }
   for (int64_t i = 0; i < nv; i++) owner[i] = hp_mpi_block_owner(nv, size, i);
-  for (int64_t i = 0; i < n; i++) { /* pass 1: a particle for 2 ranks counts for both */
+  for (int64_t i = 0; i < n && size > 1; i++) { /* pass 1: a particle for 2 ranks counts twice */
     const double x = (double)(in->a0 + i / np2) * dq + in->disp[0][i];
     int dest[3];
     const int nd = destinations(ngp_plane(x, inv_dx, nv), nv, owner, dest);

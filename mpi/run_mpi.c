@@ -64,19 +64,6 @@ void hp_mrun_destroy(hp_mrun *r) {
   free(r);
 }
 
-/* What the distributed run does not do yet, refused by name. */
-static int refuse_unsupported(const hp_params *p, hp_status *st) {
-  static const char *files[] = {"LinearFieldFile", "WhiteNoiseFile"};
-  for (int i = 0; i < 2; i++)
-    if (hp_params_string(p, files[i])[0])
-      return hp_fail(st, HP_ERR_INPUT, "%s = %s: not available with MPI yet (use halopaint run)",
-                     files[i], hp_params_string(p, files[i]));
-  if (hp_params_bool(p, "WriteLinearField"))
-    return hp_fail(st, HP_ERR_INPUT,
-                   "WriteLinearField = 1: not available with MPI yet (use halopaint run)");
-  return HP_OK;
-}
-
 /* Floats of room before and after each 2LPT output for the particles other ranks send
  * (hp_mpi_exchange), per slab boundary: a voxel plane's lattice planes (the NGP plane next to
  * the boundary), as many again for FFTW's lattice blocks not matching the voxel blocks, and two
@@ -100,33 +87,16 @@ static double planned_bytes(const hp_mrun *r, int K) {
   const double cross = r->size > 1 ? 2 * 2 * ppp * np * np : 0; /* leaving and arriving */
   const double plane = nv * nv * 4.0;
   return 32.2 * block + 24.0 * room + 32.0 * cross /* exchange buffers */ +
-         8.0 * share /* lattice ids */ + 8.0 * share /* sampler's index */ +
+         8.0 * room /* ids of the arrived */ + 8.0 * share /* sampler's index */ +
          plane * ((4.0 + K) * r->nvx + (r->nvx + 2 * h) + 3 * (r->nvx + 2.0)) +
          4.0 * (r->nvx + 2 * h) * (nv + 2 * h) * (nv + 2 * h) + 32.0 * 1048576 /* CIC */ +
          25.0e6 * r->threads /* painter tiles */ +
          HP_SAMPLER_HALO_BYTES * r->nvx * nv * nv /* catalogue at one halo a voxel */;
 }
 
-/* Refuse a plan the node cannot hold: the ranks sharing this node's memory add up. */
-static int check_memory(hp_mrun *r, double need, hp_status *st) {
-  MPI_Comm node;
-  MPI_Comm_split_type(r->comm, MPI_COMM_TYPE_SHARED, r->rank, MPI_INFO_NULL, &node);
-  double node_need = 0;
-  int on_node = 1;
-  MPI_Allreduce(&need, &node_need, 1, MPI_DOUBLE, MPI_SUM, node);
-  MPI_Comm_size(node, &on_node);
-  MPI_Comm_free(&node);
-  char what[192];
-  snprintf(what, sizeof what,
-           "run over %d MPI ranks (%d on this node, %.0f MB per rank): NParticles = %lld and "
-           "%lld^3 voxels",
-           r->size, on_node, need / 1e6, (long long)r->np, (long long)r->nv);
-  return hp_memory_check(node_need, hp_params_real(r->p, "MemoryLimit"), what, st);
-}
-
 static int plan_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
   const char *path = hp_params_string(p, "ModelFile");
-  if (refuse_unsupported(p, st)) return st->code;
+  if (hp_mpi_refuse_unsupported(p, "run", st)) return st->code;
   if (hp_model_load(&r->model, path, st) || hp_sha256_file(path, r->sha, st))
     return hp_error_context(st, "ModelFile = %s", path);
   char diff[2048];
@@ -145,7 +115,11 @@ static int plan_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
                    "painter's halo of %d: use at most %lld ranks",
                    r->size, (long long)r->nvx, (long long)r->nv, r->halo,
                    (long long)(r->nv / r->halo));
-  if (check_memory(r, planned_bytes(r, K), st)) return st->code;
+  char what[128];
+  snprintf(what, sizeof what, "run: NParticles = %lld and %lld^3 voxels", (long long)r->np,
+           (long long)r->nv);
+  if (hp_mpi_check_memory(r->comm, planned_bytes(r, K), hp_params_real(p, "MemoryLimit"), what, st))
+    return st->code;
   hp_cosmo_desc cd;
   hp_resolve_cosmology(p, &cd);
   if (hp_cosmology_create(&r->cosmo, &cd, st) ||
@@ -185,7 +159,10 @@ int hp_mrun_create(hp_mrun **out, const hp_params *p, MPI_Comm comm, hp_status *
   *out = NULL;
   hp_mrun *r = calloc(1, sizeof *r);
   if (!r) hp_fail(st, HP_ERR_NOMEM, "run: cannot allocate the plan");
-  if (hp_mpi_agree(st, comm)) return st->code;
+  if (hp_mpi_agree(st, comm)) {
+    free(r);
+    return st->code;
+  }
   r->p = p;
   r->comm = comm;
   MPI_Comm_rank(comm, &r->rank);

@@ -166,6 +166,10 @@ static const hp_param_spec table[] = {
      "halopaint: catalogues written by halopaint (sim), which carry their parameters; hdf5 or "
      "ascii: your own halo finder's output, read with TrainHDF5Position/Mass or "
      "TrainASCIIColumns, the density made from TrainCatalogParams."},
+    {"TrainInputNParticles", HP_P_INT, "0", 0, 0, 0, 4096, NULL, "",
+     "halopaint catalogues: the 2LPT input density is made from this many particles per side "
+     "instead of the catalogue's own NParticles (0), e.g. twice the voxels per side for a model "
+     "of 8 particles per voxel (docs/training.md)."},
     {"TrainCatalogParams", HP_P_STRING, "", 0, 0, 0, 0, NULL, "",
      "For hdf5/ascii catalogues: the parameter file(s) of their initial conditions (the file "
      "given to halopaint ic), one for all or one per catalogue (training, then validation); "
@@ -245,7 +249,8 @@ static const hp_param_spec table[] = {
      "Format of initial-condition files, as in Gadget: 1 = Gadget-2 binary format 1, "
      "2 = format 2, 3 = HDF5 with the Gadget-4 layout."},
     {"NumFilesPerSnapshot", HP_P_INT, "0", 0, 0, 0, 65536, NULL, "",
-     "Files per initial-condition snapshot; 0 = automatic."},
+     "Files per initial-condition snapshot; 0 = automatic. halopaint-mpi ic: 0 or a multiple "
+     "of the ranks holding lattice planes (each writes its own)."},
     {"UnitLength_in_cm", HP_P_REAL, "3.085678e24", 0, LO, 0, INF, NULL, "cm",
      "Length unit of initial-condition files in cm (3.085678e24 = 1 Mpc/h, 3.085678e21 = 1 "
      "kpc/h)."},

@@ -40,12 +40,12 @@ int64_t hp_train_counts_ngp(const float *pos, const double *mass, int64_t n, dou
 
 /* The catalogue's parameter set as a parameter file: every key this build knows (training
  * keys left out), Threads overridden. */
-static int catalog_params(const hp_catalog *c, const char *path, int nthreads, hp_params **p,
-                          hp_status *st) {
+static int catalog_params(const hp_catalog *c, const char *path, int nthreads, int64_t np,
+                          hp_params **p, hp_status *st) {
   size_t len = 1;
   for (int i = 0; i < c->nparams; i++)
     len += strlen(c->param_key[i]) + strlen(c->param_value[i]) + 3;
-  char *text = malloc(len), ovr[64];
+  char *text = malloc(len), ovr[64], ovn[64];
   if (!text) return hp_fail(st, HP_ERR_NOMEM, "%s: out of memory", path);
   size_t at = 0;
   text[0] = '\0';
@@ -55,10 +55,11 @@ static int catalog_params(const hp_catalog *c, const char *path, int nthreads, h
     at += (size_t)snprintf(text + at, len - at, "%s %s\n", k, v);
   }
   snprintf(ovr, sizeof ovr, "Threads=%d", nthreads > 0 ? nthreads : 0);
-  const char *ov[1] = {ovr};
+  snprintf(ovn, sizeof ovn, "NParticles=%lld", (long long)np);
+  const char *ov[2] = {ovr, ovn};
   char name[600];
   snprintf(name, sizeof name, "%s (its Parameters)", path);
-  int rc = hp_params_parse_string(p, name, text, ov, 1, HP_NEED_ALL, st);
+  int rc = hp_params_parse_string(p, name, text, ov, np > 0 ? 2 : 1, HP_NEED_ALL, st);
   free(text);
   return rc;
 }
@@ -211,7 +212,7 @@ int hp_train_box_from_catalog(const hp_train_source *src, double voxel_size, int
                    src->path);
       goto done;
     }
-    if ((rc = catalog_params(&cat, src->path, src->nthreads, &own, st))) goto done;
+    if ((rc = catalog_params(&cat, src->path, src->nthreads, src->nparticles, &own, st))) goto done;
     p = own;
     z = cat.hdr.redshift;
     pos = cat.pos, mass = cat.mass, n = cat.n;

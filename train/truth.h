@@ -47,6 +47,8 @@ typedef struct hp_train_source {
   double position_unit;       /**< file positions x this = Mpc/h (comoving) */
   double mass_unit;           /**< file masses x this = Msun/h */
   int nthreads;               /**< threads for 2LPT and CIC (0 = all) */
+  int64_t nparticles;         /**< halopaint catalogues: > 0, the input density's NParticles
+                                   instead of the catalogue's own (sparser inputs) */
 } hp_train_source;
 
 /** What a box is, for the model's metadata and for checks across boxes. */

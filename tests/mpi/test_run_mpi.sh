@@ -54,6 +54,10 @@ printf 'BoxSize 48\nNParticles 48\nAllowModelMismatch 1\n' >> "$tmp/small.param"
 mpirun -np 4 $mbin run "$tmp/small.param" -s OutputDir="$tmp" > "$tmp/many.txt" 2>&1
 check "too many ranks for the planes: refused, saying how many fit" \
   '[ $? -ne 0 ] && grep -q "use at most 3 ranks" "$tmp/many.txt" && [ "$(grep -c "use at most" "$tmp/many.txt")" -eq 1 ]'
+mpirun -np 2 $mbin run "$tmp/m.param" -s OutputDir="$tmp" -s FileBase=mem -s MemoryLimit=20 \
+  > "$tmp/mem.txt" 2>&1
+check "a run the node cannot hold: refused before it starts, per rank and in nodes" \
+  '[ $? -ne 0 ] && grep -q "MB per rank; .* MB in all, about .* nodes like this one" "$tmp/mem.txt" && ! ls "$tmp"/mem_* > /dev/null 2>&1'
 mpirun -np 2 $mbin run "$tmp/m.param" -s OutputDir="$tmp" -s WriteLinearField=1 > "$tmp/wlf.txt" 2>&1
 check "WriteLinearField: refused by name" '[ $? -ne 0 ] && grep -q "WriteLinearField = 1: not available with MPI" "$tmp/wlf.txt"'
 mpirun -np 2 $mbin sim "$tmp/m.param" > "$tmp/sim.txt" 2>&1
