@@ -282,6 +282,27 @@ static void test_interrupt(void **state) {
   assert_int_equal(has, 1);
 }
 
+/* TrainInputNParticles: the input density comes from that many particles per side instead of
+ * the catalogue's own (24 here, 1 a voxel), and the model says so; refused for other formats. */
+static void test_input_particles(void **state) {
+  (void)state;
+  NEED_BINARY();
+  char a[256], b[256], c[256];
+  snprintf(a, sizeof a, "TrainModelOut=%s/n.h5", dir);
+  snprintf(b, sizeof b, "TrainCheckpoint=%s/ckn.h5", dir);
+  snprintf(c, sizeof c, "TrainLog=%s/ln.csv", dir);
+  const char *ov[5] = {a, b, c, "TrainUpdates=1", "TrainInputNParticles=48"};
+  assert_int_equal(run("n", ov, 5), 0);
+  assert_true(output_has("n", "48^3 particles"));
+  hp_model m;
+  load("n.h5", &m);
+  assert_true(fabs(m.meta.particles_per_voxel - 8.0) < 1e-9);
+  hp_model_free(&m);
+  const char *o2[2] = {"TrainInputNParticles=48", "TrainCatalogFormat=hdf5"};
+  assert_int_equal(run("n2", o2, 2), 1);
+  assert_true(output_has("n2", "TrainInputNParticles = 48: for halopaint catalogues"));
+}
+
 static void test_refusals(void **state) {
   (void)state;
   NEED_BINARY();
@@ -304,7 +325,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_run_and_resume),   cmocka_unit_test(test_output_starts_at_mean),
       cmocka_unit_test(test_dead_bin_revives), cmocka_unit_test(test_interrupt),
-      cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_refusals),         cmocka_unit_test(test_input_particles),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
