@@ -13,11 +13,92 @@
 #include "plugin/run.h"
 #include "util/memory.h"
 
+#ifdef HP_MPI
+/* halopaint-mpi: the distributed cone behind the same calls. The ranks form groups of
+ * RanksPerRealisation, one cone each; the groups take the seeds in turn. Every rank of a group
+ * runs the seed loop (each call is collective); the group's rank 0 writes the cone and prints. */
+#include "mpi/comm.h"
+#include "mpi/lightcone_mpi.h"
+typedef hp_mlightcone cone_plan;
+static MPI_Comm group = MPI_COMM_NULL;
+static int group_index, group_count = 1, group_rank;
+static int plan_create(cone_plan **lc, const hp_params *p, hp_status *st) {
+  *lc = NULL;
+  if (hp_mpi_groups(MPI_COMM_WORLD, hp_params_int(p, "RanksPerRealisation"), &group, &group_index,
+                    &group_count, st))
+    return st->code;
+  MPI_Comm_rank(group, &group_rank);
+  hp_mpi_quiet(group_rank > 0);
+  return hp_mlightcone_create(lc, p, group, st);
+}
+static void plan_destroy(cone_plan *lc) {
+  hp_mlightcone_destroy(lc);
+  if (group != MPI_COMM_NULL) MPI_Comm_free(&group);
+}
+static int plan_runs_seed(int64_t i) { return i % group_count == group_index; }
+static const char *plan_label(char *buf, size_t n) {
+  snprintf(buf, n, " (group %d of %d)", group_index + 1, group_count);
+  return group_count > 1 ? buf : "";
+}
+/* The group's rank 0 opens the file; the group agrees, so that all or none go on. */
+static int plan_open(hp_cone_writer **w, const char *path, int ascii, hp_status *st) {
+  *w = NULL;
+  if (group_rank == 0) hp_cone_writer_open(w, path, ascii, st);
+  return hp_mpi_agree(st, group);
+}
+static int plan_seed(cone_plan *lc, uint64_t seed, hp_cone *cone, hp_cone_writer *w,
+                     hp_lightcone_times *t, char *note, size_t n, hp_status *st) {
+  hp_mrun_comm c;
+  const int rc = hp_mlightcone_seed(lc, seed, cone, w, t, &c, st);
+  int64_t x0, nx;
+  hp_mlightcone_slab(lc, &x0, &nx);
+  snprintf(note, n,
+           "; group %d of %d, its rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with "
+           "their local work), exchange %.2f s (%.1f MB out%s), ghosts %.2f s, gather %.2f s",
+           group_index + 1, group_count, (long long)x0, (long long)(x0 + nx - 1), c.fft, c.exchange,
+           c.bytes / 1e6, c.copied ? "; more arrived than the rooms hold: copied" : "", c.ghost,
+           c.gather);
+  return rc;
+}
+#define plan_nshells hp_mlightcone_nshells
+#define plan_replicas hp_mlightcone_replicas
+#define plan_expected_halos hp_mlightcone_expected_halos
+#define plan_bytes hp_mlightcone_planned_bytes
+#define plan_device hp_mlightcone_device
+#define plan_models hp_mlightcone_models
+#define plan_lpt(lc) NULL /* WriteLinearField is refused with MPI */
+#define plan_field_info(lc) NULL
+#else
+typedef hp_lightcone cone_plan;
+static int plan_create(cone_plan **lc, const hp_params *p, hp_status *st) {
+  return hp_lightcone_create(lc, p, st);
+}
+static int plan_runs_seed(int64_t i) { return i >= 0; }
+static const char *plan_label(char *buf, size_t n) { return n ? (buf[0] = '\0', buf) : ""; }
+static int plan_open(hp_cone_writer **w, const char *path, int ascii, hp_status *st) {
+  return hp_cone_writer_open(w, path, ascii, st);
+}
+static int plan_seed(cone_plan *lc, uint64_t seed, hp_cone *cone, hp_cone_writer *w,
+                     hp_lightcone_times *t, char *note, size_t n, hp_status *st) {
+  if (n) note[0] = '\0';
+  return hp_lightcone_seed(lc, seed, cone, w, t, st);
+}
+#define plan_destroy hp_lightcone_destroy
+#define plan_nshells hp_lightcone_nshells
+#define plan_replicas hp_lightcone_replicas
+#define plan_expected_halos hp_lightcone_expected_halos
+#define plan_bytes hp_lightcone_planned_bytes
+#define plan_device hp_lightcone_device
+#define plan_models hp_lightcone_models
+#define plan_lpt hp_lightcone_lpt
+#define plan_field_info hp_lightcone_field_info
+#endif
+
 /* The parameter set, the models used and the command line into the cone. */
-static int fill_provenance(hp_cone *c, const hp_params *p, const hp_lightcone *lc, uint64_t seed,
+static int fill_provenance(hp_cone *c, const hp_params *p, const cone_plan *lc, uint64_t seed,
                            const char *cmdline, hp_status *st) {
   snprintf(c->hdr.command, sizeof c->hdr.command, "%s", cmdline);
-  const char *ek[] = {"LightconeModelsUsed"}, *ev[] = {hp_lightcone_models(lc)};
+  const char *ek[] = {"LightconeModelsUsed"}, *ev[] = {plan_models(lc)};
   char seedstr[32];
   hp_kv_list all;
   if (hp_cli_provenance_kv(p, seed, ek, ev, 1, seedstr, &all, st)) return st->code;
@@ -34,7 +115,7 @@ int hp_cmd_lightcone(int argc, char **argv) {
   const double t0 = omp_get_wtime();
   hp_status st;
   hp_status_clear(&st);
-  hp_lightcone *lc = NULL;
+  cone_plan *lc = NULL;
   uint64_t *seeds = NULL;
   int64_t nseeds = 0, failed = 0, total = 0;
   int rc = 1;
@@ -42,24 +123,27 @@ int hp_cmd_lightcone(int argc, char **argv) {
   hp_cli_command_line("lightcone", argc, argv, cmdline, sizeof cmdline);
   if (hp_run_parse_seeds(hp_params_string(p, "Seeds"), (uint64_t)hp_params_int(p, "Seed"), &seeds,
                          &nseeds, &st) ||
-      hp_lightcone_create(&lc, p, &st))
+      plan_create(&lc, p, &st))
     goto fail;
   hp_cli_progress(t0,
                   "planned: z = %g to %g, %s, %d shells of %g Mpc/h, box %g Mpc/h replicated up to "
                   "%d times per axis, %.3g halos expected, %.0f MB; painter on %s",
                   hp_params_real(p, "LightconeZMin"), hp_params_real(p, "LightconeZMax"),
-                  hp_params_string(p, "LightconeFootprint"), hp_lightcone_nshells(lc),
+                  hp_params_string(p, "LightconeFootprint"), plan_nshells(lc),
                   hp_params_real(p, "LightconeShellWidth"), hp_params_real(p, "BoxSize"),
-                  hp_lightcone_replicas(lc), hp_lightcone_expected_halos(lc),
-                  hp_lightcone_planned_bytes(lc) / 1e6, hp_lightcone_device(lc));
-  hp_cli_progress(t0, "models: %s", hp_lightcone_models(lc));
+                  plan_replicas(lc), plan_expected_halos(lc), plan_bytes(lc) / 1e6,
+                  plan_device(lc));
+  hp_cli_progress(t0, "models: %s", plan_models(lc));
   const int ascii = !strcmp(hp_params_string(p, "OutputFormat"), "ASCII");
   hp_lightcone_times sum = {0};
+  int64_t mine = 0; /* the seeds this process (its group, with MPI) makes */
   for (int64_t i = 0; i < nseeds; i++) {
+    if (!plan_runs_seed(i)) continue;
+    mine++;
     hp_cone cone;
     hp_cone_writer *w = NULL;
     hp_lightcone_times t;
-    char suffix[64], path[4200];
+    char suffix[64], path[4200], note[512];
     memset(&cone, 0, sizeof cone);
     snprintf(suffix, sizeof suffix, "_lightcone_seed%llu%s", (unsigned long long)seeds[i],
              ascii ? ".txt" : ".hdf5");
@@ -67,15 +151,15 @@ int hp_cmd_lightcone(int argc, char **argv) {
     snprintf(field_suffix, sizeof field_suffix, "_seed%llu", (unsigned long long)seeds[i]);
     /* written shell by shell: the cone never has to fit in memory */
     int bad = hp_resolve_output_path(p, suffix, path, sizeof path, &st) ||
-              hp_cone_writer_open(&w, path, ascii, &st) ||
-              hp_lightcone_seed(lc, seeds[i], &cone, w, &t, &st) ||
-              hp_cli_linear_field(t0, p, hp_lightcone_lpt(lc), hp_lightcone_field_info(lc),
-                                  seeds[i], field_suffix, &st) ||
+              plan_open(&w, path, ascii, &st) ||
+              plan_seed(lc, seeds[i], &cone, w, &t, note, sizeof note, &st) ||
+              hp_cli_linear_field(t0, p, plan_lpt(lc), plan_field_info(lc), seeds[i], field_suffix,
+                                  &st) ||
               fill_provenance(&cone, p, lc, seeds[i], cmdline, &st);
     const int64_t n = w ? hp_cone_writer_count(w) : 0;
     if (bad) {
       hp_cone_writer_abort(w);
-    } else {
+    } else if (w) {
       bad = hp_cone_writer_close(w, &cone, &st);
     }
     if (bad) {
@@ -91,16 +175,18 @@ int hp_cmd_lightcone(int argc, char **argv) {
     total += n;
     hp_cli_progress(t0,
                     "seed %llu: %lld halos -> %s (2LPT %.2f s, shells' particles %.2f s, CIC "
-                    "%.2f s, paint %.2f s, sample %.2f s, cut %.2f s)",
+                    "%.2f s, paint %.2f s, sample %.2f s, cut %.2f s%s)",
                     (unsigned long long)seeds[i], (long long)n, path, t.lpt, t.particles, t.cic,
-                    t.paint, t.sample, t.cut);
+                    t.paint, t.sample, t.cut, note);
     hp_cone_free(&cone);
   }
-  const int64_t ok = nseeds - failed;
-  printf("summary: %lld of %lld cones done", (long long)ok, (long long)nseeds);
+  const int64_t ok = mine - failed;
+  char label[64];
+  printf("summary%s: %lld of %lld cones done", plan_label(label, sizeof label), (long long)ok,
+         (long long)mine);
   if (ok > 0)
     printf("; %.0f halos per cone (%.3g expected from the mass function)\n", (double)total / ok,
-           hp_lightcone_expected_halos(lc));
+           plan_expected_halos(lc));
   else
     printf("\n");
   printf("  total %.2f s, peak memory %.0f MB\n", omp_get_wtime() - t0, hp_memory_peak() / 1e6);
@@ -111,7 +197,7 @@ fail:
   hp_cli_error("lightcone", &st);
 done:
   free(seeds);
-  hp_lightcone_destroy(lc);
+  plan_destroy(lc);
   hp_params_free(p);
   return rc;
 }

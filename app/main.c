@@ -36,8 +36,9 @@ static void usage(FILE *out) {
 }
 
 #ifdef HP_MPI
-/* halopaint-mpi: `run` and `ic` over the ranks of MPI_COMM_WORLD; rank 0 of each realisation
- * alone prints (the ranks of a realisation agree on each error, so its rank 0 speaks for them) */
+/* halopaint-mpi: `run`, `ic` and `lightcone` over the ranks of MPI_COMM_WORLD; rank 0 of each
+ * realisation alone prints (the ranks of a realisation agree on each error, so its rank 0 speaks
+ * for them) */
 static int dispatch(int argc, char **argv);
 int main(int argc, char **argv) {
   if (hp_mpi_init(&argc, &argv)) return 1;
@@ -45,8 +46,9 @@ int main(int argc, char **argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   hp_mpi_quiet(rank > 0);
   int rc = 2;
-  if (argc >= 2 && strcmp(argv[1], "run") && strcmp(argv[1], "ic") && strcmp(argv[1], "version") &&
-      strcmp(argv[1], "help") && strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
+  if (argc >= 2 && strcmp(argv[1], "run") && strcmp(argv[1], "ic") &&
+      strcmp(argv[1], "lightcone") && strcmp(argv[1], "version") && strcmp(argv[1], "help") &&
+      strcmp(argv[1], "--help") && strcmp(argv[1], "-h"))
     fprintf(stderr, "halopaint-mpi: '%s' runs in one process: use halopaint %s\n", argv[1],
             argv[1]);
   else

@@ -188,3 +188,21 @@ int hp_mpi_ghost_planes(const float *slab, int64_t nx, int64_t plane, int h, flo
                left, 2, comm, MPI_STATUS_IGNORE);
   return HP_OK;
 }
+
+void hp_mpi_exchange_rooms(int64_t np, int64_t nv, int rank, int size, int64_t *before,
+                           int64_t *after) {
+  const int64_t boundary = (2 * ((np + nv - 1) / nv) + 2) * np * np;
+  *before = size == 1 ? 0 : rank == 0 ? 0 : rank == size - 1 ? 2 * boundary : boundary;
+  *after = size == 1 ? 0 : rank == 0 ? 2 * boundary : rank == size - 1 ? 0 : boundary;
+}
+
+void hp_mpi_pad_yz(const float *ghost, int64_t nx, int64_t nv, int h, float *out, int threads) {
+  const int64_t w = nv + 2 * h, g = nx + 2 * h;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t i = 0; i < g; i++)
+    for (int64_t j = 0; j < w; j++) {
+      const float *src = ghost + (i * nv + (j - h + nv) % nv) * nv;
+      float *dst = out + (i * w + j) * w;
+      for (int64_t k = 0; k < w; k++) dst[k] = src[(k - h + nv) % nv];
+    }
+}

@@ -53,10 +53,25 @@ int hp_mpi_exchange(const hp_mpi_lattice *in, int64_t nv, MPI_Comm comm, hp_mpi_
                     double *bytes_sent, hp_status *st);
 void hp_mpi_particles_free(hp_mpi_particles *p);
 
+/** Floats of room before and after each of a rank's six particle arrays (hp_mpi_lattice) for
+ *  the particles the others send, per slab boundary: a voxel plane's lattice planes (the NGP
+ *  plane next to the boundary), as many again for FFTW's lattice blocks not matching the voxel
+ *  blocks, and two for the particles that cross (measured: 4.4-5.4 lattice planes a boundary at
+ *  4 a voxel plane, z = 0). Rank 0 receives both boundaries' after its own (the last rank's ids
+ *  are larger), the last rank both before; a shortfall costs a copy (hp_mpi_particles.copied),
+ *  not a failure. @p np particles and @p nv voxel planes a side, rank @p rank of @p size. */
+void hp_mpi_exchange_rooms(int64_t np, int64_t nv, int rank, int size, int64_t *before,
+                           int64_t *after);
+
 /** Collective: @p out (nx + 2h planes of @p plane floats) gets the h planes before this rank's
  *  slab, the slab itself (@p slab, nx planes) and the h planes after it, periodic in rank order.
  *  Every rank must hold nx >= h planes. */
 int hp_mpi_ghost_planes(const float *slab, int64_t nx, int64_t plane, int h, float *out,
                         MPI_Comm comm, hp_status *st);
+
+/** @p out ((nx + 2h) (nv + 2h)^2 floats): the ghost-padded slab @p ghost (nx + 2h planes of
+ *  nv^2, hp_mpi_ghost_planes') padded periodically by h in y and z, as the non-periodic
+ *  painter reads it. */
+void hp_mpi_pad_yz(const float *ghost, int64_t nx, int64_t nv, int h, float *out, int threads);
 
 #endif

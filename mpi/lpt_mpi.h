@@ -58,7 +58,9 @@ void hp_mlpt_slab(const hp_mlpt *l, int64_t *x0, int64_t *nx);
 int hp_mlpt_set_linear(hp_mlpt *l, const hp_cosmology *c, const hp_noise_desc *nd, hp_status *st);
 
 /** Collective: displacements and velocities for factors @p f (hp_lpt_execute's meaning);
- *  allocates nothing and keeps the linear field, so it can be called again. */
+ *  allocates nothing and keeps the linear field, so it can be called again. Factors
+ *  {D1, D2, V1, V2} = {1, 0, 0, 1} keep the two orders apart, as the light cone needs: psi1 in
+ *  the displacement slots, psi2 in the velocity slots (bit for bit hp_lpt_execute's). */
 int hp_mlpt_execute(hp_mlpt *l, const hp_lpt_factors *f, hp_status *st);
 
 /** Displacement component @p axis (0, 1, 2) [Mpc/h] after execute: nx np^2 floats, lattice

@@ -64,25 +64,13 @@ void hp_mrun_destroy(hp_mrun *r) {
   free(r);
 }
 
-/* Floats of room before and after each 2LPT output for the particles other ranks send
- * (hp_mpi_exchange), per slab boundary: a voxel plane's lattice planes (the NGP plane next to
- * the boundary), as many again for FFTW's lattice blocks not matching the voxel blocks, and two
- * for the particles that cross (measured: 4.4-5.4 lattice planes a boundary at 4 a voxel plane,
- * z = 0). Rank 0 receives both boundaries' after its own (the last rank's ids are larger), the
- * last rank both before; a shortfall costs a copy (hp_mpi_particles.copied), not a failure. */
-static void exchange_rooms(const hp_mrun *r, int64_t *before, int64_t *after) {
-  const int64_t boundary = (2 * ((r->np + r->nv - 1) / r->nv) + 2) * r->np * r->np;
-  *before = r->size == 1 ? 0 : r->rank == 0 ? 0 : r->rank == r->size - 1 ? 2 * boundary : boundary;
-  *after = r->size == 1 ? 0 : r->rank == 0 ? 2 * boundary : r->rank == r->size - 1 ? 0 : boundary;
-}
-
 /* This rank's bytes: every buffer of every stage, before any is allocated. */
 static double planned_bytes(const hp_mrun *r, int K) {
   const double np = (double)r->np, nv = (double)r->nv, h = r->halo, ppp = np / nv;
   const double block = np * np * ceil(np / r->size); /* FFTW-MPI's lattice planes */
   /* particles held after the exchange: the rank's own and those arriving into the rooms */
   int64_t before, after;
-  exchange_rooms(r, &before, &after);
+  hp_mpi_exchange_rooms(r->np, r->nv, r->rank, r->size, &before, &after);
   const double room = (double)(before + after), share = block + room;
   const double cross = r->size > 1 ? 2 * 2 * ppp * np * np : 0; /* leaving and arriving */
   const double plane = nv * nv * 4.0;
@@ -94,7 +82,8 @@ static double planned_bytes(const hp_mrun *r, int K) {
          HP_SAMPLER_HALO_BYTES * r->nvx * nv * nv /* catalogue at one halo a voxel */;
 }
 
-static int plan_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
+/* This rank's checks: the model, the parameters against it, the slab. */
+static int check_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
   const char *path = hp_params_string(p, "ModelFile");
   if (hp_mpi_refuse_unsupported(p, "run", st)) return st->code;
   if (hp_model_load(&r->model, path, st) || hp_sha256_file(path, r->sha, st))
@@ -106,7 +95,6 @@ static int plan_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
                    "the parameters do not match what the model %s was trained for:\n%s"
                    "(set AllowModelMismatch 1 to run anyway, at your own risk)",
                    path, diff);
-  const int K = r->model.net.k_out;
   r->halo = hp_net_halo(&r->model.net);
   hp_mpi_block(r->nv, r->rank, r->size, &r->v0, &r->nvx);
   if (r->nvx < r->halo || (r->size > 1 && r->nvx + 2 > r->nv))
@@ -115,11 +103,12 @@ static int plan_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
                    "painter's halo of %d: use at most %lld ranks",
                    r->size, (long long)r->nvx, (long long)r->nv, r->halo,
                    (long long)(r->nv / r->halo));
-  char what[128];
-  snprintf(what, sizeof what, "run: NParticles = %lld and %lld^3 voxels", (long long)r->np,
-           (long long)r->nv);
-  if (hp_mpi_check_memory(r->comm, planned_bytes(r, K), hp_params_real(p, "MemoryLimit"), what, st))
-    return st->code;
+  return HP_OK;
+}
+
+/* This rank's plans and buffers, once every rank passed its checks and the memory plan. */
+static int plan_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
+  const int K = r->model.net.k_out;
   hp_cosmo_desc cd;
   hp_resolve_cosmology(p, &cd);
   if (hp_cosmology_create(&r->cosmo, &cd, st) ||
@@ -175,13 +164,22 @@ int hp_mrun_create(hp_mrun **out, const hp_params *p, MPI_Comm comm, hp_status *
   hp_initial_desc id;
   hp_resolve_initial(p, &id);
   r->noise = id.noise;
+  /* every rank's checks agreed before the collective memory check, so none waits alone */
+  check_rank(r, p, st);
+  if (hp_mpi_agree(st, comm)) goto fail;
+  char what[128];
+  snprintf(what, sizeof what, "run: NParticles = %lld and %lld^3 voxels", (long long)r->np,
+           (long long)r->nv);
+  if (hp_mpi_check_memory(comm, planned_bytes(r, r->model.net.k_out),
+                          hp_params_real(p, "MemoryLimit"), what, st))
+    goto fail;
   plan_rank(r, p, st);
   if (hp_mpi_agree(st, comm)) goto fail;
   /* the distributed FFTs are planned together, after every rank's checks passed */
   hp_lpt_desc ld;
   hp_resolve_lpt(p, &ld);
   int64_t before, after;
-  exchange_rooms(r, &before, &after);
+  hp_mpi_exchange_rooms(r->np, r->nv, r->rank, r->size, &before, &after);
   if (hp_mlpt_create(&r->lpt, &ld, before, after, comm, st)) goto fail;
   r->bytes = (size_t)planned_bytes(r, r->model.net.k_out);
   *out = r;
@@ -189,18 +187,6 @@ int hp_mrun_create(hp_mrun **out, const hp_params *p, MPI_Comm comm, hp_status *
 fail:
   hp_mrun_destroy(r);
   return st->code;
-}
-
-/* The ghost-padded density, periodic in y and z, as the non-periodic painter reads it. */
-static void pad_yz(const hp_mrun *r) {
-  const int64_t h = r->halo, nv = r->nv, w = nv + 2 * h, g = r->nvx + 2 * h;
-#pragma omp parallel for num_threads(r->threads) schedule(static)
-  for (int64_t i = 0; i < g; i++)
-    for (int64_t j = 0; j < w; j++) {
-      const float *src = r->ghost + (i * nv + (j - h + nv) % nv) * nv;
-      float *dst = r->padded + (i * w + j) * w;
-      for (int64_t k = 0; k < w; k++) dst[k] = src[(k - h + nv) % nv];
-    }
 }
 
 /* Every rank's catalogue to rank 0, in rank (= plane) order; ids 1.. over the whole. */
@@ -282,7 +268,7 @@ int hp_mrun_seed(hp_mrun *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp
     hp_mpi_ghost_planes(r->vel[a], r->nvx, plane, 1, r->velg[a], r->comm, st);
   c->ghost = MPI_Wtime() - t0;
   if (hp_mpi_agree(st, r->comm)) goto fail;
-  pad_yz(r);
+  hp_mpi_pad_yz(r->ghost, r->nvx, nv, r->halo, r->padded, r->threads);
   hp_engine_execute(r->painter, r->padded, r->counts, st);
   if (hp_mpi_agree(st, r->comm)) goto fail;
   t->paint = MPI_Wtime() - t0;

@@ -21,11 +21,7 @@
 #include "lpt/field_file.h"
 #include "lpt/lpt.h"
 #include "params/params.h"
-
-/** The most models one cone interpolates between. */
-#define HP_LC_MAX_MODELS 16
-/** How far (in z) a cone may reach beyond its models' redshifts, the nearest model used. */
-#define HP_LC_Z_TOL 0.02
+#include "plugin/lightcone_shells.h"
 
 /** Wall time of the stages of one cone [s], summed over shells. */
 typedef struct hp_lightcone_times {

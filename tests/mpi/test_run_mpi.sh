@@ -54,6 +54,11 @@ printf 'BoxSize 48\nNParticles 48\nAllowModelMismatch 1\n' >> "$tmp/small.param"
 mpirun -np 4 $mbin run "$tmp/small.param" -s OutputDir="$tmp" > "$tmp/many.txt" 2>&1
 check "too many ranks for the planes: refused, saying how many fit" \
   '[ $? -ne 0 ] && grep -q "use at most 3 ranks" "$tmp/many.txt" && [ "$(grep -c "use at most" "$tmp/many.txt")" -eq 1 ]'
+# 6 ranks on 22 planes: 3/4/4/3/4/4, so only some ranks are short (they must not leave the others
+# waiting in a collective)
+mpirun -np 6 $mbin run "$tmp/m.param" -s OutputDir="$tmp" -s FileBase=six > "$tmp/six.txt" 2>&1
+check "too many ranks for some ranks only: refused cleanly" \
+  '[ $? -ne 0 ] && grep -q "use at most 5 ranks" "$tmp/six.txt" && ! grep -q "MPI_ERR" "$tmp/six.txt"'
 mpirun -np 2 $mbin run "$tmp/m.param" -s OutputDir="$tmp" -s FileBase=mem -s MemoryLimit=20 \
   > "$tmp/mem.txt" 2>&1
 check "a run the node cannot hold: refused before it starts, per rank and in nodes" \
