@@ -31,7 +31,13 @@ if [ "${1:-}" = quick ]; then
   for t in $quick; do bins="$bins build/tests/$t"; done
   make -C "$tree" $flags CFLAGS="$cflags" LDFLAGS="$san" all $bins
   cd "$tree"
-  scripts/run-tests.sh $bins tests/test_cli.sh tests/test_lightcone_cli.sh
+  # and the MPI stages on 1-4 ranks, when halopaint-mpi is built
+  mpi=""
+  if [ -x bin/halopaint-mpi ]; then
+    make $flags CFLAGS="$cflags" LDFLAGS="$san" build/tests/mpi/test_lpt_mpi
+    mpi=scripts/run-mpi-tests.sh
+  fi
+  scripts/run-tests.sh $bins tests/test_cli.sh tests/test_lightcone_cli.sh $mpi
 else
   make -C "$tree" test $flags CFLAGS="$cflags" LDFLAGS="$san"
 fi
