@@ -5,10 +5,11 @@
  *
  * One 2LPT solve keeps psi1 and psi2 apart. The cone is cut into shells of comoving distance
  * (LightconeShellWidth); each shell's particles are the box at the shell's own redshift
- * (x = q + D1 psi1 + D2 psi2, v = V1 psi1 + V2 psi2 at the shell's mid distance), CIC-gridded,
+ * (x = q + D1 psi1 + D2 psi2, v = V1 psi1 + V2 psi2 at the shell's near edge), CIC-gridded,
  * painted by the models whose redshifts bracket the shell (mean counts and count distribution
  * interpolated linearly in D1), sampled, and every periodic image of a sampled halo that falls
- * inside the shell and the footprint is kept. Evolution = Snapshot instead paints the box once
+ * inside the shell and the footprint is kept, thinned across the shell by the evolution of
+ * each bin's abundance (plugin/lightcone_shells.h). Evolution = Snapshot instead paints the box once
  * at Redshift and cuts every shell from it (the cone of one snapshot).
  */
 #ifndef HP_LIGHTCONE_H
