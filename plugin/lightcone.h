@@ -9,8 +9,8 @@
  * painted by the models whose redshifts bracket the shell (mean counts and count distribution
  * interpolated linearly in D1), sampled, and every periodic image of a sampled halo that falls
  * inside the shell and the footprint is kept, thinned across the shell by the evolution of
- * each bin's abundance (plugin/lightcone_shells.h). Evolution = Snapshot instead paints the box once
- * at Redshift and cuts every shell from it (the cone of one snapshot).
+ * each bin's abundance (plugin/lightcone_shells.h). Evolution = Snapshot instead paints the box
+ * once at Redshift and cuts every shell from it (the cone of one snapshot).
  */
 #ifndef HP_LIGHTCONE_H
 #define HP_LIGHTCONE_H
