@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lpt/lpt_kspace.h"
 #include "lpt/lpt_linear.h"
 #include "mpi/comm.h"
 #include "util/fftw_threads.h"
@@ -193,52 +194,17 @@ int hp_mlpt_set_linear(hp_mlpt *l, const hp_cosmology *c, const hp_noise_desc *n
   return hp_mpi_agree(st, l->comm);
 }
 
-/* Select k_a along a row: k_a = c0 + c1 * kz, with (c0, c1) = (k_x or k_y, 0) or (0, 1). */
-static inline void axis_coeffs(int a, float kx, float ky, float *c0, float *c1) {
-  *c0 = a == 0 ? kx : a == 1 ? ky : 0.0f;
-  *c1 = a == 2 ? 1.0f : 0.0f;
-}
-
-/* lpt.c's k_apply on the transposed y-slab, with its arithmetic per mode unchanged:
- * kind 0: out = in k_a k_b / k^2; kind 1: out = i k_a / k^2 (c1 in + c2 in2).
- * Modes with a Nyquist component and the mean are zero. out may alias an input. */
+/* hp_lpt_k_row (lpt/lpt_kspace.h) over the transposed y-slab's rows: the serial plan's
+ * arithmetic per mode. out may alias an input. */
 static void k_apply(const hp_mlpt *l, const float *in, const float *in2, float *out, int kind,
                     int a, int b, float c1, float c2) {
-  const int64_t np = l->d.np, nzc = l->nzc, nh = np / 2, ny = l->ny, y0 = l->y0;
-  const float *kv = l->kf;
+  const int64_t np = l->d.np, nzc = l->nzc, ny = l->ny, y0 = l->y0;
 #pragma omp parallel for collapse(2) num_threads(l->d.nthreads) schedule(static)
   for (int64_t jy = 0; jy < ny; jy++)
     for (int64_t ix = 0; ix < np; ix++) {
-      const int64_t iy = y0 + jy, base = 2 * (jy * np + ix) * nzc;
-      const float *src = in + base, *src2 = in2 + base;
-      float *dst = out + base;
-      if (ix == nh || iy == nh) {
-        for (int64_t iz = 0; iz < 2 * nzc; iz++) dst[iz] = 0.0f;
-        continue;
-      }
-      const float kx = kv[ix], ky = kv[iy], kxy2 = kx * kx + ky * ky;
-      float a0, a1, b0, b1;
-      axis_coeffs(a, kx, ky, &a0, &a1);
-      axis_coeffs(b, kx, ky, &b0, &b1);
-      if (kind == 0) {
-        for (int64_t iz = 0; iz < nh; iz++) {
-          const float kz = kv[iz];
-          const float f = (a0 + a1 * kz) * (b0 + b1 * kz) / (kxy2 + kz * kz);
-          dst[2 * iz] = src[2 * iz] * f;
-          dst[2 * iz + 1] = src[2 * iz + 1] * f;
-        }
-      } else {
-        for (int64_t iz = 0; iz < nh; iz++) {
-          const float kz = kv[iz];
-          const float f = (a0 + a1 * kz) / (kxy2 + kz * kz);
-          const float re = c1 * src[2 * iz] + c2 * src2[2 * iz];
-          const float im = c1 * src[2 * iz + 1] + c2 * src2[2 * iz + 1];
-          dst[2 * iz] = -im * f;
-          dst[2 * iz + 1] = re * f;
-        }
-      }
-      dst[2 * nh] = dst[2 * nh + 1] = 0.0f;
-      if (ix == 0 && iy == 0) dst[0] = dst[1] = 0.0f; /* the mean (0/0 above) */
+      const int64_t base = 2 * (jy * np + ix) * nzc;
+      hp_lpt_k_row(in + base, in2 + base, out + base, l->kf, ix, y0 + jy, np / 2, kind, a, b, c1,
+                   c2);
     }
 }
 
