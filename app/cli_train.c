@@ -254,6 +254,7 @@ static int config(train_ctx *x, hp_status *st) {
   c->lr = hp_params_real(x->p, "TrainLearningRate");
   c->beta1 = hp_params_real(x->p, "TrainBeta1");
   c->beta2 = hp_params_real(x->p, "TrainBeta2");
+  c->average_decay = hp_params_real(x->p, "TrainAverageDecay");
   c->n_critic = (int)hp_params_int(x->p, "TrainCriticSteps");
   c->gp_lambda = hp_params_real(x->p, "TrainGPLambda");
   c->poisson_weight = hp_params_real(x->p, "TrainPoissonWeight");
@@ -277,11 +278,11 @@ static void provenance(train_ctx *x, double vloss, double vcorr) {
   size_t n = (size_t)snprintf(
       m->provenance, sizeof m->provenance,
       "%s halopaint train: objective %s, %lld generator updates, seed %llu, patch %d, Adam lr "
-      "%g betas %g %g, n_critic %d, lambda %g, Poisson weight %g; validation Poisson NLL %.6g, "
-      "correlation %.4f; started from %s; boxes:",
+      "%g betas %g %g, weight average decay %g, n_critic %d, lambda %g, Poisson weight %g; "
+      "validation Poisson NLL %.6g, correlation %.4f; started from %s; boxes:",
       HP_SOFTWARE, hp_objective_name(x->cfg.objective), (long long)hp_trainer_updates(x->t),
       (unsigned long long)x->cfg.seed, x->cfg.patch, x->cfg.lr, x->cfg.beta1, x->cfg.beta2,
-      x->cfg.n_critic, x->cfg.gp_lambda, x->cfg.poisson_weight, vloss, vcorr,
+      x->cfg.average_decay, x->cfg.n_critic, x->cfg.gp_lambda, x->cfg.poisson_weight, vloss, vcorr,
       x->fresh ? "a new model" : hp_params_string(x->p, "TrainModelIn"));
   for (int i = 0; i < x->nbox && n < sizeof m->provenance; i++)
     n += (size_t)snprintf(m->provenance + n, sizeof m->provenance - n, " %s%s (z %g, seed %lld)",
@@ -460,7 +461,7 @@ int hp_cmd_train(int argc, char **argv) {
   }
   signal(SIGINT, SIG_DFL);
   if (isnan(vloss) && hp_trainer_validate(x.t, &vloss, &vcorr, &st)) goto fail;
-  memcpy(x.model.net.w, hp_trainer_net(x.t)->w, sizeof(float) * x.model.net.nparams);
+  memcpy(x.model.net.w, hp_trainer_output_net(x.t)->w, sizeof(float) * x.model.net.nparams);
   if (fit_counts(&x, &st)) goto fail;
   provenance(&x, vloss, vcorr);
   if (save(&x, elapsed0 + omp_get_wtime() - trun, &st)) goto fail;

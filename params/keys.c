@@ -222,6 +222,11 @@ static const hp_param_spec table[] = {
      "Adam first-moment decay (the paper: 0.5)."},
     {"TrainBeta2", HP_P_REAL, "0.999", 0, HI, 0, 1, NULL, "",
      "Adam second-moment decay (the paper: 0.999)."},
+    {"TrainAverageDecay", HP_P_REAL, "0", 0, HI, 0, 1, NULL, "",
+     "Decay d of the moving average of the generator's weights (Polyak averaging): the model "
+     "written (TrainModelOut) and the logged validation use the average, which removes the "
+     "scatter of Adam's last iterate; the checkpoint keeps both. 0 = the last iterate; 0.999 "
+     "remembers ~1000 updates."},
     {"TrainCriticSteps", HP_P_INT, "5", 0, 0, 1, 1000, NULL, "",
      "Critic updates per generator update, n_critic (the paper: 5)."},
     {"TrainGPLambda", HP_P_REAL, "10", 0, 0, 0, INF, NULL, "",

@@ -3,7 +3,9 @@
  * N updates in one go, N/2 + checkpoint + reload + N/2, and the same with 1 and 2 threads, give
  * bit-identical generator and critic weights and Adam moments, for the wgan-gp, both and
  * poisson objectives. A checkpoint is a valid model file; resuming with another seed or
- * objective is refused; the patch draws follow the documented counter-based rule.
+ * objective is refused; the patch draws follow the documented counter-based rule. The weights'
+ * moving average follows its recurrence (a float64 recomputation from the iterates), resumes
+ * bit for bit, and a checkpoint made with another decay is refused.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -191,6 +193,81 @@ static void test_resume_poisson(void **state) {
   check_objective(HP_OBJ_POISSON);
 }
 
+/* The weight average against its recurrence, recomputed here in float64 from the iterates. */
+static void test_weight_average(void **state) {
+  (void)state;
+  hp_status st;
+  hp_train_data d;
+  hp_model model;
+  const double edges[3] = {1e12, 1e13, 1e14};
+  const int n = 6;
+  assert_int_equal(hp_model_init(&model, 2, edges, 5, &st), 0);
+  assert_int_equal(hp_train_data_init(&d, 2, &st), 0);
+  add_box(&d, 30, 1, 0);
+  add_box(&d, 24, 3, 1);
+  assert_int_equal(hp_train_data_prepare(&d, 14, 4, 0, &st), 0);
+  hp_train_config cfg;
+  hp_train_config_default(&cfg);
+  cfg.objective = HP_OBJ_POISSON, cfg.patch = 14, cfg.lr = 1e-3, cfg.seed = 5, cfg.nthreads = 2;
+  /* without averaging the output is the last iterate */
+  hp_trainer *t;
+  assert_int_equal(hp_trainer_create(&t, &cfg, &model.net, &d, &st), 0);
+  steps(t, 2);
+  assert_ptr_equal(hp_trainer_output_net(t), hp_trainer_net(t));
+  hp_trainer_destroy(t);
+  /* with d = 0.7: a_0 = w_0, a_u = d a_(u-1) + (1 - d) w_u */
+  cfg.average_decay = 0.7;
+  const size_t np = model.net.nparams;
+  double *a = malloc(sizeof(double) * np);
+  for (size_t i = 0; i < np; i++) a[i] = model.net.w[i];
+  assert_int_equal(hp_trainer_create(&t, &cfg, &model.net, &d, &st), 0);
+  for (int u = 0; u < n; u++) {
+    steps(t, 1);
+    const float *w = hp_trainer_net(t)->w;
+    for (size_t i = 0; i < np; i++) a[i] = 0.7 * a[i] + 0.3 * (double)w[i];
+  }
+  const hp_net *out = hp_trainer_output_net(t);
+  assert_true(out != hp_trainer_net(t));
+  double moved = 0;
+  for (size_t i = 0; i < np; i++) {
+    assert_true(fabs(out->w[i] - a[i]) <= 1e-6 * fabs(a[i]) + 1e-12);
+    moved = fmax(moved, fabs(out->w[i] - hp_trainer_net(t)->w[i]));
+  }
+  assert_true(moved > 0); /* the average is not the last iterate */
+  float *whole = malloc(sizeof(float) * np);
+  memcpy(whole, out->w, sizeof(float) * np);
+  hp_trainer_destroy(t);
+  /* interrupted at n/2, checkpointed, resumed: the same average, bit for bit */
+  char path[256];
+  snprintf(path, sizeof path, "/tmp/hp_test_average_%ld.h5", (long)getpid());
+  assert_int_equal(hp_trainer_create(&t, &cfg, &model.net, &d, &st), 0);
+  steps(t, n / 2);
+  if (hp_checkpoint_save(path, &model, t, 1, &st)) fail_msg("%s", st.msg);
+  hp_trainer_destroy(t);
+  hp_model m2;
+  if (hp_model_load(&m2, path, &st)) fail_msg("%s", st.msg);
+  assert_int_equal(hp_trainer_create(&t, &cfg, &m2.net, &d, &st), 0);
+  if (hp_checkpoint_restore(path, t, NULL, &st)) fail_msg("%s", st.msg);
+  steps(t, n - n / 2);
+  assert_memory_equal(hp_trainer_output_net(t)->w, whole, sizeof(float) * np);
+  hp_trainer_destroy(t);
+  /* another decay, or none, is refused by name */
+  hp_train_config bad = cfg;
+  bad.average_decay = 0.9;
+  assert_int_equal(hp_trainer_create(&t, &bad, &m2.net, &d, &st), 0);
+  assert_int_equal(hp_checkpoint_restore(path, t, NULL, &st), HP_ERR_INPUT);
+  assert_non_null(strstr(st.msg, "TrainAverageDecay"));
+  hp_trainer_destroy(t);
+  bad.average_decay = 1;
+  assert_int_equal(hp_trainer_create(&t, &bad, &m2.net, &d, &st), HP_ERR_INPUT);
+  assert_non_null(strstr(st.msg, "TrainAverageDecay"));
+  unlink(path);
+  free(a), free(whole);
+  hp_model_free(&m2);
+  hp_model_free(&model);
+  hp_train_data_free(&d);
+}
+
 /* The draws depend on (seed, update, step) only; patches fit the training region and wrap
  * periodically; the 48 symmetries all occur; counts follow their density under the symmetry. */
 static void test_draws(void **state) {
@@ -265,7 +342,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_symmetries),     cmocka_unit_test(test_draws),
       cmocka_unit_test(test_resume_poisson), cmocka_unit_test(test_resume_both),
-      cmocka_unit_test(test_resume_wgan_gp),
+      cmocka_unit_test(test_resume_wgan_gp), cmocka_unit_test(test_weight_average),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

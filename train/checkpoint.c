@@ -24,6 +24,17 @@ static int write_vec(hid_t g, const char *name, const float *v, size_t n, hp_sta
   return rc;
 }
 
+/* The weight average: float64, its increments are below float32's resolution. */
+static int write_avg(hid_t g, const double *v, size_t n, hp_status *st) {
+  const hsize_t dims[1] = {n}, start[1] = {0};
+  hid_t d;
+  int rc = hp_h5_create_dataset(g, "GeneratorAverage", H5T_IEEE_F64LE, 1, dims, &d, st);
+  if (rc) return rc;
+  rc = hp_h5_write_slab(d, H5T_NATIVE_DOUBLE, start, dims, v, st);
+  H5Dclose(d);
+  return rc;
+}
+
 static int write_i64(hid_t g, const char *name, int64_t v, hp_status *st) {
   return hp_h5_write_attr(g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v, 0, st);
 }
@@ -36,10 +47,10 @@ static int write_state(hid_t file, hp_trainer *t, double elapsed, hp_status *st)
   int rc = hp_h5_create_group(file, "Training", &g, st);
   if (rc) return rc;
   const uint64_t seed = c->seed;
-  const double reals[] = {c->lr,        c->beta1,          c->beta2, c->adam_eps,
-                          c->gp_lambda, c->poisson_weight, elapsed};
-  const char *rnames[] = {"LearningRate", "Beta1",         "Beta2",         "AdamEpsilon",
-                          "GPLambda",     "PoissonWeight", "ElapsedSeconds"};
+  const double reals[] = {c->lr,        c->beta1,          c->beta2,         c->adam_eps,
+                          c->gp_lambda, c->poisson_weight, c->average_decay, elapsed};
+  const char *rnames[] = {"LearningRate", "Beta1",         "Beta2",        "AdamEpsilon",
+                          "GPLambda",     "PoissonWeight", "AverageDecay", "ElapsedSeconds"};
   rc = write_i64(g, "Update", *s.update, st);
   if (!rc) rc = hp_h5_write_attr(g, "Seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed, 0, st);
   if (!rc) rc = hp_h5_write_attr_string(g, "Objective", hp_objective_name(c->objective), st);
@@ -50,6 +61,7 @@ static int write_state(hid_t file, hp_trainer *t, double elapsed, hp_status *st)
   if (!rc) rc = write_i64(g, "GeneratorAdamStep", s.gen_adam->t, st);
   if (!rc) rc = write_vec(g, "GeneratorAdamM", s.gen_adam->m, s.gen_n, st);
   if (!rc) rc = write_vec(g, "GeneratorAdamV", s.gen_adam->v, s.gen_n, st);
+  if (!rc && s.gen_avg) rc = write_avg(g, s.gen_avg, s.gen_n, st);
   if (!rc && s.critic_w) {
     rc = write_i64(g, "CriticAdamStep", s.critic_adam->t, st);
     if (!rc) rc = write_vec(g, "CriticWeights", s.critic_w, s.critic_n, st);
@@ -172,6 +184,17 @@ int hp_checkpoint_restore(const char *path, hp_trainer *t, double *elapsed, hp_s
   if ((rc = same_real(g, path, "GPLambda", "TrainGPLambda", c->gp_lambda, st))) goto done;
   if ((rc = same_real(g, path, "PoissonWeight", "TrainPoissonWeight", c->poisson_weight, st)))
     goto done;
+  /* checkpoints from before the average have none: decay 0 */
+  if (hp_h5_attr_exists(g, "AverageDecay")) {
+    if ((rc = same_real(g, path, "AverageDecay", "TrainAverageDecay", c->average_decay, st)))
+      goto done;
+  } else if (c->average_decay != 0) {
+    rc = hp_fail(st, HP_ERR_INPUT,
+                 "checkpoint %s was made without TrainAverageDecay, this run has %g: set it to 0 "
+                 "to resume, or set TrainResume = 0 to start a new run from its weights",
+                 path, c->average_decay);
+    goto done;
+  }
   if ((rc = hp_h5_read_attr(g, "Update", H5T_NATIVE_INT64, &upd, 1, st))) goto done;
   if ((rc = hp_h5_read_attr(g, "GeneratorAdamStep", H5T_NATIVE_INT64, &gstep, 1, st))) goto done;
   if ((rc = hp_h5_read_attr(g, "ElapsedSeconds", H5T_NATIVE_DOUBLE, &el, 1, st))) goto done;
@@ -182,6 +205,11 @@ int hp_checkpoint_restore(const char *path, hp_trainer *t, double *elapsed, hp_s
   }
   if ((rc = read_vec(g, "GeneratorAdamM", s.gen_adam->m, s.gen_n, st))) goto done;
   if ((rc = read_vec(g, "GeneratorAdamV", s.gen_adam->v, s.gen_n, st))) goto done;
+  if (s.gen_avg) {
+    const hsize_t dims[1] = {s.gen_n};
+    if ((rc = hp_h5_read_dataset(g, "GeneratorAverage", H5T_NATIVE_DOUBLE, 1, dims, s.gen_avg, st)))
+      goto done;
+  }
   if (s.critic_w) {
     if ((rc = hp_h5_read_attr(g, "CriticAdamStep", H5T_NATIVE_INT64, &cstep, 1, st))) goto done;
     if ((rc = read_vec(g, "CriticWeights", s.critic_w, s.critic_n, st))) goto done;

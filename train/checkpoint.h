@@ -7,9 +7,11 @@
  * /Training that hp_model_load ignores:
  *   attributes  Update (int64: generator updates done), Seed (uint64), Objective (string),
  *               Patch, CriticSteps (int32), LearningRate, Beta1, Beta2, AdamEpsilon, GPLambda,
- *               PoissonWeight (float64), GeneratorAdamStep, CriticAdamStep (int64),
+ *               PoissonWeight, AverageDecay (float64; absent in older checkpoints = 0),
+ *               GeneratorAdamStep, CriticAdamStep (int64),
  *               ElapsedSeconds (float64: wall time of the run so far)
  *   datasets    GeneratorAdamM, GeneratorAdamV (float32, one per generator parameter);
+ *               GeneratorAverage (float64, the weights' moving average) when AverageDecay > 0;
  *               for wgan-gp and both: CriticWeights, CriticAdamM, CriticAdamV (float32, one per
  *               critic parameter, the layout of train/critic.h)
  * The random draws are a function of (Seed, Update, step), so these are the whole state:

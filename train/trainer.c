@@ -14,7 +14,9 @@
 
 struct hp_trainer {
   hp_train_config cfg;
-  hp_net net; /* the generator (owned copy) */
+  hp_net net;   /* the generator (owned copy) */
+  double *wavg; /* the weights' moving average, or NULL (cfg.average_decay 0) */
+  hp_net avg;   /* a generator holding the average in float, for painting */
   const hp_train_data *data;
   int wgan;        /* a critic is trained */
   int64_t update;  /* generator updates done */
@@ -53,6 +55,8 @@ void hp_trainer_destroy(hp_trainer *t) {
   hp_adam_free(&t->gadam);
   hp_adam_free(&t->cadam);
   hp_net_free(&t->net);
+  hp_net_free(&t->avg);
+  hp_free(t->wavg);
   hp_free(t->ggrad), hp_free(t->cw), hp_free(t->cgrad);
   hp_free(t->rho), hp_free(t->counts), hp_free(t->xhat), hp_free(t->dfake);
   free(t);
@@ -105,6 +109,9 @@ int hp_trainer_create(hp_trainer **out, const hp_train_config *cfg, const hp_net
   if (cfg->objective != HP_OBJ_WGAN_GP && cfg->objective != HP_OBJ_POISSON &&
       cfg->objective != HP_OBJ_BOTH)
     return hp_fail(st, HP_ERR_INPUT, "training: unknown objective %d", (int)cfg->objective);
+  if (!(cfg->average_decay >= 0 && cfg->average_decay < 1))
+    return hp_fail(st, HP_ERR_INPUT, "training: TrainAverageDecay = %g (expected 0 <= d < 1)",
+                   cfg->average_decay);
   if (cfg->n_critic < 1 || !(cfg->gp_lambda >= 0) || !(cfg->poisson_weight >= 0))
     return hp_fail(st, HP_ERR_INPUT,
                    "training: TrainCriticSteps = %d, TrainGPLambda = %g, TrainPoissonWeight = "
@@ -122,6 +129,12 @@ int hp_trainer_create(hp_trainer **out, const hp_train_config *cfg, const hp_net
   t->wgan = cfg->objective != HP_OBJ_POISSON;
   t->bytes = sizeof *t;
   if (hp_net_copy(&t->net, gen, st)) goto fail;
+  if (cfg->average_decay > 0) {
+    if (hp_net_copy(&t->avg, gen, st)) goto fail;
+    if (!(t->wavg = hp_alloc(sizeof(double) * t->net.nparams, "weight average", st))) goto fail;
+    for (size_t i = 0; i < t->net.nparams; i++) t->wavg[i] = t->net.w[i];
+    t->bytes += t->net.nparams * (sizeof(double) + sizeof(float));
+  }
   if (hp_f_gen_ws_create(&t->gws, &t->net, cfg->patch, cfg->nthreads, st)) goto fail;
   /* by likelihood, a bin whose output fell below zero everywhere must be able to come back */
   if (cfg->objective != HP_OBJ_WGAN_GP) hp_f_gen_ws_set_output_leak(t->gws, HP_TRAIN_OUTPUT_LEAK);
@@ -218,6 +231,10 @@ int hp_trainer_step(hp_trainer *t, hp_train_stats *s, hp_status *st) {
   memset(t->ggrad, 0, sizeof(float) * t->net.nparams);
   hp_f_gen_backward(t->gws, t->net.w, t->dfake, t->ggrad);
   hp_adam_step(&t->gadam, t->net.w, t->ggrad, nt);
+  if (t->wavg) {
+    const double d = cfg->average_decay, d1 = 1 - d;
+    for (size_t i = 0; i < t->net.nparams; i++) t->wavg[i] = d * t->wavg[i] + d1 * t->net.w[i];
+  }
   t->update++;
   if (s) *s = loc;
   if (!isfinite(lg) || !all_finite(t->net.w, t->net.nparams) ||
@@ -230,7 +247,7 @@ int hp_trainer_step(hp_trainer *t, hp_train_stats *s, hp_status *st) {
 }
 
 /* Paint one validation region and add its loss terms and moments. */
-static int validate_box(hp_trainer *t, int b, double acc[7], hp_status *st) {
+static int validate_box(hp_trainer *t, const hp_net *net, int b, double acc[7], hp_status *st) {
   const hp_train_data *d = t->data;
   const hp_train_box *bx = &d->box[b];
   const int h = d->halo, k = d->k;
@@ -263,7 +280,7 @@ static int validate_box(hp_trainer *t, int b, double acc[7], hp_status *st) {
   const int64_t nvox = ox * nv * nv;
   outbuf = hp_alloc(sizeof(float) * (size_t)(k * nvox), "validation output", st);
   hp_painter *p = NULL;
-  int rc = outbuf ? hp_painter_create(&p, &t->net, &pd, st) : st->code;
+  int rc = outbuf ? hp_painter_create(&p, net, &pd, st) : st->code;
   if (!rc) {
     for (int q = 0; q < k; q++) outs[q] = outbuf + q * nvox;
     rc = hp_painter_execute(p, src, outs, st);
@@ -290,8 +307,9 @@ int hp_trainer_validate(hp_trainer *t, double *loss, double *corr, hp_status *st
   double acc[7] = {0};
   *loss = NAN;
   if (corr) *corr = NAN;
+  const hp_net *net = hp_trainer_output_net(t);
   for (int b = 0; b < t->data->nbox; b++)
-    if (validate_box(t, b, acc, st)) return st->code;
+    if (validate_box(t, net, b, acc, st)) return st->code;
   if (acc[1] == 0) return HP_OK;
   const double n = acc[1];
   *loss = acc[0] / n;
@@ -305,6 +323,12 @@ int hp_trainer_validate(hp_trainer *t, double *loss, double *corr, hp_status *st
 }
 
 const hp_net *hp_trainer_net(const hp_trainer *t) { return &t->net; }
+
+const hp_net *hp_trainer_output_net(hp_trainer *t) {
+  if (!t->wavg) return &t->net;
+  for (size_t i = 0; i < t->avg.nparams; i++) t->avg.w[i] = (float)t->wavg[i];
+  return &t->avg;
+}
 int64_t hp_trainer_updates(const hp_trainer *t) { return t->update; }
 const hp_train_config *hp_trainer_config(const hp_trainer *t) { return &t->cfg; }
 size_t hp_trainer_bytes(const hp_trainer *t) { return t->bytes; }
@@ -329,6 +353,7 @@ void hp_trainer_state(hp_trainer *t, hp_train_state *s) {
   s->gen_w = t->net.w;
   s->gen_n = t->net.nparams;
   s->gen_adam = &t->gadam;
+  s->gen_avg = t->wavg;
   s->critic_w = t->wgan ? t->cw : NULL;
   s->critic_n = t->wgan ? t->critic.nparams : 0;
   s->critic_adam = t->wgan ? &t->cadam : NULL;

@@ -52,6 +52,7 @@ typedef struct hp_train_config {
   double gp_lambda;        /**< gradient-penalty weight (the paper: 10) */
   double poisson_weight;   /**< weight of the Poisson term in HP_OBJ_BOTH (times sqrt(N)) */
   int patch;               /**< input patch side (the paper: 58) */
+  double average_decay;    /**< d of the generator's weight average, 0 = none (below) */
   uint64_t seed;           /**< samples and critic initialisation */
   int nthreads;            /**< OpenMP threads (0 = all); results do not depend on it */
 } hp_train_config;
@@ -97,7 +98,8 @@ int hp_trainer_step(hp_trainer *t, hp_train_stats *s, hp_status *st);
 /**
  * The validation loss: mean Poisson negative log-likelihood (as the training loss, the same
  * eps) of the true counts given the painted mean, over every validation voxel and bin, painted
- * with the fast engine (nn/painter.h) from the validation region's own density.
+ * with the fast engine (nn/painter.h) from the validation region's own density, by the
+ * generator hp_trainer_output_net hands out.
  * @param loss  out: the loss, NaN when the data have no validation region
  * @param corr  out (may be NULL): Pearson correlation of painted and true counts there
  */
@@ -105,6 +107,14 @@ int hp_trainer_validate(hp_trainer *t, double *loss, double *corr, hp_status *st
 
 /** The generator being trained (its weights are current). */
 const hp_net *hp_trainer_net(const hp_trainer *t);
+/**
+ * The generator the run hands out: with average_decay d > 0 the exponential moving average of
+ * its weights over the updates (Polyak averaging: a = d a + (1 - d) w after every update, in
+ * double, starting at the weights the run started from; ~1 / (1 - d) updates remembered), which
+ * removes the scatter of Adam's last iterate at a constant rate; else the current weights.
+ * hp_trainer_validate scores this one. The pointer stays the trainer's.
+ */
+const hp_net *hp_trainer_output_net(hp_trainer *t);
 /** Generator updates done. */
 int64_t hp_trainer_updates(const hp_trainer *t);
 /** The run's settings. */
@@ -120,6 +130,7 @@ typedef struct hp_train_state {
   float *gen_w;         /**< generator weights (nparams) */
   size_t gen_n;         /**< generator parameters */
   hp_adam *gen_adam;    /**< generator optimiser */
+  double *gen_avg;      /**< the weights' moving average (gen_n), or NULL (no averaging) */
   float *critic_w;      /**< critic weights, or NULL (poisson) */
   size_t critic_n;      /**< critic parameters (0 for poisson) */
   hp_adam *critic_adam; /**< critic optimiser, or NULL */
