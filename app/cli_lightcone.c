@@ -20,31 +20,23 @@
 #include "mpi/comm.h"
 #include "mpi/lightcone_mpi.h"
 typedef hp_mlightcone cone_plan;
-static MPI_Comm group = MPI_COMM_NULL;
-static int group_index, group_count = 1, group_rank;
+static hp_mpi_group group = {MPI_COMM_NULL, 0, 1, 0};
 static int plan_create(cone_plan **lc, const hp_params *p, hp_status *st) {
   *lc = NULL;
-  if (hp_mpi_groups(MPI_COMM_WORLD, hp_params_int(p, "RanksPerRealisation"), &group, &group_index,
-                    &group_count, st))
-    return st->code;
-  MPI_Comm_rank(group, &group_rank);
-  hp_mpi_quiet(group_rank > 0);
-  return hp_mlightcone_create(lc, p, group, st);
+  if (hp_mpi_group_open(&group, hp_params_int(p, "RanksPerRealisation"), st)) return st->code;
+  return hp_mlightcone_create(lc, p, group.comm, st);
 }
 static void plan_destroy(cone_plan *lc) {
   hp_mlightcone_destroy(lc);
-  if (group != MPI_COMM_NULL) MPI_Comm_free(&group);
+  hp_mpi_group_close(&group);
 }
-static int plan_runs_seed(int64_t i) { return i % group_count == group_index; }
-static const char *plan_label(char *buf, size_t n) {
-  snprintf(buf, n, " (group %d of %d)", group_index + 1, group_count);
-  return group_count > 1 ? buf : "";
-}
+static int plan_runs_seed(int64_t i) { return hp_mpi_group_runs_seed(&group, i); }
+static const char *plan_label(char *buf, size_t n) { return hp_mpi_group_label(&group, buf, n); }
 /* The group's rank 0 opens the file; the group agrees, so that all or none go on. */
 static int plan_open(hp_cone_writer **w, const char *path, int ascii, hp_status *st) {
   *w = NULL;
-  if (group_rank == 0) hp_cone_writer_open(w, path, ascii, st);
-  return hp_mpi_agree(st, group);
+  if (group.rank == 0) hp_cone_writer_open(w, path, ascii, st);
+  return hp_mpi_agree(st, group.comm);
 }
 static int plan_seed(cone_plan *lc, uint64_t seed, hp_cone *cone, hp_cone_writer *w,
                      hp_lightcone_times *t, char *note, size_t n, hp_status *st) {
@@ -52,12 +44,7 @@ static int plan_seed(cone_plan *lc, uint64_t seed, hp_cone *cone, hp_cone_writer
   const int rc = hp_mlightcone_seed(lc, seed, cone, w, t, &c, st);
   int64_t x0, nx;
   hp_mlightcone_slab(lc, &x0, &nx);
-  snprintf(note, n,
-           "; group %d of %d, its rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with "
-           "their local work), exchange %.2f s (%.1f MB out%s), ghosts %.2f s, gather %.2f s",
-           group_index + 1, group_count, (long long)x0, (long long)(x0 + nx - 1), c.fft, c.exchange,
-           c.bytes / 1e6, c.copied ? "; more arrived than the rooms hold: copied" : "", c.ghost,
-           c.gather);
+  hp_mrun_comm_note(&c, group.index, group.count, x0, nx, note, n);
   return rc;
 }
 #define plan_nshells hp_mlightcone_nshells

@@ -23,26 +23,17 @@
 #include "mpi/comm.h"
 #include "mpi/run_mpi.h"
 typedef hp_mrun run_plan;
-static MPI_Comm group = MPI_COMM_NULL;
-static int group_index, group_count = 1;
+static hp_mpi_group group = {MPI_COMM_NULL, 0, 1, 0};
 static int plan_create(run_plan **r, const hp_params *p, hp_status *st) {
   *r = NULL;
-  if (hp_mpi_groups(MPI_COMM_WORLD, hp_params_int(p, "RanksPerRealisation"), &group, &group_index,
-                    &group_count, st))
-    return st->code;
-  int rank;
-  MPI_Comm_rank(group, &rank);
-  hp_mpi_quiet(rank > 0);
-  return hp_mrun_create(r, p, group, st);
+  if (hp_mpi_group_open(&group, hp_params_int(p, "RanksPerRealisation"), st)) return st->code;
+  return hp_mrun_create(r, p, group.comm, st);
 }
-static int plan_runs_seed(int64_t i) { return i % group_count == group_index; }
-static const char *plan_label(char *buf, size_t n) {
-  snprintf(buf, n, " (group %d of %d)", group_index + 1, group_count);
-  return group_count > 1 ? buf : "";
-}
+static int plan_runs_seed(int64_t i) { return hp_mpi_group_runs_seed(&group, i); }
+static const char *plan_label(char *buf, size_t n) { return hp_mpi_group_label(&group, buf, n); }
 static void plan_destroy(run_plan *r) {
   hp_mrun_destroy(r);
-  if (group != MPI_COMM_NULL) MPI_Comm_free(&group);
+  hp_mpi_group_close(&group);
 }
 static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, char *note,
                      size_t n, hp_status *st) {
@@ -50,20 +41,10 @@ static int plan_seed(run_plan *r, uint64_t seed, hp_catalog *cat, hp_run_times *
   const int rc = hp_mrun_seed(r, seed, cat, t, &c, st);
   int64_t x0, nx;
   hp_mrun_slab(r, &x0, &nx);
-  snprintf(note, n,
-           "; group %d of %d, its rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with "
-           "their local work), "
-           "exchange %.2f s (%.1f MB out%s), ghosts %.2f s, gather %.2f s",
-           group_index + 1, group_count, (long long)x0, (long long)(x0 + nx - 1), c.fft, c.exchange,
-           c.bytes / 1e6, c.copied ? "; more arrived than the rooms hold: copied" : "", c.ghost,
-           c.gather);
+  hp_mrun_comm_note(&c, group.index, group.count, x0, nx, note, n);
   return rc;
 }
-static int plan_writes(void) {
-  int rank;
-  MPI_Comm_rank(group, &rank);
-  return rank == 0;
-}
+static int plan_writes(void) { return group.rank == 0; }
 #define plan_model hp_mrun_model
 #define plan_model_sha256 hp_mrun_model_sha256
 #define plan_nvoxels hp_mrun_nvoxels

@@ -76,21 +76,35 @@ void hp_mpi_quiet(int quiet) {
   }
 }
 
-int hp_mpi_groups(MPI_Comm world, int64_t per, MPI_Comm *group, int *index, int *count,
-                  hp_status *st) {
+int hp_mpi_group_open(hp_mpi_group *g, int64_t per, hp_status *st) {
   int rank, size;
-  MPI_Comm_rank(world, &rank);
-  MPI_Comm_size(world, &size);
-  *group = MPI_COMM_NULL;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  g->comm = MPI_COMM_NULL;
+  g->index = g->rank = 0, g->count = 1;
   if (per <= 0) per = size;
   if (per > size || size % per)
     return hp_fail(st, HP_ERR_INPUT,
                    "RanksPerRealisation = %lld must divide the %d MPI ranks (or be 0: all ranks)",
                    (long long)per, size);
-  *index = rank / (int)per;
-  *count = size / (int)per;
-  MPI_Comm_split(world, *index, rank, group);
+  g->index = rank / (int)per;
+  g->count = size / (int)per;
+  MPI_Comm_split(MPI_COMM_WORLD, g->index, rank, &g->comm);
+  MPI_Comm_rank(g->comm, &g->rank);
+  hp_mpi_quiet(g->rank > 0);
   return HP_OK;
+}
+
+void hp_mpi_group_close(hp_mpi_group *g) {
+  if (g->comm != MPI_COMM_NULL) MPI_Comm_free(&g->comm);
+}
+
+int hp_mpi_group_runs_seed(const hp_mpi_group *g, int64_t i) { return i % g->count == g->index; }
+
+const char *hp_mpi_group_label(const hp_mpi_group *g, char *buf, size_t n) {
+  if (g->count < 2) return "";
+  snprintf(buf, n, " (group %d of %d)", g->index + 1, g->count);
+  return buf;
 }
 
 int hp_mpi_refuse_unsupported(const hp_params *p, const char *command, hp_status *st) {

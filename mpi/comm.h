@@ -26,11 +26,24 @@ void hp_mpi_finalize(void);
  *  to /dev/null, 0 gives them back. */
 void hp_mpi_quiet(int quiet);
 
-/** Groups of @p per ranks (0: all) of @p world, one realisation each: @p group receives this
- *  rank's group (a new communicator), *index its number, *count how many there are. Refused
- *  (HP_ERR_INPUT) unless @p per divides the number of ranks. Collective. */
-int hp_mpi_groups(MPI_Comm world, int64_t per, MPI_Comm *group, int *index, int *count,
-                  hp_status *st);
+/** This rank's group of ranks making one realisation together; the groups take the seeds in
+ *  turn, and each group's rank 0 writes and speaks. */
+typedef struct hp_mpi_group {
+  MPI_Comm comm; /**< the group (MPI_COMM_NULL before hp_mpi_group_open) */
+  int index;     /**< its number, 0 .. count - 1 */
+  int count;     /**< groups in all */
+  int rank;      /**< this rank's within the group */
+} hp_mpi_group;
+
+/** Collective: groups of @p per ranks (0: all) of MPI_COMM_WORLD; quiets every rank but each
+ *  group's rank 0 (hp_mpi_quiet). Refused (HP_ERR_INPUT) unless @p per divides the ranks. */
+int hp_mpi_group_open(hp_mpi_group *g, int64_t per, hp_status *st);
+/** Free the group's communicator (a group never opened is fine). */
+void hp_mpi_group_close(hp_mpi_group *g);
+/** Whether the group makes seed number @p i of the list (round robin). */
+int hp_mpi_group_runs_seed(const hp_mpi_group *g, int64_t i);
+/** " (group I of N)" when there are several groups, else "" (@p buf holds it). */
+const char *hp_mpi_group_label(const hp_mpi_group *g, char *buf, size_t n);
 
 /** Collective: 0 if every rank's @p st is HP_OK; otherwise copies the status of the lowest
  *  failing rank (prefixed "rank R: " when there are several ranks) into every rank's @p st and

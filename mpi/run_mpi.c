@@ -48,6 +48,16 @@ const char *hp_mrun_device(const hp_mrun *r) { return hp_engine_note(r->painter)
 int64_t hp_mrun_nvoxels(const hp_mrun *r) { return r->nv; }
 void hp_mrun_slab(const hp_mrun *r, int64_t *x0, int64_t *nx) { *x0 = r->v0, *nx = r->nvx; }
 
+void hp_mrun_comm_note(const hp_mrun_comm *c, int group_index, int group_count, int64_t x0,
+                       int64_t nx, char *note, size_t n) {
+  snprintf(note, n,
+           "; group %d of %d, its rank 0 (voxel planes %lld-%lld) communicating: FFTs %.2f s (with "
+           "their local work), exchange %.2f s (%.1f MB out%s), ghosts %.2f s, gather %.2f s",
+           group_index + 1, group_count, (long long)x0, (long long)(x0 + nx - 1), c->fft,
+           c->exchange, c->bytes / 1e6,
+           c->copied ? "; more arrived than the rooms hold: copied" : "", c->ghost, c->gather);
+}
+
 void hp_mrun_destroy(hp_mrun *r) {
   if (!r) return;
   hp_engine_destroy(r->painter);

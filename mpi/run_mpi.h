@@ -39,6 +39,11 @@ typedef struct hp_mrun_comm {
   int copied;      /**< 1: the particles that arrived did not fit the 2LPT's rooms (copied) */
 } hp_mrun_comm;
 
+/** "; group I of N, its rank 0 (voxel planes a-b) communicating: ..." of one realisation
+ *  (@p x0, @p nx: the planes of the group's rank 0), the line `run` and `lightcone` print. */
+void hp_mrun_comm_note(const hp_mrun_comm *c, int group_index, int group_count, int64_t x0,
+                       int64_t nx, char *note, size_t n);
+
 /** Collective: hp_run_create's plan over @p comm (refuses what MPI does not do yet). */
 int hp_mrun_create(hp_mrun **out, const hp_params *p, MPI_Comm comm, hp_status *st);
 /** Collective: one realisation; @p cat holds the whole catalogue on rank 0, nothing elsewhere. */
