@@ -21,6 +21,11 @@ NParticles      64
 Seed            3
 P
 }
+# same_rows A B: two ASCII outputs hold the same rows, '#' header lines aside, and some rows
+same_rows() {
+  grep -v '^#' "$1" > "$tmp/rows_a" 2> /dev/null && grep -v '^#' "$2" > "$tmp/rows_b" 2> /dev/null &&
+    [ -s "$tmp/rows_a" ] && cmp -s "$tmp/rows_a" "$tmp/rows_b"
+}
 # finish NAME: the summary line; the exit status says whether every check passed
 finish() {
   echo "$1: $fails failed"
