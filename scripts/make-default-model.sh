@@ -1,6 +1,10 @@
 #!/bin/sh
-# Rebuild models/default.h5 from scratch (about 50 minutes on 2 cores): four halopaint sim
-# boxes (seeds 101-103 to train on, 201 to monitor), then halopaint train (models/train/).
+# Rebuild the first stage of models/default.h5 from scratch (v1, about 50 minutes on 2 cores):
+# four halopaint sim boxes (seeds 101-103 to train on, 201 to monitor), then halopaint train.
+# The later stages run on the truth set of scripts/make-truth.sh: v2 from
+# models/train/v2/stage1.param (then calibrated), and v4, the shipped default, from
+# models/train/v4/v4.param (`halopaint train models/train/v4/v4.param`, about 25 minutes on one
+# thread); models/README.md, "How it was made", gives every step.
 set -e
 mkdir -p models/train/data
 for s in 101 102 103 201; do
