@@ -7,7 +7,8 @@
 # BUILD.param is one parameter file for both `halopaint sim` and `halopaint train`: the
 # cosmology, BoxSize, NParticles, the PM and FoF keys, OutputRedshifts (the model's redshift is
 # the last), and the Train* keys (TrainMassBins, TrainUpdates, TrainPatch, ...). The truth seeds
-# are 1001.. (training) and 2001.. (validation). Writes OUTDIR/model.h5, OUTDIR/README.md (the
+# are 1001.. (training) and 2001.. (validation). What made the default model: TrainObjective
+# poisson, TrainLearningRate 3e-4, TrainBeta1 0.9, TrainAverageDecay 0.998 (models/README.md). Writes OUTDIR/model.h5, OUTDIR/README.md (the
 # card: `halopaint model info` and the validation report) and OUTDIR/train_log.csv/.svg.
 # Wall time on this 2-core machine for models/truth/truth.param with 24 + 8 boxes: truth about
 # 4 minutes a box (2 h 10 min), training 3.8 updates/s (TrainUpdates / 3.8 s), validation about

@@ -134,9 +134,11 @@ def main():
                 cross = lambda r: r["P_ab"]
                 resid = lambda r: r["P_bb"] - r["P_ab"] ** 2 / r["P_aa"]
                 shot = lambda r: r["shot_bb"]
-                xbias.append(low(p, cross) / low(t, cross))
-                sto_t.append(low(t, resid) / low(t, shot))
-                sto_p.append(low(p, resid) / low(p, shot))
+                # a box too small for modes below k = 0.1 has none of these
+                if low(t, cross) and low(t, shot) and low(p, shot):
+                    xbias.append(low(p, cross) / low(t, cross))
+                    sto_t.append(low(t, resid) / low(t, shot))
+                    sto_p.append(low(p, resid) / low(p, shot))
             if Pa is None:
                 Pa, Pb = [0.0] * len(c), [0.0] * len(c)
                 kk = [r["k_mean"] for r in c]
