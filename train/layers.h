@@ -19,8 +19,10 @@
  * Kernels (float path): the forward pass keeps blocks of 4 output channels x up to 4 vectors
  * of one output row in registers and loops over (ci, dx, dy, dz) (one vector load feeds 4
  * FMAs, one broadcast feeds up to 4); the input gradient of a stride-1 layer is the forward
- * kernel applied to the output gradient padded by k - 1 with the flipped, transposed kernel;
- * the weight gradient keeps 4 output channels x k z-offsets of accumulators per (ci, dx, dy).
+ * kernel applied to the output gradient padded by k - 1 with the flipped, transposed kernel
+ * (taps on the padding's zero planes and rows skipped); the weight gradient keeps 5 output
+ * channels x 5 taps of accumulators per task (ci, dx, 5 of the k^2 (dy, dz) taps; 1x1x1: 5
+ * input channels), the tasks of one (ci, dx) taking turns on blocks of rows that stay in L1.
  * Rows end in a masked vector, never a scalar tail. No allocation: callers pass scratch of
  * hp_?_conv_scratch() REALs.
  */

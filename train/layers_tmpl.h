@@ -15,16 +15,26 @@
 
 #define HP_TRAIN_MAX_K 11 /* largest kernel side of the training kernels */
 #define HP_TCB 4          /* output channels per register block */
+/* weight gradient: output channels per task (10 = 2 x 5: 5 loads feed 5 x 5 FMAs), taps per
+ * task (one register each), REALs of output gradient per row block (stays in L1 across tasks) */
+#define HP_WG_NC 5
+#define HP_WG_TAPS 5
+#define HP_WG_BLOCK_REALS 4096
 
 /* Phase length of a stride-s split of R elements. */
 static int64_t FN(phase_len)(int64_t r, int s) { return (r + s - 1) / s; }
 
+/* Tasks of the weight gradient: (output block, ci, dx, group of taps of the (dy, dz) plane);
+ * 1x1x1: (output block, group of input channels). */
+static int64_t FN(wg_ntask)(const hp_conv *c) {
+  const int64_t nblk = (c->cout + HP_WG_NC - 1) / HP_WG_NC, k = c->k;
+  if (k == 1) return nblk * ((c->cin + HP_WG_TAPS - 1) / HP_WG_TAPS);
+  return nblk * c->cin * k * ((k * k + HP_WG_TAPS - 1) / HP_WG_TAPS);
+}
+
 /* Partial sums of the weight gradient: one double per (task, channel, tap), as REALs. */
 static int64_t FN(wg_partials)(const hp_conv *c) {
-  const int64_t nblk = (c->cout + HP_TCB - 1) / HP_TCB;
-  return nblk * c->cin * c->k * c->k * HP_TCB * HP_TRAIN_MAX_K *
-             (int64_t)(sizeof(double) / sizeof(REAL)) +
-         8;
+  return FN(wg_ntask)(c) * HP_WG_NC * HP_WG_TAPS * (int64_t)(sizeof(double) / sizeof(REAL)) + 8;
 }
 
 size_t FN(conv_scratch)(const hp_conv *c, int64_t m) {
@@ -55,12 +65,15 @@ typedef struct FN(fwd_args) {
   int64_t ocs, oxs, oys;    /* output strides */
   int64_t m0, m1, m2;       /* output extents: x-planes, rows per plane, row length */
   int cin, cout, k, acc;    /* acc: add to the output instead of overwriting it */
+  int64_t lo, hi;           /* input x-planes and rows outside [lo, hi) are zero: skipped */
 } FN(fwd_args);
 
 /* NC output channels x NV vectors of output row (i, j) starting at z = l0; the last vector
  * has the lanes of @p last. NC and NV are constants at every call site (unrolled). */
 HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, const int NV,
-                              int64_t i, int64_t j, int64_t l0, tmask last, tmask full) {
+                              int64_t i, int64_t j, int64_t l0, tmask last, tmask full,
+                              const int *dr) {
+  const int dx0 = dr[0], dx1 = dr[1], dy0 = dr[2], dy1 = dr[3];
   tvec acc[HP_TCB][4];
   REAL *o = a->out + co0 * a->ocs + i * a->oxs + j * a->oys + l0;
   for (int c = 0; c < NC; c++)
@@ -74,8 +87,8 @@ HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, con
   const REAL *wb = a->wp + (int64_t)co0 * a->cin * k3;
   for (int ci = 0; ci < a->cin; ci++) {
     const REAL *ib = a->in + ci * a->ics + a->s * i * a->ixs + a->s * j * a->iys + l0;
-    for (int dx = 0; dx < k; dx++)
-      for (int dy = 0; dy < k; dy++) {
+    for (int dx = dx0; dx < dx1; dx++)
+      for (int dy = dy0; dy < dy1; dy++) {
         const REAL *row = ib + dx * a->ixs + dy * a->iys;
         const REAL *wr = wb + (int64_t)((ci * k + dx) * k + dy) * k * NC;
         for (int dz = 0; dz < k; dz++) {
@@ -99,25 +112,28 @@ HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, con
     }
 }
 
-#define HP_FWD_NV(NC)                                   \
-  switch (nv) {                                         \
-    case 1:                                             \
-      FN(fwd_block)(a, co0, NC, 1, i, j, l0, mk, full); \
-      break;                                            \
-    case 2:                                             \
-      FN(fwd_block)(a, co0, NC, 2, i, j, l0, mk, full); \
-      break;                                            \
-    case 3:                                             \
-      FN(fwd_block)(a, co0, NC, 3, i, j, l0, mk, full); \
-      break;                                            \
-    default:                                            \
-      FN(fwd_block)(a, co0, NC, 4, i, j, l0, mk, full); \
-      break;                                            \
+#define HP_FWD_NV(NC)                                       \
+  switch (nv) {                                             \
+    case 1:                                                 \
+      FN(fwd_block)(a, co0, NC, 1, i, j, l0, mk, full, dr); \
+      break;                                                \
+    case 2:                                                 \
+      FN(fwd_block)(a, co0, NC, 2, i, j, l0, mk, full, dr); \
+      break;                                                \
+    case 3:                                                 \
+      FN(fwd_block)(a, co0, NC, 3, i, j, l0, mk, full, dr); \
+      break;                                                \
+    default:                                                \
+      FN(fwd_block)(a, co0, NC, 4, i, j, l0, mk, full, dr); \
+      break;                                                \
   }
 
 /* One output row of nc channels: chunks of TNV_MAX vectors, the last chunk ends masked. */
 static void FN(fwd_row)(const FN(fwd_args) * a, int co0, int nc, int64_t i, int64_t j) {
-  const int64_t chunk = (int64_t)TNV_MAX * TVW;
+  const int64_t chunk = (int64_t)TNV_MAX * TVW, ix = a->s * i, iy = a->s * j;
+  const int k = a->k;
+  const int dr[4] = {ix < a->lo ? (int)(a->lo - ix) : 0, ix + k > a->hi ? (int)(a->hi - ix) : k,
+                     iy < a->lo ? (int)(a->lo - iy) : 0, iy + k > a->hi ? (int)(a->hi - iy) : k};
   const tmask full = tv_mask(TVW);
   int64_t l0 = 0;
   while (l0 < a->m2) {
@@ -227,6 +243,7 @@ void FN(conv_forward)(const hp_conv *c, const REAL *w, const REAL *in, int64_t n
   a.m0 = a.m1 = a.m2 = m;
   if (c->k == 1 && c->stride == 1 && off == 0 && n == m) a.m1 = 1, a.m2 = m * m; /* planes */
   a.cin = c->cin, a.cout = c->cout, a.k = c->k, a.acc = 0;
+  a.lo = 0, a.hi = INT64_MAX;
   FN(fwd_run)(&a, nthreads);
 }
 
@@ -334,6 +351,7 @@ void FN(conv_backward_data)(const hp_conv *c, const REAL *w, const REAL *dout, i
   a.m0 = a.m1 = a.m2 = m + k - 1;
   if (k == 1 && off == 0 && n == m) a.m1 = 1, a.m2 = m * m; /* contiguous planes: long rows */
   a.cin = c->cout, a.cout = c->cin, a.k = k, a.acc = 1;
+  a.lo = k - 1, a.hi = k - 1 + m; /* the padding's zero planes and rows add nothing */
   FN(fwd_run)(&a, nthreads);
 }
 
@@ -342,75 +360,149 @@ void FN(conv_backward_data)(const hp_conv *c, const REAL *w, const REAL *dout, i
 typedef struct FN(wg_args) {
   const REAL *in; /* input view origin (split for stride > 1) */
   int64_t ics, ixs, iys;
-  int zoff[HP_TRAIN_MAX_K];
-  const REAL *dout; /* [cout][m][m][m] */
+  int64_t toff[HP_TRAIN_MAX_K * HP_TRAIN_MAX_K]; /* tap u's offset from a task's input row: (dy,
+                                                   dz) = (u / k, u % k), or the channel u (k = 1) */
+  const REAL *dout;                              /* [cout][m][m][m] */
   int64_t m;
-  int s, cin, k;
+  int s, cin, k, bs; /* bs: output channels per block (<= HP_WG_NC, blocks balanced) */
 } FN(wg_args);
 
-/* Task (co0..co0+NC, ci, dx, dy, taps dz0..dz0+K): NC x K accumulators (NC <= 4, K <= 7;
- * constants at every call site), one pass over output planes [i0, i1). The accumulators are
+/* Task (co0..co0+NC, input row origin @p in0, taps @p to[0..K)) over output rows [r0, r1) (row
+ * r: plane r / m, row r % m): NC x K accumulators (NC, K <= 5; constants at every call site),
+ * loaded from and stored back to @p acc ([c][tap], HP_WG_TAPS a channel). They are
  * named variables: GCC keeps an array of vectors in registers but also stores it on every
- * iteration. Sums in double per tap at the end, added to @p res. */
-HP_TINLINE void FN(wg_task)(const FN(wg_args) * a, int co0, const int NC, const int K, int dz0,
-                            int ci, int dx, int dy, int64_t i0, int64_t i1, double *res) {
+ * iteration. */
+HP_TINLINE void FN(wg_task)(const FN(wg_args) * a, int co0, const int NC, const int K,
+                            const int64_t *to, const REAL *in0, int64_t r0, int64_t r1, tvec *acc) {
   const tvec z = tv_zero();
-  tvec a00 = z, a01 = z, a02 = z, a03 = z, a04 = z, a05 = z, a06 = z;
-  tvec a10 = z, a11 = z, a12 = z, a13 = z, a14 = z, a15 = z, a16 = z;
-  tvec a20 = z, a21 = z, a22 = z, a23 = z, a24 = z, a25 = z, a26 = z;
-  tvec a30 = z, a31 = z, a32 = z, a33 = z, a34 = z, a35 = z, a36 = z;
+#define HP_LD(c, t) (NC > c && K > t ? acc[c * HP_WG_TAPS + t] : z)
+#define HP_ACC(c)                                                                                  \
+  tvec a##c##0 = HP_LD(c, 0), a##c##1 = HP_LD(c, 1), a##c##2 = HP_LD(c, 2), a##c##3 = HP_LD(c, 3), \
+       a##c##4 = HP_LD(c, 4)
+  HP_ACC(0);
+  HP_ACC(1);
+  HP_ACC(2);
+  HP_ACC(3);
+  HP_ACC(4);
+#undef HP_ACC
+#undef HP_LD
   const int64_t m = a->m, m3 = m * m * m;
   const tmask full = tv_mask(TVW);
-  const int *zo = a->zoff + dz0;
-  for (int64_t i = i0; i < i1; i++)
-    for (int64_t j = 0; j < m; j++) {
-      const REAL *d = a->dout + co0 * m3 + (i * m + j) * m;
-      const REAL *row = a->in + ci * a->ics + (a->s * i + dx) * a->ixs + (a->s * j + dy) * a->iys;
-      for (int64_t l0 = 0; l0 < m; l0 += TVW) {
-        const tmask mk = m - l0 >= TVW ? full : tv_mask((int)(m - l0));
-        const tvec d0 = tv_loadm(d + l0, mk);
-        const tvec d1 = NC > 1 ? tv_loadm(d + m3 + l0, mk) : z;
-        const tvec d2 = NC > 2 ? tv_loadm(d + 2 * m3 + l0, mk) : z;
-        const tvec d3 = NC > 3 ? tv_loadm(d + 3 * m3 + l0, mk) : z;
+  int64_t i = r0 / m, j = r0 % m;
+  for (int64_t r = r0; r < r1; r++) {
+    const REAL *d = a->dout + co0 * m3 + r * m;
+    const REAL *row = in0 + a->s * i * a->ixs + a->s * j * a->iys;
+    if (++j == m) j = 0, i++;
+    /* masked loads throughout: GCC folds a plain load into every FMA that reads it */
+    for (int64_t l0 = 0; l0 < m; l0 += TVW) {
+      const tmask mk = m - l0 >= TVW ? full : tv_mask((int)(m - l0));
+      const tvec d0 = tv_loadm(d + l0, mk);
+      const tvec d1 = NC > 1 ? tv_loadm(d + m3 + l0, mk) : z;
+      const tvec d2 = NC > 2 ? tv_loadm(d + 2 * m3 + l0, mk) : z;
+      const tvec d3 = NC > 3 ? tv_loadm(d + 3 * m3 + l0, mk) : z;
+      const tvec d4 = NC > 4 ? tv_loadm(d + 4 * m3 + l0, mk) : z;
 #define HP_TAP(t)                                  \
   if (K > t) {                                     \
-    const tvec x = tv_loadm(row + zo[t] + l0, mk); \
+    const tvec x = tv_loadm(row + to[t] + l0, mk); \
     a0##t = tv_fma(d0, x, a0##t);                  \
     if (NC > 1) a1##t = tv_fma(d1, x, a1##t);      \
     if (NC > 2) a2##t = tv_fma(d2, x, a2##t);      \
     if (NC > 3) a3##t = tv_fma(d3, x, a3##t);      \
+    if (NC > 4) a4##t = tv_fma(d4, x, a4##t);      \
   }
-        HP_TAP(0) HP_TAP(1) HP_TAP(2) HP_TAP(3) HP_TAP(4) HP_TAP(5) HP_TAP(6)
+      HP_TAP(0) HP_TAP(1) HP_TAP(2) HP_TAP(3) HP_TAP(4)
 #undef HP_TAP
-      }
     }
-  const tvec acc[4][7] = {{a00, a01, a02, a03, a04, a05, a06},
-                          {a10, a11, a12, a13, a14, a15, a16},
-                          {a20, a21, a22, a23, a24, a25, a26},
-                          {a30, a31, a32, a33, a34, a35, a36}};
-  for (int c = 0; c < NC; c++)
-    for (int t = 0; t < K; t++) res[c * HP_TRAIN_MAX_K + dz0 + t] += tv_hsum(acc[c][t]);
+  }
+#define HP_ST(c, t) \
+  if (NC > c && K > t) acc[c * HP_WG_TAPS + t] = a##c##t;
+#define HP_STORE(c) HP_ST(c, 0) HP_ST(c, 1) HP_ST(c, 2) HP_ST(c, 3) HP_ST(c, 4)
+  HP_STORE(0) HP_STORE(1) HP_STORE(2) HP_STORE(3) HP_STORE(4)
+#undef HP_STORE
+#undef HP_ST
 }
 
-#define HP_WG_K(NC)                                                                    \
-  switch (k) {                                                                         \
-    case 1:                                                                            \
-      FN(wg_task)(a, co0, NC, 1, 0, ci, dx, dy, i0, i1, res);                          \
-      break;                                                                           \
-    case 3:                                                                            \
-      FN(wg_task)(a, co0, NC, 3, 0, ci, dx, dy, i0, i1, res);                          \
-      break;                                                                           \
-    case 5:                                                                            \
-      FN(wg_task)(a, co0, NC, 5, 0, ci, dx, dy, i0, i1, res);                          \
-      break;                                                                           \
-    case 7:                                                                            \
-      FN(wg_task)(a, co0, NC, 7, 0, ci, dx, dy, i0, i1, res);                          \
-      break;                                                                           \
-    default: /* taps in groups of at most 7 */                                         \
-      for (int d0 = 0; d0 < k; d0 += 7)                                                \
-        FN(wg_task)(a, co0, NC, k - d0 < 7 ? k - d0 : 7, d0, ci, dx, dy, i0, i1, res); \
-      break;                                                                           \
+#define HP_WG_K(NC)                                    \
+  switch (nt) {                                        \
+    case 1:                                            \
+      FN(wg_task)(a, co0, NC, 1, to, in0, b0, b1, ac); \
+      break;                                           \
+    case 2:                                            \
+      FN(wg_task)(a, co0, NC, 2, to, in0, b0, b1, ac); \
+      break;                                           \
+    case 3:                                            \
+      FN(wg_task)(a, co0, NC, 3, to, in0, b0, b1, ac); \
+      break;                                           \
+    case 4:                                            \
+      FN(wg_task)(a, co0, NC, 4, to, in0, b0, b1, ac); \
+      break;                                           \
+    default:                                           \
+      FN(wg_task)(a, co0, NC, 5, to, in0, b0, b1, ac); \
+      break;                                           \
   }
+
+/* Task t of the weight gradient: output channels co0..co0 + nc, input channel ci0 and kernel
+ * plane dx, taps u0..u0 + ntap of the plane (k = 1: channels ci0..ci0 + ntap). */
+typedef struct {
+  int co0, nc, ci0, dx, u0, ntap;
+} FN(wg_task_id);
+
+static FN(wg_task_id) FN(wg_decode)(const FN(wg_args) * a, int cout, int64_t t) {
+  FN(wg_task_id) id;
+  const int k = a->k, nt = k > 1 ? k * k : a->cin, ng = (nt + HP_WG_TAPS - 1) / HP_WG_TAPS;
+  id.u0 = (int)(t % ng) * HP_WG_TAPS, id.ntap = nt - id.u0 < HP_WG_TAPS ? nt - id.u0 : HP_WG_TAPS;
+  t /= ng;
+  if (k > 1) {
+    id.dx = (int)(t % k), id.ci0 = (int)(t / k % a->cin), id.co0 = (int)(t / k / a->cin) * a->bs;
+  } else {
+    id.dx = 0, id.ci0 = id.u0, id.u0 = 0, id.co0 = (int)t * a->bs;
+  }
+  id.nc = cout - id.co0 < a->bs ? cout - id.co0 : a->bs;
+  return id;
+}
+
+/* Tasks [t0, t0 + ntask) over output rows [r0, r1), by blocks of rows: a block's output gradient
+ * is read from L1 by every task after the first (the tasks of a group share it). */
+static void FN(wg_group)(const FN(wg_args) * a, int cout, int64_t t0, int ntask, int64_t r0,
+                         int64_t r1, tvec *acc) {
+  int64_t rows = HP_WG_BLOCK_REALS / (a->bs * a->m);
+  if (rows < 1) rows = 1;
+  for (int64_t b0 = r0; b0 < r1; b0 += rows) {
+    const int64_t b1 = b0 + rows < r1 ? b0 + rows : r1;
+    for (int q = 0; q < ntask; q++) {
+      const FN(wg_task_id) id = FN(wg_decode)(a, cout, t0 + q);
+      const int co0 = id.co0, nt = id.ntap;
+      const REAL *in0 = a->in + id.ci0 * a->ics + id.dx * a->ixs;
+      const int64_t *to = a->toff + id.u0;
+      tvec *ac = acc + q * HP_WG_NC * HP_WG_TAPS;
+      switch (id.nc) {
+        case 1:
+          HP_WG_K(1) break;
+        case 2:
+          HP_WG_K(2) break;
+        case 3:
+          HP_WG_K(3) break;
+        case 4:
+          HP_WG_K(4) break;
+        default:
+          HP_WG_K(5) break;
+      }
+    }
+  }
+}
+#undef HP_WG_K
+
+/* Sum of x[0..count) in double: 16 interleaved partial sums (independent chains that vectorise,
+ * in an order fixed by count), then added in order. */
+static double FN(sum)(const REAL *x, int64_t count) {
+  double p[16] = {0}, sum = 0;
+  int64_t v = 0;
+  for (; v + 16 <= count; v += 16)
+    for (int l = 0; l < 16; l++) p[l] += x[v + l];
+  for (; v < count; v++) p[v % 16] += x[v];
+  for (int l = 0; l < 16; l++) sum += p[l];
+  return sum;
+}
 
 void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64_t off,
                               const REAL *dout, int64_t m, double scale, int bias, REAL *gw,
@@ -418,13 +510,18 @@ void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64
   const int k = c->k, k3 = k * k * k;
   FN(wg_args) args, *a = &args;
   int64_t st[3];
-  FN(input_view)(c, in, n, off, m, scratch, nthreads, &a->in, st, a->zoff);
+  int zoff[HP_TRAIN_MAX_K];
+  FN(input_view)(c, in, n, off, m, scratch, nthreads, &a->in, st, zoff);
   a->ics = st[0], a->ixs = st[1], a->iys = st[2];
+  for (int u = 0; u < (k > 1 ? k * k : HP_WG_TAPS); u++)
+    a->toff[u] = k > 1 ? u / k * st[2] + zoff[u % k] : u * st[0];
   a->dout = dout;
   a->m = m;
-  a->s = c->stride, a->cin = c->cin, a->k = k;
-  const int nblk = (c->cout + HP_TCB - 1) / HP_TCB;
-  const int64_t ntask = (int64_t)nblk * c->cin * k * k;
+  const int nblk = (c->cout + HP_WG_NC - 1) / HP_WG_NC;
+  a->s = c->stride, a->cin = c->cin, a->k = k, a->bs = (c->cout + nblk - 1) / nblk;
+  /* groups: the tasks of one (block, ci, dx); 1x1x1: one task */
+  const int gsize = k > 1 ? (k * k + HP_WG_TAPS - 1) / HP_WG_TAPS : 1;
+  const int64_t ntask = FN(wg_ntask)(c);
   /* partial sums per task, after the split input (if any), 8-REAL aligned */
   int64_t split = 0;
   if (c->stride > 1) {
@@ -432,10 +529,11 @@ void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64
     split = (int64_t)c->cin * r * r * c->stride * FN(phase_len)(r, c->stride);
   }
   double *part = (double *)(void *)(scratch + (split + 7) / 8 * 8);
-  memset(part, 0, sizeof(double) * (size_t)(ntask * HP_TCB * HP_TRAIN_MAX_K));
+  memset(part, 0, sizeof(double) * (size_t)(ntask * HP_WG_NC * HP_WG_TAPS));
   /* spatial tiles of output x-planes, sized so that a tile's output gradient and input
-   * (about 1 MB) stay in the core's cache while every task passes over them; tiles are
-   * summed in order, so the result does not depend on the thread count */
+   * (about 1 MB) stay in the core's cache while every group passes over them; each task sums
+   * a tile in vectors, then in double, tiles in order, so the result does not depend on the
+   * thread count */
   const int64_t plane_out = (int64_t)c->cout * m * m, r1 = (m - 1) * c->stride + k;
   const int64_t plane_in = (int64_t)c->cin * r1 * r1 * c->stride;
   int64_t tile = (int64_t)(256 * 1024) / (plane_out + plane_in + 1);
@@ -444,49 +542,40 @@ void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64
   const double work = (double)m * m * m * c->cout * c->cin * k3;
 #pragma omp parallel num_threads(FN(threads_for)(nthreads, work))
   {
+    tvec acc[(HP_TRAIN_MAX_K * HP_TRAIN_MAX_K + HP_WG_TAPS - 1) / HP_WG_TAPS * HP_WG_NC *
+             HP_WG_TAPS];
     for (int64_t i0 = 0; i0 < m; i0 += tile) {
       const int64_t i1 = i0 + tile < m ? i0 + tile : m;
 #pragma omp for schedule(dynamic, 1)
-      for (int64_t t = 0; t < ntask; t++) {
-        const int dy = (int)(t % k), dx = (int)(t / k % k), ci = (int)(t / k / k % c->cin);
-        const int co0 = (int)(t / k / k / c->cin) * HP_TCB;
-        const int nc = c->cout - co0 < HP_TCB ? c->cout - co0 : HP_TCB;
-        double *res = part + t * HP_TCB * HP_TRAIN_MAX_K;
-        switch (nc) {
-          case 1:
-            HP_WG_K(1) break;
-          case 2:
-            HP_WG_K(2) break;
-          case 3:
-            HP_WG_K(3) break;
-          default:
-            HP_WG_K(4) break;
+      for (int64_t t0 = 0; t0 < ntask; t0 += gsize) {
+        for (int q = 0; q < gsize * HP_WG_NC * HP_WG_TAPS; q++) acc[q] = tv_zero();
+        FN(wg_group)(a, c->cout, t0, gsize, i0 * m, i1 * m, acc);
+        for (int q = 0; q < gsize; q++) {
+          const FN(wg_task_id) id = FN(wg_decode)(a, c->cout, t0 + q);
+          double *res = part + (t0 + q) * HP_WG_NC * HP_WG_TAPS;
+          for (int cc = 0; cc < id.nc; cc++)
+            for (int t = 0; t < id.ntap; t++)
+              res[cc * HP_WG_TAPS + t] += tv_hsum(acc[(q * HP_WG_NC + cc) * HP_WG_TAPS + t]);
         }
       }
     }
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < ntask; t++) {
-      const int dy = (int)(t % k), dx = (int)(t / k % k), ci = (int)(t / k / k % c->cin);
-      const int co0 = (int)(t / k / k / c->cin) * HP_TCB;
-      const int nc = c->cout - co0 < HP_TCB ? c->cout - co0 : HP_TCB;
-      const double *res = part + t * HP_TCB * HP_TRAIN_MAX_K;
-      for (int q = 0; q < nc; q++)
-        for (int dz = 0; dz < k; dz++)
-          gk[((int64_t)(co0 + q) * c->cin + ci) * k3 + (dx * k + dy) * k + dz] +=
-              (REAL)(scale * res[q * HP_TRAIN_MAX_K + dz]);
+      const FN(wg_task_id) id = FN(wg_decode)(a, c->cout, t);
+      const double *res = part + t * HP_WG_NC * HP_WG_TAPS;
+      for (int q = 0; q < id.nc; q++)
+        for (int tp = 0; tp < id.ntap; tp++)
+          gk[((int64_t)(id.co0 + q) * c->cin + id.ci0) * k3 + id.dx * k * k + id.u0 + tp] +=
+              (REAL)(scale * res[q * HP_WG_TAPS + tp]);
     }
     if (bias) {
       const int64_t m3 = m * m * m;
 #pragma omp for schedule(static)
-      for (int co = 0; co < c->cout; co++) {
-        double sum = 0;
-        for (int64_t v = 0; v < m3; v++) sum += dout[co * m3 + v];
-        gw[c->b_off + co] += (REAL)(scale * sum);
-      }
+      for (int co = 0; co < c->cout; co++)
+        gw[c->b_off + co] += (REAL)(scale * FN(sum)(dout + co * m3, m3));
     }
   }
 }
-#undef HP_WG_K
 
 /* ---- activations ------------------------------------------------------------------------- */
 
