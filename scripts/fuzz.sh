@@ -54,7 +54,9 @@ for n in $names; do
   ours=0 lib=0 gone=0
   for c in "$out"/crashes_$n/crash-*; do
     [ -f "$c" ] || continue
-    where=$("$out/fuzz_$n" "$c" 2>&1 | grep -E "^    #[0-9]+ " | grep -v -E "__interceptor|__asan|__ubsan|libclang_rt|sysdeps|libc\.so" | head -1)
+    # (the sanitizers' interceptors, e.g. strdup, sit in the harness binary without a source line)
+    where=$("$out/fuzz_$n" "$c" 2>&1 | grep -E "^    #[0-9]+ " |
+      grep -v -E "__interceptor|__asan|__ubsan|libclang_rt|sysdeps|libc\.so|/fuzz_$n\+0x" | head -1)
     case "$where" in
       # no fault when replayed alone: a library state left by an earlier input of the same
       # process (after a fault inside HDF5), not this input
