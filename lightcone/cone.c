@@ -2,6 +2,7 @@
 #include "lightcone/cone.h"
 #include "lightcone/cone_io.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,8 +38,13 @@ static int grow(void **col, int64_t cap, size_t size) {
 
 int hp_cone_reserve(hp_cone *c, int64_t n, hp_status *st) {
   if (n <= c->cap) return HP_OK;
+  /* the most halos whose columns a size_t can address (a corrupt file may claim 1e19) */
+  const int64_t most = (int64_t)((double)SIZE_MAX / HP_CONE_HALO_BYTES / 2);
+  if (n > most)
+    return hp_fail(st, HP_ERR_NOMEM, "light cone: %lld halos cannot be held (at most %lld)",
+                   (long long)n, (long long)most);
   int64_t cap = c->cap > 0 ? c->cap : 1024;
-  while (cap < n) cap += cap / 2;
+  while (cap < n) cap = cap <= most / 3 * 2 ? cap + cap / 2 : n;
   if (grow((void **)&c->ra, cap, sizeof *c->ra) || grow((void **)&c->dec, cap, sizeof *c->dec) ||
       grow((void **)&c->zcos, cap, sizeof *c->zcos) ||
       grow((void **)&c->zobs, cap, sizeof *c->zobs) ||

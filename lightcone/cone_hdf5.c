@@ -202,9 +202,20 @@ static int read_halos(hid_t file, hp_cone *c, hp_status *st) {
   const hsize_t d1[1] = {(hsize_t)n}, d3[2] = {(hsize_t)n, 3};
   hid_t g;
   c->n = 0;
-  int rc = hp_cone_reserve(c, n > 0 ? n : 1, st);
-  if (!rc) rc = hp_h5_open_group(file, "Halos", &g, st);
+  int rank;
+  hsize_t have[2];
+  int rc = hp_h5_open_group(file, "Halos", &g, st);
   if (rc) return rc;
+  /* the header's count must be the columns' length before anything is sized by it */
+  rc = hp_h5_dataset_shape(g, "RA", &rank, have, 2, NULL, st);
+  if (!rc && (rank != 1 || have[0] != (hsize_t)n))
+    rc = hp_fail(st, HP_ERR_FORMAT, "Halos/RA holds %llu values, Header/NumHalos says %lld",
+                 rank == 1 ? (unsigned long long)have[0] : 0ULL, (long long)n);
+  if (!rc) rc = hp_cone_reserve(c, n > 0 ? n : 1, st);
+  if (rc) {
+    H5Gclose(g);
+    return rc;
+  }
   const hid_t D = H5T_NATIVE_DOUBLE, F = H5T_NATIVE_FLOAT, I = H5T_NATIVE_INT32;
   rc = hp_h5_read_dataset(g, "RA", D, 1, d1, c->ra, st);
   if (!rc) rc = hp_h5_read_dataset(g, "Dec", D, 1, d1, c->dec, st);

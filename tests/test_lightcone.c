@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <chealpix.h>
+#include <hdf5.h>
 
 #include "lightcone/footprint.h"
 #include "lightcone/geometry.h"
@@ -344,6 +345,27 @@ static void test_round_trip(void **state) {
     hp_lightcone_destroy(lc);
     hp_params_free(p);
     unlink(spath);
+  }
+  /* a header claiming more halos than the columns hold is refused by name */
+  {
+    hid_t fh = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    assert_true(fh >= 0);
+    const int64_t claim = 7219508248458468690LL; /* a count a fuzzed file carried */
+    hid_t g = H5Gopen2(fh, "Header", H5P_DEFAULT);
+    assert_true(g >= 0 && H5Adelete(g, "NumHalos") >= 0);
+    const hid_t sp = H5Screate(H5S_SCALAR);
+    const hid_t at = H5Acreate2(g, "NumHalos", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(at >= 0 && H5Awrite(at, H5T_NATIVE_INT64, &claim) >= 0);
+    H5Aclose(at), H5Sclose(sp), H5Gclose(g), H5Fclose(fh);
+    assert_int_equal(hp_cone_read(&b, path, &st), HP_ERR_FORMAT);
+    assert_non_null(strstr(st.msg, "NumHalos"));
+    /* and the catalogue cannot be grown to it: refused, no overflow */
+    hp_cone big;
+    memset(&big, 0, sizeof big);
+    assert_int_equal(hp_cone_reserve(&big, claim, &st), HP_ERR_NOMEM);
+    assert_int_equal(hp_cone_reserve(&big, 3000, &st), 0);
+    assert_true(big.cap >= 3000);
+    hp_cone_free(&big);
   }
   /* a truncated file is refused, not crashed on */
   FILE *f = fopen(path, "r+");
