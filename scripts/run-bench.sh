@@ -7,7 +7,13 @@ mkdir -p bench/results
   echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m) $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
   for np in 128 256; do build/bench/bench_lpt "$np" 2 0; done
   build/bench/bench_lpt 128 2 1
-  for n in 64 128 256; do build/bench/bench_painter "$n" 2; done
+  # the painter from 64^3 to 512^3, and how flat its cost per voxel is (target: within 5 %)
+  for n in 64 128 256 512; do build/bench/bench_painter "$n" 2; done | tee "$out.painter"
+  awk '/^painter .* ns per voxel/ { for (i = 1; i < NF; i++) if ($(i + 1) == "ns") v = $i
+      lo = (lo == "" || v < lo) ? v : lo; hi = (v > hi) ? v : hi; n++ }
+    END { if (n) printf "painter cost per voxel over %d sizes: %.1f-%.1f ns, max/min %.3f (target <= 1.05)\n", n, lo, hi, hi / lo }' \
+    "$out.painter"
+  rm -f "$out.painter"
   # the PyTorch peer at its fastest layout (SKIP without python3-torch; bench/torch_peer.py)
   /usr/bin/python3 bench/torch_peer.py 64 128 --threads 2 2>&1 | grep -E '^(torch|PyTorch|SKIP|[0-9]+\^3)'
   build/bench/bench_cuda 128 256 512 1024   # GPU painter vs cuDNN (SKIP without a GPU; docs/gpu.md)
