@@ -3,8 +3,10 @@
  * a few shapes are timed on a small grid of the plan's thread count (every thread paints one
  * tile at once, as in a run), the fastest per output voxel wins, and the choice is kept in a
  * per-machine wisdom file keyed on the CPU, the vector path, the threads and the grid's y and z
- * extents. The search stops when it has spent a tenth of the execute it predicts. Results are
- * bit-identical for any tile (tests/test_painter.c), so the choice changes only the speed.
+ * extents. The search stops when it has spent a tenth of the execute it predicts; a search cut
+ * short is written down but not trusted (the next plan searches again), and the shape that won
+ * complete searches of other grids on this machine is tried first. Results are bit-identical
+ * for any tile (tests/test_painter.c), so the choice changes only the speed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -59,19 +61,25 @@ static void wisdom_key(char *key, size_t n, const char *simd, int threads, int64
            (long long)ny, (long long)nz);
 }
 
-static int wisdom_read(const char *key, int *ty, int *tz) {
+#define PARTIAL_NOTE "; the search ran out of its budget"
+
+/* The last complete search's shape among the lines that start with @p prefix: the key itself
+ * (@p exact: the rest of the line is " -> ty tz ...") or the machine's part of it (any grid). */
+static int wisdom_read(const char *prefix, int exact, int *ty, int *tz) {
   char path[4096], line[1024];
   if (!wisdom_path(path, sizeof path)) return 0;
   FILE *f = fopen(path, "r");
   if (!f) return 0;
   int found = 0;
-  const size_t kl = strlen(key);
-  while (fgets(line, sizeof line, f)) /* the last line for a key wins */
-    if (!strncmp(line, key, kl) && line[kl] == ' ') {
-      int a, b;
-      if (sscanf(line + kl, " -> %d %d", &a, &b) == 2 && a > 0 && b > 0)
-        *ty = a, *tz = b, found = 1;
-    }
+  const size_t kl = strlen(prefix);
+  while (fgets(line, sizeof line, f)) { /* the last line wins */
+    const char *arrow = strstr(line, " -> ");
+    int a, b;
+    if (strncmp(line, prefix, kl) || (exact && line + kl != arrow) || !arrow ||
+        strstr(line, PARTIAL_NOTE))
+      continue;
+    if (sscanf(arrow, " -> %d %d", &a, &b) == 2 && a > 0 && b > 0) *ty = a, *tz = b, found = 1;
+  }
   fclose(f);
   return found;
 }
@@ -89,8 +97,7 @@ static void wisdom_write(const char *key, int ty, int tz, double ns, int partial
   }
   FILE *f = fopen(path, "a");
   if (!f) return;
-  fprintf(f, "%s -> %d %d (%.1f ns per voxel%s)\n", key, ty, tz, ns,
-          partial ? "; the search ran out of its budget" : "");
+  fprintf(f, "%s -> %d %d (%.1f ns per voxel%s)\n", key, ty, tz, ns, partial ? PARTIAL_NOTE : "");
   fclose(f);
 }
 
@@ -122,12 +129,15 @@ static int balanced(int64_t n, int target) {
 int hp_painter_tune(const hp_net *net, const hp_painter_desc *d, const char *simd, int64_t nx,
                     int64_t ny, int64_t nz, int *ty, int *tz) {
   const int threads = d->nthreads > 0 ? d->nthreads : omp_get_max_threads();
-  char key[512];
+  char key[512], machine[512];
   wisdom_key(key, sizeof key, simd, threads, ny, nz);
-  if (wisdom_read(key, ty, tz)) return 1;
-  /* smallest tiles first: more of them fit in the budget */
-  const int try[9][2] = {{16, 32},  {32, 32}, {16, 64},  {32, 64}, {64, 32},
-                         {16, 128}, {64, 64}, {32, 128}, {64, 128}};
+  if (wisdom_read(key, 1, ty, tz)) return 1;
+  /* the machine's winner on other grids first, then the smallest tiles (more fit the budget) */
+  int try[10][2] = {{0, 0},   {16, 32},  {32, 32}, {16, 64},  {32, 64},
+                    {64, 32}, {16, 128}, {64, 64}, {32, 128}, {64, 128}};
+  snprintf(machine, sizeof machine, "%.*s", (int)(strstr(key, " ny=") - key) + 1, key);
+  if (!wisdom_read(machine, 0, &try[0][0], &try[0][1]) || try[0][0] > 64 || try[0][1] > 128)
+    try[0][0] = 16, try[0][1] = 32; /* none, or beyond the timing buffers: the list alone */
   const int64_t ymax = (int64_t)threads * 64 + 8, zmax = 128 + 8, vox = (TUNE_NX + 8) * ymax * zmax;
   const int K = net->k_out;
   hp_status st;
@@ -144,7 +154,8 @@ int hp_painter_tune(const hp_net *net, const hp_painter_desc *d, const char *sim
   double best = time_shape(net, threads, *ty, *tz, rho, out), spent = 0;
   const double t_start = omp_get_wtime();
   const double budget = best > 0 ? TUNE_BUDGET * best * (double)(nx * ny * nz) : 0;
-  for (int c = 0; c < 9 && best > 0 && spent < budget; c++) {
+  for (int c = 0; c < 10 && best > 0 && spent < budget; c++) {
+    if (c > 0 && try[c][0] == try[0][0] && try[c][1] == try[0][1]) continue; /* timed first */
     const int cy = balanced(ny, try[c][0]), cz = balanced(nz, try[c][1]);
     if (cy > ny || cz > nz || (cy == *ty && cz == *tz)) continue;
     const double t = time_shape(net, threads, cy, cz, rho, out);

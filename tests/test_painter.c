@@ -271,7 +271,8 @@ static void test_vector_paths(void **state) {
 }
 
 /* Tiles by measurement (HP_PLAN_MEASURE, 2^20 voxels and more): the plan paints what the
- * estimated plan paints, bit for bit; its choice is kept in the wisdom file and read back. */
+ * estimated plan paints, bit for bit; its choice is kept in the wisdom file; a complete
+ * search's line is read back, the line of a search cut short by its budget is searched again. */
 static void test_measured_tiles(void **state) {
   (void)state;
   const int64_t n = 104, nv = n * n * n; /* 1.12e6 >= HP_PAINTER_TUNE_MIN */
@@ -304,9 +305,27 @@ static void test_measured_tiles(void **state) {
   fclose(f);
   assert_non_null(strstr(line, "painter-tiles "));
   assert_non_null(strstr(line, "threads=2 ny=104 nz=104 -> "));
-  assert_int_equal(hp_painter_create(&again, &net, &dm, &st), 0); /* from the wisdom file */
+  /* a complete search's line is the plan's choice, read back without a search */
+  char key[1024];
+  snprintf(key, sizeof key, "%.*s", (int)(strstr(line, " -> ") - line), line);
+  f = fopen(wisdom, "w");
+  fprintf(f, "%s -> 26 52 (1.0 ns per voxel)\n", key);
+  fclose(f);
+  assert_int_equal(hp_painter_create(&again, &net, &dm, &st), 0);
   hp_painter_tiles(again, &ty2, &tz2, &measured2);
-  assert_int_equal(ty2, ty), assert_int_equal(tz2, tz), assert_int_equal(measured2, 1);
+  assert_int_equal(ty2, 26), assert_int_equal(tz2, 52), assert_int_equal(measured2, 1);
+  hp_painter_destroy(again);
+  /* the line of a search cut short by its budget is not trusted: the plan searches again */
+  f = fopen(wisdom, "w");
+  fprintf(f, "%s -> 26 52 (1.0 ns per voxel; the search ran out of its budget)\n", key);
+  fclose(f);
+  assert_int_equal(hp_painter_create(&again, &net, &dm, &st), 0);
+  int lines = 0;
+  f = fopen(wisdom, "r");
+  while (fgets(line, sizeof line, f)) lines++;
+  fclose(f);
+  assert_int_equal(lines, 2);
+  (void)ty, (void)tz;
   unsetenv("HALOPAINT_WISDOM");
   unlink(wisdom);
   hp_painter_destroy(est), hp_painter_destroy(mea), hp_painter_destroy(again);
