@@ -106,6 +106,20 @@ static void steps(hp_trainer *t, int n) {
     if (hp_trainer_step(t, NULL, &st)) fail_msg("%s", st.msg);
 }
 
+/* A run interrupted after @p half updates: trained from @p model, checkpointed to @p path
+ * (recording @p elapsed) and the checkpoint loaded back as a model into @p out. */
+static void checkpoint_half(const hp_train_config *cfg, const hp_model *model,
+                            const hp_train_data *d, int half, const char *path, double elapsed,
+                            hp_model *out) {
+  hp_status st;
+  hp_trainer *t;
+  assert_int_equal(hp_trainer_create(&t, cfg, &model->net, d, &st), 0);
+  steps(t, half);
+  if (hp_checkpoint_save(path, model, t, elapsed, &st)) fail_msg("%s", st.msg);
+  hp_trainer_destroy(t);
+  if (hp_model_load(out, path, &st)) fail_msg("the checkpoint is not a model file: %s", st.msg);
+}
+
 static void check_objective(hp_objective obj) {
   hp_status st;
   hp_train_data d;
@@ -142,12 +156,8 @@ static void check_objective(hp_objective obj) {
   char path[256];
   snprintf(path, sizeof path, "/tmp/hp_test_resume_%ld_%d.h5", (long)getpid(), (int)obj);
   cfg.nthreads = 2;
-  assert_int_equal(hp_trainer_create(&t, &cfg, &model.net, &d, &st), 0);
-  steps(t, n / 2);
-  if (hp_checkpoint_save(path, &model, t, 12.5, &st)) fail_msg("%s", st.msg);
-  hp_trainer_destroy(t);
   hp_model m2;
-  if (hp_model_load(&m2, path, &st)) fail_msg("the checkpoint is not a model file: %s", st.msg);
+  checkpoint_half(&cfg, &model, &d, n / 2, path, 12.5, &m2);
   int has = 0;
   assert_int_equal(hp_checkpoint_probe(path, &has, &st), 0);
   assert_int_equal(has, 1);
@@ -240,12 +250,8 @@ static void test_weight_average(void **state) {
   /* interrupted at n/2, checkpointed, resumed: the same average, bit for bit */
   char path[256];
   snprintf(path, sizeof path, "/tmp/hp_test_average_%ld.h5", (long)getpid());
-  assert_int_equal(hp_trainer_create(&t, &cfg, &model.net, &d, &st), 0);
-  steps(t, n / 2);
-  if (hp_checkpoint_save(path, &model, t, 1, &st)) fail_msg("%s", st.msg);
-  hp_trainer_destroy(t);
   hp_model m2;
-  if (hp_model_load(&m2, path, &st)) fail_msg("%s", st.msg);
+  checkpoint_half(&cfg, &model, &d, n / 2, path, 1, &m2);
   assert_int_equal(hp_trainer_create(&t, &cfg, &m2.net, &d, &st), 0);
   if (hp_checkpoint_restore(path, t, NULL, &st)) fail_msg("%s", st.msg);
   steps(t, n - n / 2);
