@@ -13,26 +13,21 @@
 #include "util/atomic_file.h"
 #include "util/hdf5_util.h"
 
-/* A 1-D float32 dataset of n values. */
-static int write_vec(hid_t g, const char *name, const float *v, size_t n, hp_status *st) {
+/* A 1-D dataset of n values: file type @p ft, memory type @p mt. */
+static int write_array(hid_t g, const char *name, hid_t ft, hid_t mt, const void *v, size_t n,
+                       hp_status *st) {
   const hsize_t dims[1] = {n}, start[1] = {0};
   hid_t d;
-  int rc = hp_h5_create_dataset(g, name, H5T_IEEE_F32LE, 1, dims, &d, st);
+  int rc = hp_h5_create_dataset(g, name, ft, 1, dims, &d, st);
   if (rc) return rc;
-  rc = hp_h5_write_slab(d, H5T_NATIVE_FLOAT, start, dims, v, st);
+  rc = hp_h5_write_slab(d, mt, start, dims, v, st);
   H5Dclose(d);
   return rc;
 }
 
-/* The weight average: float64, its increments are below float32's resolution. */
-static int write_avg(hid_t g, const double *v, size_t n, hp_status *st) {
-  const hsize_t dims[1] = {n}, start[1] = {0};
-  hid_t d;
-  int rc = hp_h5_create_dataset(g, "GeneratorAverage", H5T_IEEE_F64LE, 1, dims, &d, st);
-  if (rc) return rc;
-  rc = hp_h5_write_slab(d, H5T_NATIVE_DOUBLE, start, dims, v, st);
-  H5Dclose(d);
-  return rc;
+/* Optimiser state and weights: float32. */
+static int write_vec(hid_t g, const char *name, const float *v, size_t n, hp_status *st) {
+  return write_array(g, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, v, n, st);
 }
 
 static int write_i64(hid_t g, const char *name, int64_t v, hp_status *st) {
@@ -61,7 +56,10 @@ static int write_state(hid_t file, hp_trainer *t, double elapsed, hp_status *st)
   if (!rc) rc = write_i64(g, "GeneratorAdamStep", s.gen_adam->t, st);
   if (!rc) rc = write_vec(g, "GeneratorAdamM", s.gen_adam->m, s.gen_n, st);
   if (!rc) rc = write_vec(g, "GeneratorAdamV", s.gen_adam->v, s.gen_n, st);
-  if (!rc && s.gen_avg) rc = write_avg(g, s.gen_avg, s.gen_n, st);
+  /* the weight average in float64: its increments are below float32's resolution */
+  if (!rc && s.gen_avg)
+    rc = write_array(g, "GeneratorAverage", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.gen_avg, s.gen_n,
+                     st);
   if (!rc && s.critic_w) {
     rc = write_i64(g, "CriticAdamStep", s.critic_adam->t, st);
     if (!rc) rc = write_vec(g, "CriticWeights", s.critic_w, s.critic_n, st);
