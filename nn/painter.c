@@ -2,13 +2,15 @@
  * Fast CPU inference of the halo painter (Kodi Ramanah, Charnock & Lavaux 2019).
  *
  * Work is split into tiles: (x chunk) x (ty rows in y) x (tz lanes in z) of
- * output voxels. A tile streams its input planes along x: for each new input
- * plane t the block-1 1x1 layers run on it; once 5 planes are there, block-1's
- * output plane t-4 is formed (5x5x5 and 3x3x3 convolutions over the rings,
- * 1x1 branch, residual, leaky ReLU) and the block-2 1x1 layers run on it; once
- * 5 block-1 planes are there, block-2's output plane and the head follow. Each
- * layer keeps a ring of 5 planes, so the memory per thread is fixed by the
- * tile size, whatever the grid, and block 2 computes each voxel once.
+ * output voxels. A tile streams its input planes along x into a ring of 5; once
+ * 5 planes are there, block-1's output plane t-4 is formed straight from them
+ * (block 1's 1x1 reduce is linear on one channel, so the pack folds it into
+ * one-channel 5x5x5 and 3x3x3 convolutions: nn/painter_pack.h) and the block-2
+ * 1x1 layers run on it; once 5 block-1 planes are there, block-2's output plane
+ * and the head follow. The residual and the leaky ReLU are applied as each
+ * convolution stores its outputs. Each layer keeps a ring of 5 planes, so the
+ * memory per thread is fixed by the tile size, whatever the grid, and block 2
+ * computes each voxel once.
  *
  * The engine is specialised to the paper's generator (branch width 10, head
  * 30 -> 10 -> 10 -> 10 -> 10 -> K); hp_painter_create checks the layer list.
@@ -23,6 +25,7 @@
 #include "util/memory.h"
 
 #define HP_PAINTER_MAX_TILES (1LL << 26)
+#define NBUF 5 /* per-thread plane buffers (struct workspace) */
 
 static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 
@@ -32,7 +35,7 @@ void hp_painter_destroy(hp_painter *p) {
   if (p->ws)
     for (int t = 0; t < p->d.nthreads; t++) {
       workspace *w = &p->ws[t];
-      float *bufs[] = {w->x, w->red1, w->y1, w->red2, w->y2, w->head};
+      float *bufs[] = {w->x, w->y1, w->red2, w->y2, w->head};
       for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) hp_free(bufs[i]);
     }
   free(p->ws);
@@ -40,14 +43,16 @@ void hp_painter_destroy(hp_painter *p) {
   free(p);
 }
 
-/* Fewest vectors per output lane over both blocks: pick tiles that waste the fewest lanes. */
+/* Fewest vectors per output lane, each block's weighted by its multiply-adds (block 1, folded:
+ * 1,530; block 2: 16,100): pick tiles that waste the fewest lanes. */
 static int choose_tz(int64_t nz, int64_t vw) {
   int best = 0;
   double best_cost = 1e300;
   for (int64_t n = 1; n <= (nz + 15) / 16; n++) {
     const int64_t tz = (nz + n - 1) / n;
     if (tz > 128) continue;
-    const double cost = (double)n * (double)((tz + 4 + vw - 1) / vw + (tz + vw - 1) / vw);
+    const double cost = (double)n * (1530.0 * (double)((tz + 4 + vw - 1) / vw) +
+                                     16100.0 * (double)((tz + vw - 1) / vw));
     if (cost < best_cost - 1e-9) best_cost = cost, best = (int)tz;
   }
   return best > 0 ? best : (int)(nz < 128 ? nz : 128);
@@ -125,6 +130,8 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   p->halo = hp_net_halo(net);
   p->k_out = net->k_out;
   p->slope = net->slope;
+  /* block 1's 10 -> 10 branches (and their 1 -> 20 reduce) become 1 -> 10 convolutions */
+  p->macs = hp_net_macs_per_voxel(net) - 100.0 * (125 + 27) - 20 + 10.0 * (125 + 27);
   for (int a = 0; a < 3; a++) {
     p->out_n[a] = d->periodic ? d->n[a] : d->n[a] - 2 * p->halo;
     if (d->n[a] < 1 || p->out_n[a] < 1) {
@@ -161,11 +168,11 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
   /* planned before allocating: the tile list and every thread's planes (a 2e6^3 grid or
    * 10^5 threads would otherwise ask for tens of GB) */
   const double tile_bytes = (double)nxc * nty * ntz * sizeof(tile);
-  /* per-thread planes: input ring, block 1 (reduce, out), block 2 (reduce, out), head */
-  const size_t sz[6] = {RING * p->cs[0],      RING * 30 * p->cs[0], RING * 30 * p->cs[1],
-                        RING * 30 * p->cs[1], 30 * p->cs[2],        (size_t)p->k_out * p->rs[2]};
+  /* per-thread planes: input ring, block-1 output ring, block-2 reduce ring and output, head */
+  const size_t sz[NBUF] = {RING * p->cs[0], RING * 30 * p->cs[1], RING * 30 * p->cs[1],
+                           30 * p->cs[2], (size_t)p->k_out * p->rs[2]};
   double plane_bytes = 0;
-  for (int i = 0; i < 6; i++) plane_bytes += sizeof(float) * (double)sz[i];
+  for (int i = 0; i < NBUF; i++) plane_bytes += sizeof(float) * (double)sz[i];
   if (nxc * nty * ntz > HP_PAINTER_MAX_TILES) { /* 3 GB of descriptors; 4096^3 needs ~10^4 */
     hp_painter_destroy(p);
     return hp_fail(st, HP_ERR_INPUT, "painter: %lld tiles: the grid is too large for one plan",
@@ -206,11 +213,13 @@ int hp_painter_create(hp_painter **out, const hp_net *net, const hp_painter_desc
     p->w_head[i] = p->pack.w + p->pack.head_w[i];
     p->b_head[i] = p->pack.w + p->pack.head_b[i];
   }
+  p->fold5_w = p->pack.w + p->pack.f5_w, p->fold5_b = p->pack.w + p->pack.f5_b;
+  p->fold3_w = p->pack.w + p->pack.f3_w, p->fold3_b = p->pack.w + p->pack.f3_b;
   /* per-thread planes, zeroed once so that padding lanes are always finite */
   for (int th = 0; th < p->d.nthreads; th++) {
-    float **bufs[6] = {&p->ws[th].x,    &p->ws[th].red1, &p->ws[th].y1,
-                       &p->ws[th].red2, &p->ws[th].y2,   &p->ws[th].head};
-    for (int i = 0; i < 6; i++) {
+    float **bufs[NBUF] = {&p->ws[th].x, &p->ws[th].y1, &p->ws[th].red2, &p->ws[th].y2,
+                          &p->ws[th].head};
+    for (int i = 0; i < NBUF; i++) {
       *bufs[i] = hp_alloc(sz[i] * sizeof(float), "painter tile buffers", st);
       if (!*bufs[i]) {
         hp_painter_destroy(p);
@@ -239,6 +248,7 @@ void hp_painter_out_shape(const hp_painter *p, int64_t out[3]) {
   for (int a = 0; a < 3; a++) out[a] = p->out_n[a];
 }
 size_t hp_painter_workspace_bytes(const hp_painter *p) { return p->bytes; }
+double hp_painter_macs_per_voxel(const hp_painter *p) { return p->macs; }
 
 void hp_painter_load_plane(const hp_painter *p, const tile *tl, const float *rho, int64_t t,
                            float *dst) {
@@ -251,15 +261,16 @@ void hp_painter_load_plane(const hp_painter *p, const tile *tl, const float *rho
     if (p->d.periodic) gy = ((gy - h) % n[1] + n[1]) % n[1];
     const float *src = rho + (gx * n[1] + gy) * n[2];
     float *row = dst + r * rs;
-    if (p->d.periodic) {
-      for (int64_t z = 0; z < w; z++) {
+    if (p->d.periodic) /* whole runs of the periodic row: the wrap splits it at most twice */
+      for (int64_t z = 0; z < w;) {
         const int64_t gz = ((tl->z0 + z - h) % n[2] + n[2]) % n[2];
-        row[z] = src[gz];
+        const int64_t run = n[2] - gz < w - z ? n[2] - gz : w - z;
+        memcpy(row + z, src + gz, (size_t)run * sizeof(float));
+        z += run;
       }
-    } else {
+    else
       memcpy(row, src + tl->z0, (size_t)w * sizeof(float));
-    }
-    memset(row + w, 0, (size_t)(rs - w) * sizeof(float));
+    for (int64_t z = w; z < rs; z++) row[z] = 0.0f;
   }
 }
 

@@ -69,6 +69,12 @@ void hp_painter_out_shape(const hp_painter *p, int64_t out[3]);
 const char *hp_painter_simd(const hp_painter *p);
 /** The plan's largest tile (y, z) and whether it was measured (1) or estimated (0). */
 void hp_painter_tiles(const hp_painter *p, int *ty, int *tz, int *measured);
+/**
+ * Multiply-adds the plan executes per output voxel, halos aside: the network's count
+ * (hp_net_macs_per_voxel, 31,940 for K = 1) less what folding block 1's linear reduce into its
+ * convolutions saves (nn/painter_pack.h): 18,240 for K = 1. Benchmarks rate the engine by it.
+ */
+double hp_painter_macs_per_voxel(const hp_painter *p);
 /** Bytes held by the plan (packed weights + per-thread tile buffers). */
 size_t hp_painter_workspace_bytes(const hp_painter *p);
 

@@ -24,8 +24,7 @@ typedef struct packed_block {
 /* Per-thread planes. Geometry for a tile of ty x tz outputs: block-1 inputs
  * (ty+8) x (tz+8), block-2 inputs (ty+4) x (tz+4), head inputs ty x tz. */
 typedef struct workspace {
-  float *x;    /* RING slots x 1 channel, geometry 0 */
-  float *red1; /* RING slots x 30 channels, geometry 0 */
+  float *x;    /* RING slots x 1 channel, geometry 0 (block 1 reads it directly: folded) */
   float *y1;   /* RING slots x 30 channels, geometry 1 */
   float *red2; /* RING slots x 30 channels, geometry 1 */
   float *y2;   /* 30 channels, geometry 2 */
@@ -55,11 +54,13 @@ struct hp_painter {
   int64_t cs[3];          /* channel stride = rows * rs */
   hp_painter_pack pack;   /* all weights, packed */
   packed_block blk[NB];
-  const float *w_head[5], *b_head[5]; /* [cin][cout] */
+  const float *w_head[5], *b_head[5];                 /* [cin][cout] */
+  const float *fold5_w, *fold5_b, *fold3_w, *fold3_b; /* block 1 folded (nn/painter_pack.h) */
   workspace *ws;
   int ntiles;
   tile *tiles;
   size_t bytes;
+  double macs; /* executed multiply-adds per output voxel (hp_painter_macs_per_voxel) */
 };
 
 /** Input plane @p t of a tile (padded coordinates: output index + offset) into @p dst. */

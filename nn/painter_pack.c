@@ -46,6 +46,29 @@ static void pack_conv(const hp_net *net, const hp_conv *c, float *w, float *b) {
   }
 }
 
+/* Block 1's branch br (5^3: 0, 3^3: 1) folded with its reduce, which is linear on one input
+ * channel: sum_c w[c][t][co] (wr[c] x + br[c]) = (sum_c w[c][t][co] wr[c]) x + a constant.
+ * Valid convolutions see every tap, so the constants join the bias. */
+static void fold_branch(hp_painter_pack *pk, int br, int k, size_t w_out, size_t b_out) {
+  const hp_pack_block *b = &pk->blk[0];
+  const float *w = pk->w + (br ? b->c3_w : b->c5_w), *bias = pk->w + (br ? b->c3_b : b->c5_b);
+  const float *wr = pk->w + b->red_w + 10 * br, *brd = pk->w + b->red_b + 10 * br;
+  const int k3 = k * k * k;
+  for (int co = 0; co < 10; co++) {
+    double constant = bias[co];
+    for (int t = 0; t < k3; t++) {
+      double sum = 0;
+      for (int c = 0; c < 10; c++) {
+        const double wct = w[((size_t)c * k3 + t) * 10 + co];
+        sum += wct * wr[c];
+        constant += wct * brd[c];
+      }
+      pk->w[w_out + (size_t)t * 10 + co] = (float)sum;
+    }
+    pk->w[b_out + co] = (float)constant;
+  }
+}
+
 void hp_painter_pack_free(hp_painter_pack *pk) {
   free(pk->w);
   memset(pk, 0, sizeof *pk);
@@ -74,6 +97,10 @@ int hp_painter_pack_create(hp_painter_pack *pk, const hp_net *net, const char *e
     pk->head_w[i] = n, n += (size_t)c->cin * c->cout;
     pk->head_b[i] = n, n += (size_t)c->cout;
   }
+  pk->f5_w = n, n += 125 * 10;
+  pk->f5_b = n, n += 10;
+  pk->f3_w = n, n += 27 * 10;
+  pk->f3_b = n, n += 10;
   pk->nfloats = n;
   pk->w = calloc(n, sizeof(float));
   if (!pk->w) return hp_fail(st, HP_ERR_NOMEM, "painter: cannot allocate the packed weights");
@@ -93,5 +120,7 @@ int hp_painter_pack_create(hp_painter_pack *pk, const hp_net *net, const char *e
   }
   for (int i = 0; i < HP_PACK_HEAD; i++)
     pack_conv(net, &net->conv[net->head_first + i], pk->w + pk->head_w[i], pk->w + pk->head_b[i]);
+  fold_branch(pk, 0, 5, pk->f5_w, pk->f5_b);
+  fold_branch(pk, 1, 3, pk->f3_w, pk->f3_b);
   return HP_OK;
 }

@@ -10,6 +10,9 @@
  *                      3^3 branch, 20-29 are the 1x1 branch), then bias[30]
  *   k^3 convolution:   w[ci][dx][dy][dz][co] (co fastest, 10 outputs), bias[10]
  *   head layer l:      w[ci][co], bias[co]
+ *   block 1 folded:    its reduce is linear on the one input channel, so each k^3 branch is a
+ *                      one-channel k^3 convolution of the input: w[dx][dy][dz][co], bias[co]
+ *                      (exact algebra, summed in double; 10x fewer multiply-adds in block 1)
  */
 #ifndef HP_PAINTER_PACK_H
 #define HP_PAINTER_PACK_H
@@ -38,6 +41,7 @@ typedef struct hp_painter_pack {
   float slope; /**< leaky ReLU slope */
   hp_pack_block blk[HP_PACK_BLOCKS];
   size_t head_w[HP_PACK_HEAD], head_b[HP_PACK_HEAD];
+  size_t f5_w, f5_b, f3_w, f3_b; /**< block 1's 5^3 and 3^3 branches folded (offsets) */
   int head_cin[HP_PACK_HEAD], head_cout[HP_PACK_HEAD];
   size_t nfloats; /**< floats in w */
   float *w;       /**< owned */

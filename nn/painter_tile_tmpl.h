@@ -9,43 +9,57 @@
 #include "nn/painter_internal.h"
 #include "nn/painter_kernels.h"
 
-static void conv5(const float *const *in, int64_t ics, int64_t irs, const packed_block *b,
-                  float *out, int64_t ocs, int64_t ors, int64_t rows, int64_t nv) {
-  hp_pk_conv10(5, in, ics, irs, b->w5, b->b5, out, ocs, ors, rows, nv);
-}
-static void conv3(const float *const *in, int64_t ics, int64_t irs, const packed_block *b,
-                  float *out, int64_t ocs, int64_t ors, int64_t rows, int64_t nv) {
-  hp_pk_conv10(3, in, ics, irs, b->w3, b->b3, out, ocs, ors, rows, nv);
+/* Block 2's 1x1 branch (output channels 20-29) from its reduce ring's channels 20-29 (c1,
+ * cropped by 2) and the residual x0: out = lrelu(c + x0). */
+static void branch1x1(const float *c1, int64_t ics, const float *x0, int64_t irs, float *out,
+                      int64_t ocs, int64_t ors, int64_t rows, int64_t nv, float slope) {
+  const hp_vf sl = hp_vset1(slope);
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t v = 0; v < nv; v++) {
+      const int64_t io = r * irs + v * HP_VW, oo = r * ors + v * HP_VW;
+      const hp_vf res = hp_vload(x0 + io);
+      for (int c = 0; c < 10; c++)
+        hp_vstore(out + (20 + c) * ocs + oo,
+                  hp_vlrelu(hp_vadd(hp_vload(c1 + c * ics + io), res), sl));
+    }
 }
 
-/* One output plane of block bi: j-th plane from the reduce ring (slots of planes j..j+4) and
- * the block input ring (for the residual); geometry gi -> gi+1. */
-static void block_plane(const hp_painter *p, int bi, const float *red_ring, const float *in_ring,
-                        int64_t in_cs_slot, int64_t j, int64_t rows_out, int64_t nv, float *out) {
-  const int gi = bi, go = bi + 1;
-  const int64_t ics = p->cs[gi], irs = p->rs[gi], ocs = p->cs[go], ors = p->rs[go];
+/* Block-1 output plane j (geometry 0 -> 1) straight from the input ring (planes j..j+4): its
+ * reduce is linear on one channel, so the branches are the pack's folded one-channel convs. */
+static void block1_plane(const hp_painter *p, const float *x_ring, int64_t j, int64_t rows_out,
+                         int64_t nv, float *out) {
+  const int64_t ics = p->cs[0], irs = p->rs[0], ocs = p->cs[1], ors = p->rs[1];
+  const float *in5[5], *in3[3];
+  for (int dx = 0; dx < 5; dx++) in5[dx] = x_ring + ((j + dx) % RING) * ics;
+  for (int dx = 0; dx < 3; dx++) in3[dx] = x_ring + ((j + 1 + dx) % RING) * ics + irs + 1;
+  const float *x0 = x_ring + ((j + 2) % RING) * ics + 2 * irs + 2;
+  const packed_block *b = &p->blk[0];
+  hp_pk_conv10(5, 1, in5, ics, irs, p->fold5_w, p->fold5_b, x0, irs, p->slope, out, ocs, ors,
+               rows_out, nv);
+  hp_pk_conv10(3, 1, in3, ics, irs, p->fold3_w, p->fold3_b, x0, irs, p->slope, out + 10 * ocs, ocs,
+               ors, rows_out, nv);
+  /* the 1x1 branch: a k = 1 convolution of the input, lrelu(wc x + bc + x) */
+  hp_pk_conv10(1, 1, &x0, ics, irs, b->w_red + 20, b->b_red + 20, x0, irs, p->slope, out + 20 * ocs,
+               ocs, ors, rows_out, nv);
+}
+
+/* Block-2 output plane j (geometry 1 -> 2): from the reduce ring (slots of planes j..j+4) and
+ * the block input ring (for the residual, channel 0). */
+static void block2_plane(const hp_painter *p, const float *red_ring, const float *in_ring,
+                         int64_t j, int64_t rows_out, int64_t nv, float *out) {
+  const int64_t ics = p->cs[1], irs = p->rs[1], ocs = p->cs[2], ors = p->rs[2];
   const int64_t slot = 30 * ics;
   const float *in5[5], *in3[3];
   for (int dx = 0; dx < 5; dx++) in5[dx] = red_ring + ((j + dx) % RING) * slot;
   for (int dx = 0; dx < 3; dx++)
     in3[dx] = red_ring + ((j + 1 + dx) % RING) * slot + 10 * ics + irs + 1;
-  const packed_block *b = &p->blk[bi];
-  conv5(in5, ics, irs, b, out, ocs, ors, rows_out, nv);
-  conv3(in3, ics, irs, b, out + 10 * ocs, ocs, ors, rows_out, nv);
-  /* 1x1 branch (cropped by 2) and the residual x[channel 0] (cropped by 2), then lrelu */
   const float *c1 = red_ring + ((j + 2) % RING) * slot + 20 * ics + 2 * irs + 2;
-  const float *x0 = in_ring + ((j + 2) % RING) * in_cs_slot + 2 * irs + 2;
-  const hp_vf slope = hp_vset1(p->slope);
-  for (int64_t r = 0; r < rows_out; r++)
-    for (int64_t v = 0; v < nv; v++) {
-      const int64_t io = r * irs + v * HP_VW, oo = r * ors + v * HP_VW;
-      const hp_vf res = hp_vload(x0 + io);
-      for (int c = 0; c < 20; c++)
-        hp_vstore(out + c * ocs + oo, hp_vlrelu(hp_vadd(hp_vload(out + c * ocs + oo), res), slope));
-      for (int c = 0; c < 10; c++)
-        hp_vstore(out + (20 + c) * ocs + oo,
-                  hp_vlrelu(hp_vadd(hp_vload(c1 + c * ics + io), res), slope));
-    }
+  const float *x0 = in_ring + ((j + 2) % RING) * slot + 2 * irs + 2;
+  const packed_block *b = &p->blk[1];
+  hp_pk_conv10(5, 10, in5, ics, irs, b->w5, b->b5, x0, irs, p->slope, out, ocs, ors, rows_out, nv);
+  hp_pk_conv10(3, 10, in3, ics, irs, b->w3, b->b3, x0, irs, p->slope, out + 10 * ocs, ocs, ors,
+               rows_out, nv);
+  branch1x1(c1, ics, x0, irs, out, ocs, ors, rows_out, nv, p->slope);
 }
 
 /* Head on one plane of block-2 output: 1x1 layers 30->10->10->10->10 (lrelu) -> K (relu). */
@@ -89,29 +103,23 @@ static void head_plane(const hp_painter *p, const float *y2, int64_t rows, int64
 void HP_PAINTER_TILE(const hp_painter *p, workspace *ws, const tile *tl, const float *rho,
                      float *const *out) {
   const int64_t ry1 = tl->ny + 4, ry2 = tl->ny;
-  const int64_t nv0 = (tl->nz + 8 + HP_VW - 1) / HP_VW, rows0 = tl->ny + 8;
-  const int64_t slot0 = 30 * p->cs[0], slot1 = 30 * p->cs[1];
-  const packed_block *b1 = &p->blk[0], *b2 = &p->blk[1];
+  const int64_t slot1 = 30 * p->cs[1];
+  const packed_block *b2 = &p->blk[1];
   const int64_t nin = tl->nx + 8;
   const int64_t nv1 = (tl->nz + 4 + HP_VW - 1) / HP_VW, nv2 = (tl->nz + HP_VW - 1) / HP_VW;
   for (int64_t t = 0; t < nin; t++) {
-    float *xs = ws->x + (t % RING) * p->cs[0];
-    hp_painter_load_plane(p, tl, rho, t, xs);
-    float *red = ws->red1 + (t % RING) * slot0;
-    for (int g = 0; g < 3; g++)
-      hp_pk_pointwise10(xs, p->cs[0], 1, b1->w_red + 10 * g, 30, b1->b_red + 10 * g,
-                        red + 10 * g * p->cs[0], p->cs[0], rows0, p->rs[0], nv0);
+    hp_painter_load_plane(p, tl, rho, t, ws->x + (t % RING) * p->cs[0]);
     if (t < 4) continue;
     const int64_t j = t - 4; /* block-1 output plane */
     float *y1 = ws->y1 + (j % RING) * slot1;
-    block_plane(p, 0, ws->red1, ws->x, p->cs[0], j, ry1, nv1, y1);
+    block1_plane(p, ws->x, j, ry1, nv1, y1);
     float *red2 = ws->red2 + (j % RING) * slot1;
     for (int g = 0; g < 3; g++)
       hp_pk_pointwise10(y1, p->cs[1], 30, b2->w_red + 10 * g, 30, b2->b_red + 10 * g,
                         red2 + 10 * g * p->cs[1], p->cs[1], ry1, p->rs[1], nv1);
     if (j < 4) continue;
     const int64_t m = j - 4; /* block-2 output plane = output plane x0 + m */
-    block_plane(p, 1, ws->red2, ws->y1, slot1, m, ry2, nv2, ws->y2);
+    block2_plane(p, ws->red2, ws->y1, m, ry2, nv2, ws->y2);
     head_plane(p, ws->y2, ry2, nv2, tl, tl->x0 + m, ws->head, out);
   }
 }

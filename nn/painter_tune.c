@@ -3,10 +3,10 @@
  * a few shapes are timed on a small grid of the plan's thread count (every thread paints one
  * tile at once, as in a run), the fastest per output voxel wins, and the choice is kept in a
  * per-machine wisdom file keyed on the CPU, the vector path, the threads and the grid's y and z
- * extents. The search stops when it has spent a tenth of the execute it predicts; a search cut
- * short is written down but not trusted (the next plan searches again), and the shape that won
- * complete searches of other grids on this machine is tried first. Results are bit-identical
- * for any tile (tests/test_painter.c), so the choice changes only the speed.
+ * extents. The search stops when it has spent a tenth of the execute it predicts (at least half
+ * a second); a search cut short is written down but not trusted (the next plan searches again),
+ * and the shape that won complete searches of other grids on this machine is tried first. Results
+ * are bit-identical for any tile (tests/test_painter.c), so the choice changes only the speed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -21,8 +21,11 @@
 
 /** Output planes along x of a timed tile (its ring fills over 8 more). */
 #define TUNE_NX 8
-/** Fraction of the predicted execute the search may spend. */
+/** Fraction of the predicted execute the search may spend, but at least TUNE_MIN_SECONDS: a
+ * search is done once a machine and grid (the wisdom file keeps it), and a tenth of a small
+ * grid's execute would never see the whole list, so its line would never be trusted. */
 #define TUNE_BUDGET 0.1
+#define TUNE_MIN_SECONDS 0.5
 
 /* The CPU's name (/proc/cpuinfo), for the wisdom key; spaces become '_'. */
 static void cpu_model(char *buf, size_t n) {
@@ -54,11 +57,15 @@ static int wisdom_path(char *buf, size_t n) {
   return 0;
 }
 
+/* The engine's revision, part of the key: a kernel change makes earlier timings stale
+ * (2: block 1 folded). */
+#define HP_PAINTER_ENGINE "engine=2"
+
 static void wisdom_key(char *key, size_t n, const char *simd, int threads, int64_t ny, int64_t nz) {
   char cpu[256];
   cpu_model(cpu, sizeof cpu);
-  snprintf(key, n, "painter-tiles %s %s threads=%d ny=%lld nz=%lld", cpu, simd, threads,
-           (long long)ny, (long long)nz);
+  snprintf(key, n, "painter-tiles %s %s %s threads=%d ny=%lld nz=%lld", HP_PAINTER_ENGINE, cpu,
+           simd, threads, (long long)ny, (long long)nz);
 }
 
 #define PARTIAL_NOTE "; the search ran out of its budget"
@@ -153,7 +160,8 @@ int hp_painter_tune(const hp_net *net, const hp_painter_desc *d, const char *sim
   /* the estimate first: it sets the budget, then the others while the budget lasts */
   double best = time_shape(net, threads, *ty, *tz, rho, out), spent = 0;
   const double t_start = omp_get_wtime();
-  const double budget = best > 0 ? TUNE_BUDGET * best * (double)(nx * ny * nz) : 0;
+  const double predicted = best * (double)(nx * ny * nz);
+  const double budget = best > 0 ? fmax(TUNE_BUDGET * predicted, TUNE_MIN_SECONDS) : 0;
   for (int c = 0; c < 10 && best > 0 && spent < budget; c++) {
     if (c > 0 && try[c][0] == try[0][0] && try[c][1] == try[0][1]) continue; /* timed first */
     const int cy = balanced(ny, try[c][0]), cz = balanced(nz, try[c][1]);

@@ -24,6 +24,9 @@ void HP_T_FN(gen_ws_destroy)(HP_T_FN(gen_ws) * g);
 /** Output side of the workspace's patch. */
 int64_t HP_T_FN(gen_ws_out_side)(const HP_T_FN(gen_ws) * g);
 /** Bytes allocated by the workspace. */
+/** Multiply-adds one forward and one backward pass execute (folded branches at their folded
+ * cost; the backward pass forms no gradient of the density). */
+void HP_T_FN(gen_ws_macs)(const HP_T_FN(gen_ws) * g, double *fwd, double *bwd);
 size_t HP_T_FN(gen_ws_bytes)(const HP_T_FN(gen_ws) * g);
 
 /**

@@ -35,6 +35,12 @@ struct FN(gen_ws) {
   int64_t b_in[HP_NET_MAX_BLOCKS], b_out[HP_NET_MAX_BLOCKS];
   int b_cout[HP_NET_MAX_BLOCKS], b_crop[HP_NET_MAX_BLOCKS], b_last[HP_NET_MAX_BLOCKS];
   REAL *bout[HP_NET_MAX_BLOCKS], *dbout[HP_NET_MAX_BLOCKS];
+  /* folded branches: a first-block branch that opens with a 1x1 reduce of the one-channel input
+   * is linear up to its k^3 convolution i, so i runs as the one-channel convolution fconv[i]
+   * of the input with weights fw (from the two layers' weights); the reduce is never formed */
+  int fold[HP_NET_MAX_CONV]; /* 1: conv i is folded with its reduce i - 1 */
+  hp_conv fconv[HP_NET_MAX_CONV];
+  REAL *fw, *fg;   /* folded weights and their gradient (the largest folded convolution's) */
   REAL *out;       /* relu of the output layer's pre-activation act[last] */
   double out_leak; /* surrogate slope of the output ReLU's backward below zero (0: exact) */
   const REAL *x;
@@ -140,8 +146,23 @@ int FN(gen_ws_create)(FN(gen_ws) * *out, const hp_net *net, int64_t n_in, int nt
   }
   g->n_out = n;
   floats += (size_t)(net->k_out * FN(cube)(n)) + 32;
+  size_t fold_floats = 0;
+  for (int br = 0; net->nblocks > 0 && br < net->block[0].nbranch; br++) {
+    const int i0 = net->block[0].first[br], i = i0 + 1;
+    const hp_conv *r = &net->conv[i0];
+    if (net->block[0].len[br] != 2 || r->k != 1 || r->cin != 1) continue;
+    g->fold[i] = 1;
+    g->fconv[i] = net->conv[i];
+    g->fconv[i].cin = 1, g->fconv[i].w_off = 0;
+    g->fconv[i].b_off =
+        (size_t)net->conv[i].cout * net->conv[i].k * net->conv[i].k * net->conv[i].k;
+    if (g->fconv[i].b_off + net->conv[i].cout > fold_floats)
+      fold_floats = g->fconv[i].b_off + net->conv[i].cout;
+    floats -= 2 * (size_t)(r->cout * FN(cube)(g->out_side[i0])) + 32; /* the reduce's planes */
+  }
+  floats += 2 * (fold_floats + 32);
   for (int i = 0; i < net->nconv; i++) {
-    const size_t s = FN(conv_scratch)(&net->conv[i], g->out_side[i]);
+    const size_t s = FN(conv_scratch)(g->fold[i] ? &g->fconv[i] : &net->conv[i], g->out_side[i]);
     if (s > scratch) scratch = s;
   }
   floats += scratch + 32;
@@ -162,7 +183,9 @@ int FN(gen_ws_create)(FN(gen_ws) * *out, const hp_net *net, int64_t n_in, int nt
     for (int br = 0; br < bl->nbranch; br++)
       for (int q = 0; q < bl->len[br]; q++) {
         const int i = bl->first[br] + q;
-        if (q + 1 < bl->len[br]) {
+        if (q + 1 < bl->len[br] && g->fold[i + 1]) {
+          g->act[i] = g->grad[i] = NULL; /* a folded reduce */
+        } else if (q + 1 < bl->len[br]) {
           g->act[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
           g->grad[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
         } else {
@@ -178,6 +201,8 @@ int FN(gen_ws_create)(FN(gen_ws) * *out, const hp_net *net, int64_t n_in, int nt
     g->grad[i] = tv_take(&p, net->conv[i].cout * FN(cube)(g->out_side[i]));
   }
   g->out = tv_take(&p, net->k_out * FN(cube)(g->n_out));
+  g->fw = tv_take(&p, (int64_t)fold_floats);
+  g->fg = tv_take(&p, (int64_t)fold_floats);
   g->scratch = tv_take(&p, scratch);
   *out = g;
   return HP_OK;
@@ -191,6 +216,19 @@ void FN(gen_ws_destroy)(FN(gen_ws) * g) {
 
 int64_t FN(gen_ws_out_side)(const FN(gen_ws) * g) { return g->n_out; }
 size_t FN(gen_ws_bytes)(const FN(gen_ws) * g) { return g->bytes; }
+
+void FN(gen_ws_macs)(const FN(gen_ws) * g, double *fwd, double *bwd) {
+  *fwd = *bwd = 0;
+  for (int i = 0; i < g->net.nconv; i++) {
+    if (i + 1 < g->net.nconv && g->fold[i + 1]) continue; /* a folded reduce */
+    const hp_conv *c = g->fold[i] ? &g->fconv[i] : &g->net.conv[i];
+    const double s = (double)g->out_side[i];
+    const double macs = (double)c->cout * c->cin * c->k * c->k * c->k * s * s * s;
+    const int input_gradient = !g->fold[i] && g->src[i] != -1; /* not of the density */
+    *fwd += macs;
+    *bwd += input_gradient ? 2 * macs : macs;
+  }
+}
 void FN(gen_ws_set_output_leak)(FN(gen_ws) * g, double leak) { g->out_leak = leak; }
 
 /* y[ch] += x[0] cropped, then leaky ReLU, for every channel of block b's output. */
@@ -214,14 +252,65 @@ static void FN(residual_lrelu)(FN(gen_ws) * g, int b, const REAL *x) {
   }
 }
 
+/* The weights of folded convolution i: sum_c W_i[co][c][t] (wr[c] x + br[c]) over the reduce's
+ * outputs c is (sum_c W_i[co][c][t] wr[c]) x + a constant, and the valid convolution sees every
+ * tap, so the constants join the bias. Summed in double. */
+static void FN(fold_weights)(FN(gen_ws) * g, int i, const REAL *w) {
+  const hp_conv *c = &g->net.conv[i], *r = &g->net.conv[i - 1];
+  const int k3 = c->k * c->k * c->k;
+  for (int co = 0; co < c->cout; co++) {
+    double constant = w[c->b_off + co];
+    for (int t = 0; t < k3; t++) {
+      double sum = 0;
+      for (int ci = 0; ci < c->cin; ci++) {
+        const double wct = w[c->w_off + ((size_t)co * c->cin + ci) * k3 + t];
+        sum += wct * w[r->w_off + ci];
+        constant += wct * w[r->b_off + ci];
+      }
+      g->fw[(size_t)co * k3 + t] = (REAL)sum;
+    }
+    g->fw[g->fconv[i].b_off + co] = (REAL)constant;
+  }
+}
+
+/* Gradients of a folded pair from G = the folded kernel's gradient and S = its bias's (the
+ * output gradient's sums): dW_i[co][c][t] = wr[c] G[co][t] + br[c] S[co], db_i = S,
+ * dwr[c] = sum_{co,t} W_i[co][c][t] G[co][t], dbr[c] = sum_{co,t} W_i[co][c][t] S[co]. */
+static void FN(unfold_gradient)(const FN(gen_ws) * g, int i, const REAL *w, REAL *gw) {
+  const hp_conv *c = &g->net.conv[i], *r = &g->net.conv[i - 1];
+  const int k3 = c->k * c->k * c->k;
+  const REAL *G = g->fg, *S = g->fg + g->fconv[i].b_off;
+  for (int ci = 0; ci < c->cin; ci++) {
+    const double wr = w[r->w_off + ci], br = w[r->b_off + ci];
+    double dwr = 0, dbr = 0;
+    for (int co = 0; co < c->cout; co++)
+      for (int t = 0; t < k3; t++) {
+        const size_t at = ((size_t)co * c->cin + ci) * k3 + t;
+        gw[c->w_off + at] += (REAL)(wr * G[(size_t)co * k3 + t] + br * S[co]);
+        dwr += (double)w[c->w_off + at] * G[(size_t)co * k3 + t];
+        dbr += (double)w[c->w_off + at] * S[co];
+      }
+    gw[r->w_off + ci] += (REAL)dwr;
+    gw[r->b_off + ci] += (REAL)dbr;
+  }
+  for (int co = 0; co < c->cout; co++) gw[c->b_off + co] += S[co];
+}
+
 const REAL *FN(gen_forward)(FN(gen_ws) * g, const REAL *w, const REAL *in) {
   const hp_net *net = &g->net;
   g->x = in;
   for (int i = 0; i < net->nconv; i++) {
     const hp_conv *c = &net->conv[i];
-    const REAL *x = FN(gen_input)(g, i, NULL);
-    T_conv_forward(c, w, x, g->in_side[i], g->off[i], g->act[i], g->out_side[i], 1, g->scratch,
-                   g->nthreads);
+    if (i + 1 < net->nconv && g->fold[i + 1]) continue; /* a folded reduce */
+    if (g->fold[i]) {
+      FN(fold_weights)(g, i, w);
+      T_conv_forward(&g->fconv[i], g->fw, in, g->in_side[i - 1], g->off[i - 1], g->act[i],
+                     g->out_side[i], 1, g->scratch, g->nthreads);
+    } else {
+      const REAL *x = FN(gen_input)(g, i, NULL);
+      T_conv_forward(c, w, x, g->in_side[i], g->off[i], g->act[i], g->out_side[i], 1, g->scratch,
+                     g->nthreads);
+    }
     const int b = g->blk[i];
     if (b >= 0) {
       if (i == g->b_last[b]) FN(residual_lrelu)(g, b, b > 0 ? g->bout[b - 1] : in);
@@ -257,7 +346,7 @@ static void FN(residual_backward)(FN(gen_ws) * g, int b) {
 void FN(gen_backward)(FN(gen_ws) * g, const REAL *w, const REAL *dout, REAL *gw) {
   const hp_net *net = &g->net;
   for (int i = 0; i < net->nconv; i++)
-    if (!g->slice[i])
+    if (!g->slice[i] && g->grad[i])
       memset(g->grad[i], 0, sizeof(REAL) * (size_t)(net->conv[i].cout * FN(cube)(g->out_side[i])));
   for (int b = 0; b < net->nblocks; b++)
     memset(g->dbout[b], 0, sizeof(REAL) * (size_t)(g->b_cout[b] * FN(cube)(g->b_out[b])));
@@ -289,6 +378,14 @@ void FN(gen_backward)(FN(gen_ws) * g, const REAL *w, const REAL *dout, REAL *gw)
                        g->nthreads);
       if (b > 0 && net->block[b].residual) FN(residual_backward)(g, b);
       done_block = b;
+    }
+    if (i + 1 < net->nconv && g->fold[i + 1]) continue; /* a folded reduce: done with i + 1 */
+    if (g->fold[i]) { /* the input (the density) needs no gradient */
+      memset(g->fg, 0, sizeof(REAL) * (g->fconv[i].b_off + (size_t)c->cout));
+      T_conv_backward_weight(&g->fconv[i], g->x, g->in_side[i - 1], g->off[i - 1], g->grad[i],
+                             g->out_side[i], 1.0, 1, g->fg, g->scratch, g->nthreads);
+      FN(unfold_gradient)(g, i, w, gw);
+      continue;
     }
     REAL *din = NULL;
     const REAL *x = FN(gen_input)(g, i, &din);

@@ -62,41 +62,6 @@ void hp_trainer_destroy(hp_trainer *t) {
   free(t);
 }
 
-/* Multiply-adds of the generator's forward pass on the planned patch, and of its backward pass
- * (weight gradients of every layer, input gradients of all but the density's consumers). */
-static void gen_macs(const hp_net *net, int64_t n_in, double *fwd, double *bwd) {
-  *fwd = *bwd = 0;
-  int64_t n = n_in;
-  for (int b = 0; b < net->nblocks; b++) {
-    const hp_block *bl = &net->block[b];
-    int shrink = 0;
-    for (int br = 0; br < bl->nbranch; br++) {
-      int s = 0;
-      for (int q = 0; q < bl->len[br]; q++) s += net->conv[bl->first[br] + q].k - 1;
-      if (s > shrink) shrink = s;
-    }
-    const int64_t m = n - shrink;
-    for (int br = 0; br < bl->nbranch; br++) {
-      double side = (double)m;
-      for (int q = bl->len[br] - 1; q >= 0; q--) {
-        const hp_conv *c = &net->conv[bl->first[br] + q];
-        const double macs = (double)c->cout * c->cin * c->k * c->k * c->k * side * side * side;
-        *fwd += macs;
-        *bwd += (b == 0 && q == 0) ? macs : 2 * macs;
-        side += c->k - 1;
-      }
-    }
-    n = m;
-  }
-  for (int q = 0; q < net->head_len; q++) {
-    const hp_conv *c = &net->conv[net->head_first + q];
-    n -= c->k - 1;
-    const double macs = (double)c->cout * c->cin * c->k * c->k * c->k * (double)(n * n * n);
-    *fwd += macs;
-    *bwd += 2 * macs;
-  }
-}
-
 static float *alloc_floats(size_t n, const char *what, size_t *bytes, hp_status *st) {
   float *p = hp_alloc(n * sizeof(float), what, st);
   if (p) memset(p, 0, n * sizeof(float)), *bytes += n * sizeof(float);
@@ -154,7 +119,7 @@ int hp_trainer_create(hp_trainer **out, const hp_train_config *cfg, const hp_net
     goto fail;
   if (!(t->counts = alloc_floats((size_t)t->nout, "counts patch", &t->bytes, st))) goto fail;
   if (!(t->dfake = alloc_floats((size_t)t->nout, "output gradient", &t->bytes, st))) goto fail;
-  gen_macs(&t->net, cfg->patch, &t->gen_fwd_macs, &t->gen_bwd_macs);
+  hp_f_gen_ws_macs(t->gws, &t->gen_fwd_macs, &t->gen_bwd_macs);
   if (t->wgan) {
     if (hp_critic_paper(&t->critic, t->net.k_out, t->m, st)) goto fail;
     if (!(t->cw = alloc_floats(t->critic.nparams, "critic weights", &t->bytes, st))) goto fail;
