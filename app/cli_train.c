@@ -310,6 +310,11 @@ static int fit_counts(train_ctx *x, hp_status *st) {
                     "validation %.6f -> %.6f",
                     k, r.scale[k], d->a[k], d->b[k], r.nll_train_poisson[k], r.nll_train_cmp[k],
                     r.nll_val_poisson[k], r.nll_val_cmp[k]);
+  for (int k = 0; k < r.k; k++)
+    hp_cli_progress(x->t0,
+                    "exclusion runs, bin %d: length %.3f (large-scale stochasticity on the "
+                    "training boxes: truth %.3f, independent draws %.3f)",
+                    k, d->run[k], r.runs.truth[k], r.runs.independent[k]);
   return HP_OK;
 }
 

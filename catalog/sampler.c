@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/count_runs.h"
 #include "util/rng.h"
 
 #define NCDF 512 /* points of each bin's cumulative mass distribution */
 
-enum { STREAM_COUNT = 1, STREAM_POSITION = 2, STREAM_MASS = 3 };
+enum { STREAM_COUNT = 1, STREAM_POSITION = 2, STREAM_MASS = 3, STREAM_RUN = 4 };
 
 struct hp_sampler {
   hp_sampler_desc d;
@@ -20,8 +21,19 @@ struct hp_sampler {
   int64_t *cell_start; /* (voxels held) + 1 offsets into sorted */
   int64_t nx;          /* planes held: [d.x0, d.x0 + nx) of nv */
   hp_cic_plan *cic;
-  hp_count_table *counts; /* HP_COUNTS_MODEL */
+  hp_count_table *counts;   /* HP_COUNTS_MODEL */
+  double run[HP_NET_MAX_K]; /* HP_COUNTS_MODEL: the model's exclusion run lengths */
+  int runs;                 /* 1 if any bin draws along runs */
 };
+
+/* The model's exclusion runs (nn/count_runs.h): only where counts follow the model. */
+static void take_runs(hp_sampler *s, const hp_count_dist *cd) {
+  s->runs = 0;
+  for (int k = 0; k < s->d.nbins && k < HP_NET_MAX_K; k++) {
+    s->run[k] = s->d.count_mode == HP_COUNTS_MODEL && cd ? cd->run[k] : 0;
+    if (s->run[k] > 0) s->runs = 1;
+  }
+}
 
 int64_t hp_sampler_count(const hp_sampler *s, int k, double lambda, double u) {
   if (!(lambda > 0)) return 0;
@@ -128,7 +140,8 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
     hp_sampler_destroy(s);
     return hp_error_context(st, "sampler");
   }
-  s->d.count_dist = NULL; /* the tables hold what is needed; the caller's may go */
+  take_runs(s, d->count_dist);
+  s->d.count_dist = NULL; /* the tables and runs hold what is needed; the caller's may go */
   *out = s;
   return HP_OK;
 }
@@ -136,6 +149,7 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
 int hp_sampler_retarget(hp_sampler *s, const hp_count_dist *count_dist, hp_status *st) {
   if (tabulate_masses(s, st)) return hp_error_context(st, "sampler");
   if (s->d.count_mode != HP_COUNTS_MODEL) return HP_OK;
+  take_runs(s, count_dist);
   hp_count_table_destroy(s->counts);
   s->counts = NULL;
   if (count_dist && hp_count_table_create(&s->counts, count_dist, st))
@@ -277,6 +291,44 @@ static int index_particles(hp_sampler *s, const hp_sampler_input *in, const int6
   return HP_OK;
 }
 
+/* The counts of every bin with an exclusion run, for the voxels held, into *out (K grids). A
+ * slab's blocks reach HP_RUN_GHOST planes beyond it: those means come from in->counts_ghost. */
+static int draw_runs(const hp_sampler *s, const hp_sampler_input *in, int32_t **out,
+                     hp_status *st) {
+  const hp_sampler_desc *d = &s->d;
+  const int64_t nv = d->nv, nc = s->nx * nv * nv, slab = s->nx < nv;
+  if (slab && !in->counts_ghost)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "sampler: the model draws counts along exclusion runs, and a slab needs %d "
+                   "planes of painted means each side (hp_sampler_input.counts_ghost)",
+                   HP_RUN_GHOST);
+  int32_t *cnt = malloc(sizeof *cnt * (size_t)(nc * d->nbins));
+  if (!cnt) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the run counts");
+  const uint64_t key = hp_rng_key(d->seed, STREAM_RUN);
+  for (int k = 0; k < d->nbins; k++) {
+    if (!(s->run[k] > 0)) continue;
+    const float *mean = slab ? in->counts_ghost[k] : in->counts[k];
+    const int64_t mx0 = slab ? d->x0 - HP_RUN_GHOST : 0, mnx = slab ? s->nx + 2 * HP_RUN_GHOST : nv;
+    if (hp_count_runs_draw(s->counts, k, s->run[k], mean, mx0, mnx, nv, d->x0, s->nx, key,
+                           cnt + k * nc, d->nthreads, st)) {
+      free(cnt);
+      return hp_error_context(st, "sampler, mass bin %d", k);
+    }
+  }
+  *out = cnt;
+  return HP_OK;
+}
+
+/* The count of bin k in voxel c of the slab (c + c0 of the grid): drawn along the runs already,
+ * or drawn here from its own uniform (key kc). */
+static inline int64_t voxel_count(const hp_sampler *s, const hp_sampler_input *in,
+                                  const int32_t *run_counts, int64_t k, int64_t c, int64_t nc,
+                                  int64_t c0, uint64_t kc) {
+  if (run_counts && s->run[k] > 0) return run_counts[k * nc + c];
+  const uint64_t ctr = (uint64_t)((c + c0) * s->d.nbins + k);
+  return hp_sampler_count(s, (int)k, in->counts[k][c], hp_rng_uniform(hp_rng_at(kc, ctr, 0)));
+}
+
 int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *cat, hp_status *st) {
   const hp_sampler_desc *d = &s->d;
   /* c: a voxel of the slab held; c + c0: the same voxel in the whole grid, which keys its draws */
@@ -306,22 +358,27 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
                      HP_SAMPLER_MAX_MEAN);
     }
   }
+  /* the counts of bins with exclusion runs are drawn first, block by block (they depend on the
+   * voxel's neighbours); the others voxel by voxel as they are needed */
+  int32_t *run_counts = NULL;
+  if (s->runs && draw_runs(s, in, &run_counts, st)) return st->code;
   /* pass 1: integer counts per voxel (all bins), then offsets */
   int64_t *nvox = malloc(sizeof *nvox * (size_t)(nc + 1));
-  if (!nvox) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate voxel counts");
+  if (!nvox) {
+    free(run_counts);
+    return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate voxel counts");
+  }
 #pragma omp parallel for num_threads(d->nthreads) schedule(static)
   for (int64_t c = 0; c < nc; c++) {
     int64_t tot = 0;
-    for (int64_t k = 0; k < K; k++)
-      tot += hp_sampler_count(s, (int)k, in->counts[k][c],
-                              hp_rng_uniform(hp_rng_at(kc, (uint64_t)((c + c0) * K + k), 0)));
+    for (int64_t k = 0; k < K; k++) tot += voxel_count(s, in, run_counts, k, c, nc, c0, kc);
     nvox[c + 1] = tot;
   }
   nvox[0] = 0;
   for (int64_t c = 0; c < nc; c++) nvox[c + 1] += nvox[c];
   const int64_t nh = nvox[nc];
   if (d->max_catalog_bytes > 0 && (double)nh * HP_SAMPLER_HALO_BYTES > d->max_catalog_bytes) {
-    free(nvox);
+    free(nvox), free(run_counts);
     return hp_fail(st, HP_ERR_NOMEM,
                    "sampler: the painted counts make %lld halos (%.0f MB), more than the %.0f MB "
                    "left for the catalogue (MemoryLimit or the memory available); %.3g halos per "
@@ -330,11 +387,11 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
                    d->max_catalog_bytes / 1e6, (double)nh / (double)nc);
   }
   if (hp_catalog_alloc(cat, nh, HP_CAT_MASSBIN, st)) {
-    free(nvox);
+    free(nvox), free(run_counts);
     return hp_error_context(st, "sampler: %lld halos", (long long)nh);
   }
   if (use_particles && index_particles(s, in, nvox, st)) {
-    free(nvox);
+    free(nvox), free(run_counts);
     return st->code;
   }
   /* pass 2: each voxel fills its own range, in bin order */
@@ -345,8 +402,7 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
     const int64_t ix = (c + c0) / (nv * nv), iy = (c / nv) % nv, iz = c % nv;
     for (int64_t k = 0; k < K; k++) {
       const uint64_t ctr = (uint64_t)((c + c0) * K + k);
-      const int64_t n =
-          hp_sampler_count(s, (int)k, in->counts[k][c], hp_rng_uniform(hp_rng_at(kc, ctr, 0)));
+      const int64_t n = voxel_count(s, in, run_counts, k, c, nc, c0, kc);
       for (int64_t j = 0; j < n; j++, h++) {
         double x[3];
         const int64_t np_in = use_particles ? s->cell_start[c + 1] - s->cell_start[c] : 0;
@@ -375,6 +431,7 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
     }
   }
   free(nvox);
+  free(run_counts);
   /* velocities: CIC read-out of the mass-weighted velocity field at the halo positions (a slab's
    * grids have a ghost plane each side) */
   const int64_t gx0 = s->nx < nv ? (d->x0 + nv - 1) % nv : 0, gnx = s->nx < nv ? s->nx + 2 : nv;

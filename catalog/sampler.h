@@ -5,7 +5,9 @@
  * For every voxel and mass bin the painter gives a mean count lambda. The
  * sampler turns it into halos:
  *  - an integer count: drawn from the model's count distribution (default: Poisson, or the
- *    Conway-Maxwell-Poisson with the dispersion the model learned, nn/count_dist.h), from
+ *    Conway-Maxwell-Poisson with the dispersion the model learned, nn/count_dist.h; where the
+ *    model has exclusion runs, jointly along a space-filling curve, each voxel's distribution
+ *    unchanged, nn/count_runs.h), from
  *    Poisson(lambda), or by stochastic rounding (floor(lambda) + 1 with probability
  *    lambda - floor(lambda));
  *  - positions: a 2LPT particle that fell in the voxel, drawn uniformly among
@@ -77,6 +79,10 @@ typedef struct hp_sampler_input {
   const float *pos;                  /**< np = 0: npart x 3 positions [Mpc/h], x y z per particle */
   const hp_lattice_ids *lattice_ids; /**< np > 0 and npart > 0: the lattice point of each
                                           particle (increasing); disp[] holds npart entries */
+  /** A slab whose model draws along exclusion runs (hp_count_dist.run, nn/count_runs.h): K
+   *  grids of the painted means of planes [x0 - HP_RUN_GHOST, x0 + nx + HP_RUN_GHOST),
+   *  periodic; NULL otherwise. */
+  const float *const *counts_ghost;
 } hp_sampler_input;
 
 typedef struct hp_sampler hp_sampler;

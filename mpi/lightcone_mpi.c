@@ -11,6 +11,7 @@
 #include "lpt/lpt_linear.h"
 #include "mpi/comm.h"
 #include "mpi/exchange.h"
+#include "nn/count_runs.h"
 #include "mpi/lpt_mpi.h"
 #include "params/resolve.h"
 #include "plugin/engine.h"
@@ -31,10 +32,11 @@ struct hp_mlightcone {
   int64_t a0, na;          /* lattice planes [a0, a0 + na) are this rank's */
   int64_t before, after;   /* rooms around the shell's particles for the exchange */
   float *part;             /* the shell's x and v: six arrays of before + na np^2 + after */
-  float *rho, *vel[3], **counts, **counts2; /* nvx planes */
-  float *ghost;                             /* nvx + 2 halo planes */
-  float *padded;            /* ghost padded in y and z for one model's halo, padded_h */
-  int padded_h;             /* -1: not made from the current ghost planes */
+  float *rho, *vel[3], **counts, **counts2; /* nvx planes (counts2: + 2 HP_RUN_GHOST, runs) */
+  int runs;      /* the sampler draws along exclusion runs: counts2 then holds counts with ghosts */
+  float *ghost;  /* nvx + 2 halo planes */
+  float *padded; /* ghost padded in y and z for one model's halo, padded_h */
+  int padded_h;  /* -1: not made from the current ghost planes */
   float *velg[3];           /* nvx + 2 planes: a ghost each side (more than one rank) */
   double *ps, *ps_all;      /* K x nvx plane sums of the painted means; K x nv of all */
   int *plane_n, *plane_off; /* each rank's voxel planes */
@@ -77,6 +79,13 @@ void hp_mlightcone_destroy(hp_mlightcone *lc) {
 }
 
 /* This rank's bytes, every buffer of every stage; *cats: of them, the catalogues' share. */
+/* A model draws along exclusion runs (nn/count_runs.h), so the slabs need their ghosts. */
+static int runs_here(const hp_mlightcone *lc) {
+  int any = 0;
+  for (int i = 0; i < lc->sh.nmodels; i++) any |= hp_count_runs_any(&lc->sh.models[i].meta.count);
+  return lc->size > 1 && any && hp_run_count_mode(lc->sh.p) == HP_COUNTS_MODEL;
+}
+
 static double planned_bytes(const hp_mlightcone *lc, double *cats) {
   const hp_lc_shells *sh = &lc->sh;
   const int K = sh->models[0].net.k_out;
@@ -94,6 +103,7 @@ static double planned_bytes(const hp_mlightcone *lc, double *cats) {
          32.0 * cross /* exchange buffers */ + 8.0 * room /* ids of the arrived */ +
          8.0 * share /* sampler's index */ +
          plane * ((4.0 + 2 * K) * lc->nvx + (lc->nvx + 2 * h) + vghost) +
+         (runs_here(lc) ? plane * K * (lc->nvx + 2.0 * HP_RUN_GHOST) : 0) /* exclusion runs */ +
          4.0 * (lc->nvx + 2 * h) * (nv + 2 * h) * (nv + 2 * h) /* the painter's input */ +
          2 * 32.0 * 1048576 /* CIC workspaces: the plan's and the sampler's */ +
          25.0e6 * lc->threads * sh->nmodels /* painter tiles */ + 16.0 * K * nv /* plane sums */ +
@@ -175,9 +185,11 @@ static int allocate(hp_mlightcone *lc, const hp_params *p, hp_status *st) {
         !(lc->at = malloc(sizeof *lc->at * nim)) || !(lc->blen = malloc(sizeof *lc->blen * nim)) ||
         !(lc->disp = malloc(sizeof *lc->disp * nim)))))
     return hp_fail(st, HP_ERR_NOMEM, "light cone: the count slabs and the shell's tables");
+  lc->runs = runs_here(lc);
+  const size_t slab2 = (size_t)((nvx + (lc->runs ? 2 * HP_RUN_GHOST : 0)) * plane) * sizeof(float);
   for (int k = 0; k < K; k++)
     if (!(lc->counts[k] = hp_alloc(slab, "a count slab", st)) ||
-        !(lc->counts2[k] = hp_alloc(slab, "a count slab", st)))
+        !(lc->counts2[k] = hp_alloc(slab2, "a count slab", st)))
       return st->code;
   for (int r = 0; r < lc->size; r++) {
     int64_t x0, nx;
@@ -317,6 +329,8 @@ static int shell_box(hp_mlightcone *lc, int s, uint64_t seed, hp_catalog *cat, d
     hp_error_context(st, "seed %llu, shell %d: painter", (unsigned long long)seed, s);
     goto done;
   }
+  for (int k = 0; lc->runs && k < K; k++) /* counts2 is free after the blend: the runs' ghosts */
+    hp_mpi_ghost_planes(lc->counts[k], lc->nvx, plane, HP_RUN_GHOST, lc->counts2[k], lc->comm, st);
   t->paint += MPI_Wtime() - t0;
   t0 = MPI_Wtime();
   sh->mf.z = sh->zs[s];
@@ -344,7 +358,8 @@ static int shell_box(hp_mlightcone *lc, int s, uint64_t seed, hp_catalog *cat, d
                          {parts.disp[0], parts.disp[1], parts.disp[2]},
                          {vg[0], vg[1], vg[2]},
                          NULL,
-                         &parts.ids};
+                         &parts.ids,
+                         lc->runs ? (const float *const *)lc->counts2 : NULL};
   hp_sampler *smp = NULL;
   if (!hp_sampler_create(&smp, &sd, st)) hp_sampler_execute(smp, &in, cat, st);
   hp_sampler_destroy(smp);

@@ -13,6 +13,7 @@
 #include "mpi/comm.h"
 #include "mpi/exchange.h"
 #include "mpi/lpt_mpi.h"
+#include "nn/count_runs.h"
 #include "nn/model_io.h"
 #include "params/resolve.h"
 #include "plugin/engine.h"
@@ -38,6 +39,7 @@ struct hp_mrun {
   float *ghost, *padded; /* nvx + 2 halo planes; the same, periodic in y and z */
   float *velg[3];        /* nvx + 2 planes: a ghost each side, for the velocity read-out */
   float **counts;        /* K grids of nvx planes */
+  float **countsg;       /* exclusion runs: K grids of nvx + 2 HP_RUN_GHOST planes, else NULL */
   size_t bytes;
 };
 
@@ -70,8 +72,17 @@ void hp_mrun_destroy(hp_mrun *r) {
   if (r->counts)
     for (int k = 0; k < r->model.net.k_out; k++) hp_free(r->counts[k]);
   free(r->counts);
+  if (r->countsg)
+    for (int k = 0; k < r->model.net.k_out; k++) hp_free(r->countsg[k]);
+  free(r->countsg);
   hp_model_free(&r->model);
   free(r);
+}
+
+/* The sampler draws along exclusion runs (nn/count_runs.h) and the slabs need their ghosts. */
+static int runs_here(const hp_mrun *r) {
+  return r->size > 1 && hp_run_count_mode(r->p) == HP_COUNTS_MODEL &&
+         hp_count_runs_any(&r->model.meta.count);
 }
 
 /* This rank's bytes: every buffer of every stage, before any is allocated. */
@@ -89,6 +100,7 @@ static double planned_bytes(const hp_mrun *r, int K) {
          plane * ((4.0 + K) * r->nvx + (r->nvx + 2 * h) + 3 * (r->nvx + 2.0)) +
          4.0 * (r->nvx + 2 * h) * (nv + 2 * h) * (nv + 2 * h) + 32.0 * 1048576 /* CIC */ +
          25.0e6 * r->threads /* painter tiles */ +
+         (runs_here(r) ? plane * K * (2.0 * r->nvx + 2 * HP_RUN_GHOST) : 0) /* exclusion runs */ +
          HP_SAMPLER_HALO_BYTES * r->nvx * nv * nv /* catalogue at one halo a voxel */;
 }
 
@@ -150,6 +162,13 @@ static int plan_rank(hp_mrun *r, const hp_params *p, hp_status *st) {
     return hp_fail(st, HP_ERR_NOMEM, "run: cannot allocate the count grids");
   for (int k = 0; k < K; k++)
     if (!(r->counts[k] = hp_alloc(slab, "a count slab", st))) return st->code;
+  if (runs_here(r)) {
+    const size_t gs = (size_t)((r->nvx + 2 * HP_RUN_GHOST) * plane) * sizeof(float);
+    if (!(r->countsg = calloc((size_t)K, sizeof *r->countsg)))
+      return hp_fail(st, HP_ERR_NOMEM, "run: cannot allocate the count grids");
+    for (int k = 0; k < K; k++)
+      if (!(r->countsg[k] = hp_alloc(gs, "a count slab with ghosts", st))) return st->code;
+  }
   r->mf.z = r->z;
   return hp_massfunc_create(&r->mf.mf, r->cosmo, st);
 }
@@ -280,6 +299,8 @@ int hp_mrun_seed(hp_mrun *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp
   if (hp_mpi_agree(st, r->comm)) goto fail;
   hp_mpi_pad_yz(r->ghost, r->nvx, nv, r->halo, r->padded, r->threads);
   hp_engine_execute(r->painter, r->padded, r->counts, st);
+  for (int64_t k = 0; r->countsg && k < K; k++) /* the runs' blocks reach beyond the slab */
+    hp_mpi_ghost_planes(r->counts[k], r->nvx, plane, HP_RUN_GHOST, r->countsg[k], r->comm, st);
   if (hp_mpi_agree(st, r->comm)) goto fail;
   t->paint = MPI_Wtime() - t0;
   t0 = MPI_Wtime();
@@ -311,7 +332,8 @@ int hp_mrun_seed(hp_mrun *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp
                          {whole ? r->vel[0] : r->velg[0], whole ? r->vel[1] : r->velg[1],
                           whole ? r->vel[2] : r->velg[2]},
                          NULL,
-                         &parts.ids};
+                         &parts.ids,
+                         (const float *const *)r->countsg};
   hp_sampler *smp = NULL;
   hp_catalog part;
   memset(&part, 0, sizeof part);

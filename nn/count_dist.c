@@ -34,6 +34,12 @@ int hp_count_dist_check(const hp_count_dist *d, const char *where, hp_status *st
       return hp_fail(st, HP_ERR_FORMAT,
                      "%s: dispersion of bin %d (a = %g, b = %g) must be finite, |a|, |b| <= 100",
                      where, k, d->a[k], d->b[k]);
+  for (int k = 0; k < d->nbins; k++)
+    if (!(d->run[k] >= 0 && d->run[k] <= HP_RUN_MAX_LENGTH))
+      return hp_fail(st, HP_ERR_FORMAT,
+                     "%s: exclusion run length of bin %d is %g, expected 0 (independent draws) "
+                     "to %g",
+                     where, k, d->run[k], HP_RUN_MAX_LENGTH);
   return HP_OK;
 }
 

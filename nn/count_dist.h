@@ -37,6 +37,7 @@ enum hp_count_kind { HP_COUNT_POISSON = 0, HP_COUNT_CMP = 1 };
 #define HP_CMP_LNNU_MAX 3.0   /**< |ln nu| bound: nu in [0.05, 20] */
 #define HP_CMP_MU_MAX 200.0   /**< largest mean the CMP code handles (painted means are O(1)) */
 #define HP_CMP_MAX_TERMS 4096 /**< most terms of a CMP sum */
+#define HP_RUN_MAX_LENGTH 4.0 /**< largest exclusion run length a model may carry */
 
 /** A model's count distribution (stored in the model file, docs/model-format.md). */
 typedef struct hp_count_dist {
@@ -44,6 +45,8 @@ typedef struct hp_count_dist {
   int nbins;              /**< mass bins K */
   double a[HP_NET_MAX_K]; /**< ln nu at mu = 0, per bin (CMP) */
   double b[HP_NET_MAX_K]; /**< d ln nu / d ln(1 + mu), per bin (CMP) */
+  /** Exclusion: run length per bin (nn/count_runs.h), 0 = counts drawn independently. */
+  double run[HP_NET_MAX_K];
 } hp_count_dist;
 
 /** Moments of CMP(lambda, nu): everything the likelihood, its gradients and the fits need. */

@@ -345,6 +345,8 @@ static int write_metadata(hid_t file, const hp_model_meta *m, hp_status *st) {
     goto done;
   if ((rc = hp_h5_write_attr_double(g, "DispersionA", m->count.a, (size_t)m->nbins, st))) goto done;
   if ((rc = hp_h5_write_attr_double(g, "DispersionB", m->count.b, (size_t)m->nbins, st))) goto done;
+  if ((rc = hp_h5_write_attr_double(g, "ExclusionRun", m->count.run, (size_t)m->nbins, st)))
+    goto done;
   if ((rc = hp_h5_write_attr_string(g, "VoxelSizeUnit", VOXEL_UNIT, st))) goto done;
   rc = hp_h5_write_attr_string(g, "MassBinEdgesUnit", MASS_UNIT, st);
 done:
@@ -630,6 +632,10 @@ static int read_count_dist(hid_t g, int version, int k, hp_count_dist *d, const 
                    where, kind);
   if ((rc = read_reals(g, "DispersionA", d->a, (size_t)k, st))) return rc;
   if ((rc = read_reals(g, "DispersionB", d->b, (size_t)k, st))) return rc;
+  /* optional (models before 2026-12-07 draw counts independently) */
+  if (hp_h5_attr_exists(g, "ExclusionRun") &&
+      (rc = read_reals(g, "ExclusionRun", d->run, (size_t)k, st)))
+    return rc;
   return hp_count_dist_check(d, where, st);
 }
 

@@ -12,6 +12,7 @@
 #include "lpt/cosmology.h"
 #include "lpt/lpt.h"
 #include "lpt/lpt_linear.h"
+#include "nn/count_runs.h"
 #include "params/resolve.h"
 #include "plugin/engine.h"
 #include "plugin/lightcone_shells.h"
@@ -80,10 +81,13 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
   /* memory plan: every buffer of every stage and the richest shell's halos (the command streams
    * the cone to its file shell by shell), before allocating anything */
   const double n3 = (double)lc->np * lc->np * lc->np, v3 = (double)lc->nv * lc->nv * lc->nv;
+  int runs = 0; /* a model with exclusion runs: the sampler holds their counts */
+  for (int i = 0; i < sh->nmodels; i++) runs |= hp_count_runs_any(&sh->models[i].meta.count);
   const double need = (ld.dealias ? 46.0 : 32.2) * n3 /* 2LPT: psi1 and psi2 */ +
                       field_bytes /* a coarser LinearFieldFile while it is read */ +
                       24.0 * n3 /* the shell's particles */ + 8.0 * n3 /* sampler's index */ +
-                      (16.0 + 8.0 * K) * v3 + 32.0 * 1048576 /* CIC workspace */ +
+                      (16.0 + 8.0 * K + (runs ? 4.0 * K : 0)) * v3 +
+                      32.0 * 1048576 /* CIC workspace */ +
                       25.0e6 * threads * sh->nmodels /* painter tiles */ +
                       HP_SAMPLER_HALO_BYTES * v3 /* a shell's box catalogue */ +
                       1.25 * sh->shell_most * HP_CONE_HALO_BYTES /* a shell's cut */;
@@ -236,6 +240,7 @@ int hp_lightcone_seed(hp_lightcone *lc, uint64_t seed, hp_cone *cone, hp_cone_wr
       hp_sampler_input in = {(const float *const *)lc->counts,
                              {lc->sx[0], lc->sx[1], lc->sx[2]},
                              {lc->vel[0], lc->vel[1], lc->vel[2]},
+                             NULL,
                              NULL,
                              NULL};
       hp_sampler_set_seed(lc->sampler, shell_seed);

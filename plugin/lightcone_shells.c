@@ -253,6 +253,7 @@ void hp_lc_count_dist(const hp_lc_shells *sh, int i0, int i1, double w, hp_count
     const double a1 = c1->kind == HP_COUNT_CMP ? c1->a[k] : 0,
                  b1 = c1->kind == HP_COUNT_CMP ? c1->b[k] : 0;
     cd->a[k] = a0 + w * (a1 - a0), cd->b[k] = b0 + w * (b1 - b0);
+    cd->run[k] = c0->run[k] + w * (c1->run[k] - c0->run[k]); /* exclusion as the means */
   }
 }
 

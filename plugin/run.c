@@ -14,6 +14,7 @@
 #include "lpt/cosmology.h"
 #include "lpt/lpt.h"
 #include "lpt/lpt_linear.h"
+#include "nn/count_runs.h"
 #include "nn/model_io.h"
 #include "plugin/engine.h"
 #include "params/resolve.h"
@@ -155,11 +156,13 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
   if (hp_lpt_initial_check(&r->init, r->np, &field_bytes, st)) goto fail;
   /* memory plan: every buffer of every stage, before allocating any */
   const double n3 = (double)r->np * r->np * r->np, v3 = (double)r->nv * r->nv * r->nv;
-  const double need = (hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * n3 /* 2LPT */ +
-                      field_bytes /* a coarser LinearFieldFile while it is read */ +
-                      8.0 * n3 /* sampler's particle index */ + (16.0 + 4.0 * K + 8) * v3 +
-                      32.0 * 1048576 /* CIC workspace */ + 25.0e6 * threads /* painter tiles */ +
-                      HP_SAMPLER_HALO_BYTES * v3 /* catalogue planned at one halo per voxel */;
+  const double need =
+      (hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * n3 /* 2LPT */ +
+      field_bytes /* a coarser LinearFieldFile while it is read */ +
+      8.0 * n3 /* sampler's particle index */ + (16.0 + 4.0 * K + 8) * v3 +
+      (hp_count_runs_any(&r->model.meta.count) ? 4.0 * K * v3 : 0) /* run counts */ +
+      32.0 * 1048576 /* CIC workspace */ + 25.0e6 * threads /* painter tiles */ +
+      HP_SAMPLER_HALO_BYTES * v3 /* catalogue planned at one halo per voxel */;
   const double limit_mb = hp_params_real(p, "MemoryLimit");
   const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
   /* the catalogue was planned at one halo per voxel; the sampler counts the real number
@@ -260,6 +263,7 @@ int hp_run_seed(hp_run *r, uint64_t seed, hp_catalog *cat, hp_run_times *t, hp_s
   hp_sampler_input in = {(const float *const *)r->counts,
                          {parts.x, parts.y, parts.z},
                          {r->vel[0], r->vel[1], r->vel[2]},
+                         NULL,
                          NULL,
                          NULL};
   hp_sampler_set_seed(r->sampler, seed);

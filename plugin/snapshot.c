@@ -191,7 +191,8 @@ int hp_snapshot_sample(const hp_snapshot *s, const hp_model *m, int64_t nv,
                         0,
                         0};
   if ((rc = hp_sampler_create(&smp, &sd, st))) goto done;
-  hp_sampler_input in = {counts, {NULL, NULL, NULL}, {grid[0], grid[1], grid[2]}, s->pos, NULL};
+  hp_sampler_input in = {counts, {NULL, NULL, NULL}, {grid[0], grid[1], grid[2]}, s->pos, NULL,
+                         NULL};
   rc = hp_sampler_execute(smp, &in, cat, st);
 done:
   hp_sampler_destroy(smp);

@@ -348,6 +348,7 @@ static void check_round_trip(const hp_model *m, const char *path) {
   for (int i = 0; i < a->nbins; i++) {
     assert_same_double(a->count.a[i], b->count.a[i]);
     assert_same_double(a->count.b[i], b->count.b[i]);
+    assert_same_double(a->count.run[i], b->count.run[i]);
   }
   hp_model_free(&r);
 }
@@ -384,6 +385,9 @@ static void test_round_trip(void **state) {
   /* a learned count distribution */
   m.meta.count.kind = HP_COUNT_CMP;
   for (int i = 0; i < 3; i++) m.meta.count.a[i] = 0.1 * i - 0.3, m.meta.count.b[i] = 1.0 / 3 + i;
+  check_round_trip(&m, path);
+  /* exclusion runs */
+  for (int i = 0; i < 3; i++) m.meta.count.run[i] = 0.3 * i + 1.0 / 7;
   check_round_trip(&m, path);
   hp_model_free(&m);
 }
@@ -635,6 +639,19 @@ static void test_count_distribution(void **state) {
   p = copy_good("shortdisp.h5");
   set_attr_doubles(p, "Metadata", "DispersionA", (const double[]){0}, 1);
   expect_refused(p, HP_ERR_FORMAT, "DispersionA", NULL);
+  /* exclusion runs: optional (a model without draws independently), else 0 .. 4 per bin */
+  p = copy_good("noruns.h5");
+  del_attr(p, "Metadata", "ExclusionRun");
+  hp_status_clear(&st);
+  if (hp_model_load(&m, p, &st)) fail_msg("a model without exclusion runs: %s", st.msg);
+  assert_true(m.meta.count.run[0] == 0 && m.meta.count.run[1] == 0);
+  hp_model_free(&m);
+  p = copy_good("badruns.h5");
+  set_attr_doubles(p, "Metadata", "ExclusionRun", (const double[]){0.5, -0.1}, 2);
+  expect_refused(p, HP_ERR_FORMAT, "exclusion run length of bin 1", "-0.1", NULL);
+  p = copy_good("shortruns.h5");
+  set_attr_doubles(p, "Metadata", "ExclusionRun", (const double[]){0.5}, 1);
+  expect_refused(p, HP_ERR_FORMAT, "ExclusionRun", NULL);
 }
 
 static void test_bad_metadata(void **state) {

@@ -16,6 +16,7 @@
 
 #include "tests/fields.h"
 #include "catalog/sampler.h"
+#include "nn/count_runs.h"
 
 /* dn/dlnM proportional to M^-1: the mean of ln M in [a, b] is known in closed form. */
 static double power_law(void *ctx, double m) {
@@ -71,6 +72,7 @@ static void sample(hp_sampler *s, fixture *f, hp_catalog *cat) {
   hp_sampler_input in = {(const float *const *)f->counts,
                          {f->disp[0], f->disp[1], f->disp[2]},
                          {f->vel[0], f->vel[1], f->vel[2]},
+                         NULL,
                          NULL,
                          NULL};
   hp_status st;
@@ -217,6 +219,7 @@ static void test_broken_means_refused(void **state) {
                            {f.disp[0], f.disp[1], f.disp[2]},
                            {f.vel[0], f.vel[1], f.vel[2]},
                            NULL,
+                           NULL,
                            NULL};
     hp_catalog cat;
     memset(&cat, 0, sizeof cat);
@@ -259,6 +262,7 @@ static void test_particles_by_position(void **state) {
                          {NULL, NULL, NULL},
                          {f.vel[0], f.vel[1], f.vel[2]},
                          pos,
+                         NULL,
                          NULL};
   memset(&b, 0, sizeof b);
   assert_int_equal(hp_sampler_execute(byp, &in, &b, &st), 0);
@@ -301,6 +305,7 @@ static void test_catalog_bound(void **state) {
   hp_sampler_input in = {(const float *const *)f.counts,
                          {f.disp[0], f.disp[1], f.disp[2]},
                          {f.vel[0], f.vel[1], f.vel[2]},
+                         NULL,
                          NULL,
                          NULL};
   hp_catalog cat;
@@ -353,8 +358,10 @@ static void test_bad_plans(void **state) {
 
 /* Slabs of planes (one MPI rank's each), given the lattice points near them by id and velocity
  * grids with a ghost plane each side, draw the whole grid's catalogue, joined in plane order. */
-static void test_slabs_join_to_whole(void **state) {
-  (void)state;
+/* Slabs sampled apart, joined in plane order, are the whole grid's catalogue: independent
+ * counts (cd NULL: Poisson), or counts along exclusion runs (the slabs given their ghosts). */
+static void slabs_join_to_whole(const hp_count_dist *cd) {
+  const int mode = cd ? HP_COUNTS_MODEL : HP_COUNTS_POISSON;
   fixture f = make_fixture(0.5, 0.5);
   const int64_t nv2 = (int64_t)NV * NV, p3 = (int64_t)NP * NP * NP;
   for (int64_t v = 0; v < nv2 * NV; v++) {
@@ -362,7 +369,11 @@ static void test_slabs_join_to_whole(void **state) {
     for (int a = 0; a < 3; a++) f.vel[a][v] = (float)(100.0 * sin(0.01 * v + a));
   }
   hp_catalog whole;
-  hp_sampler *all = plan(2, HP_COUNTS_POISSON, HP_POS_PARTICLES, 1);
+  hp_sampler_desc dw = {NV, 48.0, NP,   K, EDGES, power_law, NULL, mode, HP_POS_PARTICLES,
+                        1,  0.01, 2024, 2, cd,    0,         0,    0,    0};
+  hp_sampler *all = NULL;
+  hp_status st;
+  if (hp_sampler_create(&all, &dw, &st)) fail_msg("%s", st.msg);
   sample(all, &f, &whole);
   hp_sampler_destroy(all);
   const int64_t cut[4] = {0, 7, 15, NV};
@@ -383,22 +394,34 @@ static void test_slabs_join_to_whole(void **state) {
       for (int64_t l = 0; l < nx + 2; l++)
         memcpy(vel + (a * (NV + 2) + l) * nv2, f.vel[a] + ((x0 - 1 + l + NV) % NV) * nv2,
                sizeof(float) * nv2);
-    hp_sampler_desc d = {
-        NV,   48.0, NP,   K, EDGES, power_law, NULL, HP_COUNTS_POISSON, HP_POS_PARTICLES, 1, 0.01,
-        2024, 2,    NULL, 0, m,     x0,        nx};
+    hp_sampler_desc d = {NV, 48.0, NP,   K, EDGES, power_law, NULL, mode, HP_POS_PARTICLES,
+                         1,  0.01, 2024, 2, cd,    0,         m,    x0,   nx};
     const hp_lattice_ids ids = hp_test_lattice_runs(id, m);
     hp_sampler *s = NULL;
-    hp_status st;
     if (hp_sampler_create(&s, &d, &st)) fail_msg("%s", st.msg);
-    const float *counts[K] = {f.counts[0] + x0 * nv2, f.counts[1] + x0 * nv2};
+    const float *counts[K] = {f.counts[0] + x0 * nv2, f.counts[1] + x0 * nv2}, *ghost[K];
+    for (int k = 0; k < K; k++) { /* the means of the slab and HP_RUN_GHOST planes each side */
+      float *g = malloc(sizeof(float) * (size_t)((nx + 2 * HP_RUN_GHOST) * nv2));
+      for (int64_t l = 0; l < nx + 2 * HP_RUN_GHOST; l++)
+        memcpy(g + l * nv2, f.counts[k] + ((x0 - HP_RUN_GHOST + l + NV) % NV) * nv2,
+               sizeof(float) * nv2);
+      ghost[k] = g;
+    }
     hp_sampler_input in = {counts,
                            {disp, disp + p3, disp + 2 * p3},
                            {vel, vel + (NV + 2) * nv2, vel + 2 * (NV + 2) * nv2},
                            NULL,
-                           &ids};
+                           &ids,
+                           NULL};
     hp_catalog part;
     memset(&part, 0, sizeof part);
+    if (cd) { /* a slab whose model draws along runs needs its ghost means */
+      assert_int_equal(hp_sampler_execute(s, &in, &part, &st), HP_ERR_INPUT);
+      assert_non_null(strstr(st.msg, "counts_ghost"));
+      in.counts_ghost = ghost;
+    }
     if (hp_sampler_execute(s, &in, &part, &st)) fail_msg("%s", st.msg);
+    for (int k = 0; k < K; k++) free((float *)ghost[k]);
     assert_true(done + part.n <= whole.n);
     assert_memory_equal(part.pos, whole.pos + 3 * done, sizeof(float) * 3 * part.n);
     assert_memory_equal(part.vel, whole.vel + 3 * done, sizeof(float) * 3 * part.n);
@@ -413,6 +436,15 @@ static void test_slabs_join_to_whole(void **state) {
   free(id), free(disp), free(vel);
   hp_catalog_free(&whole);
   free_fixture(&f);
+}
+
+static void test_slabs_join_to_whole(void **state) {
+  (void)state;
+  slabs_join_to_whole(NULL);
+  hp_count_dist cd;
+  hp_count_dist_poisson(&cd, K);
+  cd.run[0] = 0.5, cd.run[1] = 1.0; /* exclusion runs in both bins */
+  slabs_join_to_whole(&cd);
 }
 
 int main(void) {

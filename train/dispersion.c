@@ -190,12 +190,19 @@ int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, 
     hp_free(mu);
     return rc;
   }
+  /* the training boxes' means are kept for the runs' fit */
+  float **mus = calloc((size_t)data->nbox, sizeof *mus);
+  if (!mus) rc = hp_fail(st, HP_ERR_NOMEM, "painted means: out of memory");
   for (int bi = 0; bi < data->nbox && !rc; bi++) {
     const hp_train_box *b = &data->box[bi];
     const int64_t n3 = b->nv * b->nv * b->nv;
-    if ((rc = paint_box(net, b, K, nthreads, mu, st))) break;
+    float *m = mu;
+    if (!b->validation &&
+        !(m = mus[bi] = hp_alloc(sizeof *m * (size_t)(n3 * K), "painted means", st)))
+      rc = st->code;
+    if (rc || (rc = paint_box(net, b, K, nthreads, m, st))) break;
     for (int k = 0; k < K; k++)
-      hp_count_hist_add(b->validation ? &hv : &ht, k, mu + k * n3, b->counts + k * n3, n3);
+      hp_count_hist_add(b->validation ? &hv : &ht, k, m + k * n3, b->counts + k * n3, n3);
     *(b->validation ? &rep->voxels_val : &rep->voxels_train) += (double)n3;
   }
   hp_free(mu);
@@ -210,6 +217,12 @@ int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, 
       rep->nll_val_cmp[k] = rep->voxels_val > 0 ? hp_dispersion_nll(&hv, k, d, NULL) : NAN;
     }
   }
+  hp_count_table *t = NULL;
+  if (!rc) rc = hp_count_table_create(&t, d, st);
+  if (!rc) rc = hp_runs_fit(data, mus, t, d, &rep->runs, nthreads, st);
+  hp_count_table_destroy(t);
+  for (int bi = 0; mus && bi < data->nbox; bi++) hp_free(mus[bi]);
+  free(mus);
   hp_count_hist_free(&ht);
   hp_count_hist_free(&hv);
   return rc;

@@ -57,6 +57,23 @@ double hp_dispersion_nll(const hp_count_hist *h, int kb, const hp_count_dist *d,
  */
 int hp_dispersion_fit(const hp_count_hist *h, hp_count_dist *d, hp_status *st);
 
+/** The exclusion runs' fit (train/runs_fit.c): the large-scale stochasticity (P_hh - P_hm^2 /
+ *  P_mm) n of the training boxes' halos, over the modes of 16 voxels and longer, of the truth
+ *  and of independent draws (1 for Poisson points following the matter). */
+typedef struct hp_runs_report {
+  double truth[HP_NET_MAX_K], independent[HP_NET_MAX_K]; /**< NaN: boxes too small to fit */
+} hp_runs_report;
+
+/**
+ * Fit each bin's exclusion run length d->run[k] (nn/count_runs.h) in [0, 1] on the training
+ * boxes of @p data, whose painted means are @p mus[box] (K x nv^3; NULL for validation boxes)
+ * and whose count distribution's tables are @p t (NULL: Poisson): the length at which the
+ * counts' large-scale stochasticity matches the truth's (0 where independent draws already
+ * scatter less). Only whole training boxes count; without one every length stays 0.
+ */
+int hp_runs_fit(const hp_train_data *data, float *const *mus, const hp_count_table *t,
+                hp_count_dist *d, hp_runs_report *rep, int nthreads, hp_status *st);
+
 /** What the fit of a trained network gives, on the training and on the validation boxes. */
 typedef struct hp_dispersion_report {
   int k;
@@ -64,6 +81,7 @@ typedef struct hp_dispersion_report {
   double nll_val_poisson[HP_NET_MAX_K], nll_val_cmp[HP_NET_MAX_K]; /**< NaN without validation */
   double voxels_train, voxels_val;
   double scale[HP_NET_MAX_K]; /**< calibration: true / painted halos on the training boxes */
+  hp_runs_report runs;        /**< the exclusion runs' fit */
 } hp_dispersion_report;
 
 /**
@@ -71,7 +89,8 @@ typedef struct hp_dispersion_report {
  * Poisson maximum-likelihood scale of the painted means on the training boxes, sum n / sum mu:
  * single-patch updates leave the overall level of the last iterate noisy), written into the
  * output layer of @p net (exact: the output ReLU is positively homogeneous); then fit the
- * dispersion on the training boxes and score it on the validation boxes.
+ * dispersion on the training boxes and score it on the validation boxes; then fit the
+ * exclusion runs on the training boxes (hp_runs_fit).
  */
 int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, hp_count_dist *d,
                           hp_dispersion_report *rep, hp_status *st);
