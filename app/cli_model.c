@@ -231,6 +231,10 @@ static int cmd_info(int argc, char **argv) {
   } else {
     printf("  %-22s Poisson of the painted mean\n", "count distribution");
   }
+  printf("  %-22s", "exclusion runs");
+  for (int i = 0; i < meta->nbins; i++)
+    printf("%s bin %d L = %.3f", i ? "," : "", i, meta->count.run[i]);
+  printf(" (0: independent draws; docs/run.md)\n");
   /* the provenance is free text from a file: no control characters reach the terminal */
   char prov[sizeof meta->provenance];
   size_t j = 0;

@@ -14,6 +14,7 @@ check "truth: 2 training and 1 validation boxes" '[ -f "$tmp/m/truth/tiny_seed10
 check "the model carries its count distribution" 'bin/halopaint model info "$tmp/m/model.h5" | grep -q "Conway-Maxwell-Poisson"'
 check "the card holds the model info and the validation table" 'grep -q "^## Validation of the painter" "$tmp/m/README.md" && grep -q "| bin \[Msun/h\] | abundance" "$tmp/m/README.md"'
 check "the means calibrated on the training boxes before the count fit" 'grep -q "painted means calibrated by" "$tmp/m/train.log"'
+check "the exclusion runs fitted after it, and on the card" 'grep -q "exclusion runs, bin 0: length" "$tmp/m/train.log" && bin/halopaint model info "$tmp/m/model.h5" | grep -q "exclusion runs .*bin 0 L = "'
 check "the training log reached its updates" '[ "$(tail -n 1 "$tmp/m/train_log.csv" | cut -d, -f1)" = 20 ]'
 sum1=$(sha256sum "$tmp/m/truth/tiny_seed1001_halos_z0.hdf5")
 scripts/model-build.sh tests/tiny-build.param "$tmp/m" 2 1 > "$tmp/out2.txt" 2>&1
