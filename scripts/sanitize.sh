@@ -26,7 +26,7 @@ if [ "${1:-}" = quick ]; then
   # 2LPT, the painter plan, the main job, the light cone, statistics, and the command line
   quick="test_params test_util test_catalog test_model_io test_ic_write test_count_dist \
     test_sampler test_cic test_lpt test_painter test_run test_api test_lightcone \
-    test_stats_cone test_stats_angular"
+    test_stats_cone test_stats_angular test_count_runs"
   bins=""
   for t in $quick; do bins="$bins build/tests/$t"; done
   make -C "$tree" $flags CFLAGS="$cflags" LDFLAGS="$san" all $bins

@@ -2,7 +2,7 @@
 # Painter models at every redshift of the truth set, for the light cone: the z = 0 default
 # continued on each redshift's catalogues of the same truth boxes (models/train/z/stage.param).
 # Resumable: a finished model is not redone, a started one continues from its checkpoint.
-#   usage: scripts/train-redshifts.sh [UPDATES] [OUTDIR] [REDSHIFTS] [NTRAIN]
+#   usage: [STAGE=FILE.param] scripts/train-redshifts.sh [UPDATES] [OUTDIR] [REDSHIFTS] [NTRAIN]
 #   UPDATES 0 makes calibration-only models (the z = 0 network, rescaled per bin, its count
 #   distribution refitted at z): the baseline the continued training is measured against.
 set -e
@@ -12,6 +12,7 @@ zs=${3:-0.5 1 1.5 2}
 ntrain=${4:-5}
 truth=${TRUTH:-data/truth}
 bin=${HALOPAINT:-./bin/halopaint}
+stage=${STAGE:-models/train/z/stage.param}
 list() { # z: training catalogues 1001..1000+NTRAIN at z
   i=1
   while [ $i -le "$ntrain" ]; do
@@ -28,7 +29,7 @@ for z in $zs; do
   resume=""
   [ -f "$ck" ] && resume="-s TrainModelIn=$ck"
   t0=$(date +%s)
-  OMP_WAIT_POLICY=passive "$bin" train models/train/z/stage.param -s TrainUpdates="$updates" \
+  OMP_WAIT_POLICY=passive "$bin" train "$stage" -s TrainUpdates="$updates" \
     -s TrainCatalogs="$(list "$z")" -s TrainValidationCatalogs="$truth/truth_seed2008_halos_z$z.hdf5" \
     -s TrainModelOut="$m" -s TrainCheckpoint="$ck" \
     -s TrainLog="$out/z$z-u${updates}_log.csv" $resume > "$out/z$z-u$updates.log"
