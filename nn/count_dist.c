@@ -201,9 +201,15 @@ int64_t hp_poisson_draw(double lambda, double u) {
   return lambda > 0 ? poisson_draw(lambda, u) : 0;
 }
 
-int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u) {
-  if (!(mu > 0)) return 0;
-  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX) return poisson_draw(mu, u);
+int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, double *p0) {
+  if (!(mu > 0)) {
+    *p0 = 1;
+    return 0;
+  }
+  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX) {
+    *p0 = exp(-mu);
+    return poisson_draw(mu, u);
+  }
   double lnlam, lnz, nu;
   lookup(t, k, mu, &lnlam, &lnz, &nu);
   if (mu > 1) { /* ln Z grows like mu: its interpolation error would bias the CDF; sum it */
@@ -212,6 +218,7 @@ int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u) {
     lnz = m.lnz;
   }
   double F = exp(-lnz), tj = 0;
+  *p0 = F;
   if (u < F) return 0;
   const double mode = exp(lnlam / nu);
   for (int j = 1; j < HP_CMP_MAX_TERMS; j++) {
@@ -221,6 +228,11 @@ int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u) {
     if (u < F || ((double)j > mode && p < 1e-17)) return j;
   }
   return HP_CMP_MAX_TERMS;
+}
+
+int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u) {
+  double p0;
+  return hp_count_draw_p0(t, k, mu, u, &p0);
 }
 
 double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n) {

@@ -91,6 +91,8 @@ void hp_count_table_destroy(hp_count_table *t);
 int64_t hp_poisson_draw(double lambda, double u);
 /** The count of bin @p k for mean @p mu from one uniform @p u in [0, 1) (inverse CDF). */
 int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u);
+/** hp_count_draw, and P(0) of that distribution into *p0 from the same table lookup. */
+int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, double *p0);
 /** P(n) of bin @p k at mean @p mu (from the tables; for tests and the validation's PDF). */
 double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n);
 /** Var[n] of bin @p k at mean @p mu. */

@@ -63,13 +63,17 @@ int hp_count_runs_any(const hp_count_dist *d) {
   return 0;
 }
 
-/* P(N >= 1) and the count for uniform u, under the model's tables (NULL: Poisson). */
-static double p_some(const hp_count_table *t, int k, double mu) {
-  if (!(mu > 0)) return 0;
-  return t ? 1.0 - hp_count_pmf(t, k, mu, 0) : -expm1(-mu);
-}
-static int64_t count_at(const hp_count_table *t, int k, double mu, double u) {
-  return t ? hp_count_draw(t, k, mu, u) : hp_poisson_draw(mu, u);
+/* The count for uniform u and P(N >= 1), under the model's tables (NULL: Poisson), from one
+ * lookup of the distribution. */
+static int64_t count_at(const hp_count_table *t, int k, double mu, double u, double *p_some) {
+  if (!t) {
+    *p_some = mu > 0 ? -expm1(-mu) : 0;
+    return hp_poisson_draw(mu, u);
+  }
+  double p0;
+  const int64_t n = hp_count_draw_p0(t, k, mu, u, &p0);
+  *p_some = 1.0 - p0;
+  return n;
 }
 
 int hp_count_runs_draw(const hp_count_table *t, int k, double run, const float *mean, int64_t mx0,
@@ -102,9 +106,10 @@ int hp_count_runs_draw(const hp_count_table *t, int k, double run, const float *
       const int64_t r = (int64_t)floor((c + phase) / run);
       if (r != last) vrun = hp_rng_uniform(hp_rng_at(key, ctr, (uint64_t)(r + 1))), last = r;
       const double u = fmod(vrun + c, 1.0);
-      if (x >= x0 && x < x0 + nx)
-        out[(x - x0) * plane + y * nv + z] = (int32_t)count_at(t, k, mu, u);
-      c += p_some(t, k, mu);
+      double p;
+      const int64_t n = count_at(t, k, mu, u, &p); /* a ghost plane's voxel: p alone is used */
+      if (x >= x0 && x < x0 + nx) out[(x - x0) * plane + y * nv + z] = (int32_t)n;
+      c += p;
     }
   }
   free(order);
