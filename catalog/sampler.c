@@ -15,11 +15,8 @@ enum { STREAM_COUNT = 1, STREAM_POSITION = 2, STREAM_MASS = 3, STREAM_RUN = 4 };
 
 struct hp_sampler {
   hp_sampler_desc d;
-  double *lnm, *cdf;   /* per bin: NCDF ln M and cumulative fraction */
-  uint32_t *cell;      /* voxel of each particle */
-  uint32_t *sorted;    /* particle indices sorted by voxel (stable) */
-  int64_t *cell_start; /* (voxels held) + 1 offsets into sorted */
-  int64_t nx;          /* planes held: [d.x0, d.x0 + nx) of nv */
+  double *lnm, *cdf; /* per bin: NCDF ln M and cumulative fraction */
+  int64_t nx;        /* planes held: [d.x0, d.x0 + nx) of nv */
   hp_cic_plan *cic;
   hp_count_table *counts;   /* HP_COUNTS_MODEL */
   double run[HP_NET_MAX_K]; /* HP_COUNTS_MODEL: the model's exclusion run lengths */
@@ -51,9 +48,6 @@ void hp_sampler_destroy(hp_sampler *s) {
   if (!s) return;
   free(s->lnm);
   free(s->cdf);
-  free(s->cell);
-  free(s->sorted);
-  free(s->cell_start);
   hp_cic_plan_destroy(s->cic);
   hp_count_table_destroy(s->counts);
   free(s);
@@ -105,7 +99,6 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
                    "sampler: %lld^3 voxels or %.0f particles (np %lld, npart %lld): at most 2^32 "
                    "of each",
                    (long long)d->nv, np3, (long long)d->np, (long long)d->npart);
-  const int has_particles = np3 > 0;
   for (int k = 0; k < d->nbins; k++)
     if (!(d->bin_edges[k] > 0) || !(d->bin_edges[k + 1] > d->bin_edges[k]))
       return hp_fail(st, HP_ERR_INPUT,
@@ -119,16 +112,9 @@ int hp_sampler_create(hp_sampler **out, const hp_sampler_desc *d, hp_status *st)
   if (s->d.nthreads <= 0) s->d.nthreads = omp_get_max_threads();
   s->lnm = malloc(sizeof *s->lnm * (size_t)(d->nbins * NCDF));
   s->cdf = malloc(sizeof *s->cdf * (size_t)(d->nbins * NCDF));
-  s->cell_start = malloc(sizeof *s->cell_start * (size_t)(nx * d->nv * d->nv + 1));
-  if (d->position_mode == HP_POS_PARTICLES && has_particles) {
-    s->cell = malloc(sizeof *s->cell * (size_t)np3);
-    s->sorted = malloc(sizeof *s->sorted * (size_t)np3);
-  }
-  if (!s->lnm || !s->cdf || !s->cell_start ||
-      (d->position_mode == HP_POS_PARTICLES && has_particles && (!s->cell || !s->sorted))) {
+  if (!s->lnm || !s->cdf) {
     hp_sampler_destroy(s);
-    return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate %.1f MB of particle index",
-                   8.0 * np3 / 1e6);
+    return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the mass tables");
   }
   if (tabulate_masses(s, st)) {
     hp_sampler_destroy(s);
@@ -189,6 +175,33 @@ static inline double particle_x(const hp_sampler_desc *d, const hp_sampler_input
   return q * (d->box / (double)np) + in->disp[ax][i];
 }
 
+/* The particles of each voxel that draws halos (NGP), the only ones a halo can sit on: about
+ * one in ten for the default model. One read of the particles; each kept one costs 8 bytes.
+ * The voxels with halos are numbered in grid order by a 1-bit-a-voxel map and a count per
+ * 64-voxel word (4 MB for 256^3 voxels). */
+typedef struct {
+  uint64_t *has;  /* bit c: voxel c of the slab draws halos */
+  int64_t *rank;  /* per word of has: voxels with halos before it */
+  int64_t *start; /* per voxel with halos, + 1: offsets into part */
+  uint32_t *part; /* particle indices by voxel, increasing within a voxel */
+} voxel_index;
+
+static void voxel_index_free(voxel_index *x) {
+  free(x->has);
+  free(x->rank);
+  free(x->start);
+  hp_free(x->part);
+}
+
+/* The number of voxel c among the voxels with halos (c must draw halos). */
+static inline int64_t halo_rank(const voxel_index *x, int64_t c) {
+  return x->rank[c >> 6] + __builtin_popcountll(x->has[c >> 6] & ((1ull << (c & 63)) - 1));
+}
+
+static inline int draws_halos(const voxel_index *x, int64_t c) {
+  return (int)(x->has[c >> 6] >> (c & 63)) & 1;
+}
+
 static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
   int64_t i = (int64_t)floor(x * inv_dx);
   if (i >= 0 && i < nv) return i; /* nearly every particle: no division */
@@ -196,99 +209,225 @@ static inline int64_t wrap_cell(double x, double inv_dx, int64_t nv) {
   return i < 0 ? i + nv : i;
 }
 
-/* The voxel of every particle (NGP), or NO_CELL where the voxel draws no halo (@p has: one bit
- * a voxel, set where pass 1 drew halos; 2 MB for 256^3 voxels, so the look-up stays in cache).
- * The lattice is walked in order, so the coordinates need no division. */
-#define NO_CELL UINT32_MAX
-static void particle_cells(hp_sampler *s, const hp_sampler_input *in, const uint64_t *has) {
+/* The voxel of the slab held at (x, y, z) where it draws halos, else ROW_AWAY (a particle
+ * beyond the slab is a neighbour's, there for its CIC). */
+enum { ROW_AWAY = -1, ROW_WRAP = -2 };
+static inline int64_t slab_voxel(const hp_sampler_desc *d, int64_t nx, const voxel_index *vi,
+                                 double x, double y, double z) {
+  const int64_t nv = d->nv;
+  const double inv_dx = (double)nv / d->box;
+  int64_t ix = wrap_cell(x, inv_dx, nv) - d->x0;
+  ix += ix < 0 ? nv : 0; /* no division: both in [0, nv) */
+  const int64_t v = (ix * nv + wrap_cell(y, inv_dx, nv)) * nv + wrap_cell(z, inv_dx, nv);
+  return ix < nx && draws_halos(vi, v) ? v : ROW_AWAY;
+}
+
+/* One thread's kept particles, as (voxel, particle) pairs in increasing particle order, in
+ * chunks of 2^15, 2^16, ... 2^20 pairs, the large ones on huge pages (growing one array by
+ * copies would fault every page twice). */
+#define KEPT_CHUNK(c) ((int64_t)1 << ((c) < 5 ? 15 + (c) : 20))
+typedef struct {
+  uint32_t **chunk;
+  int64_t *fill; /* pairs in each chunk */
+  int nchunks, room, failed;
+} kept_list;
+
+static void kept_free(kept_list *l) {
+  for (int c = 0; c < l->nchunks; c++) hp_free(l->chunk[c]);
+  free(l->chunk);
+  free(l->fill);
+}
+
+/* The next n pairs' place in l (n <= 2^15), or NULL when out of memory. */
+static uint32_t *kept_room(kept_list *l, int64_t n) {
+  if (l->failed) return NULL;
+  if (l->nchunks == 0 || l->fill[l->nchunks - 1] + n > KEPT_CHUNK(l->nchunks - 1)) {
+    if (l->nchunks == l->room) {
+      const int room = l->room ? 2 * l->room : 16;
+      uint32_t **c = realloc(l->chunk, sizeof *c * (size_t)room);
+      int64_t *f = c ? realloc(l->fill, sizeof *f * (size_t)room) : NULL;
+      if (c) l->chunk = c;
+      if (!f) return l->failed = 1, NULL;
+      l->fill = f, l->room = room;
+    }
+    hp_status st = {0};
+    uint32_t *p = hp_alloc(sizeof *p * (size_t)(2 * KEPT_CHUNK(l->nchunks)), "kept particles", &st);
+    if (!p) return l->failed = 1, NULL;
+    l->chunk[l->nchunks] = p, l->fill[l->nchunks++] = 0;
+  }
+  return l->chunk[l->nchunks - 1] + 2 * l->fill[l->nchunks - 1];
+}
+
+/* The voxel of each particle of one lattice row (x and y of the lattice fixed) where it draws
+ * halos, as wrap_cell and the map give it, in a loop the compiler vectorises: ROW_AWAY for a
+ * particle of a voxel without halos or beyond the slab, ROW_WRAP for one displaced by more
+ * than a box (left to slab_voxel). */
+#if defined(__GNUC__) && !defined(__clang__)
+/* gcc vectorises the conversions to int only when FP exceptions need not be kept exact; no
+ * value changes */
+__attribute__((optimize("no-trapping-math")))
+#endif
+static void
+row_voxels(const hp_sampler_desc *d, int64_t nx, const uint64_t *restrict has, double qx, double qy,
+           const float *restrict dx, const float *restrict dy, const float *restrict dz,
+           int64_t *restrict vox) {
+  const int32_t nv = (int32_t)d->nv, x0 = (int32_t)d->x0, np = (int32_t)d->np;
+  const double inv_dx = (double)nv / d->box, dq = d->box / (double)np;
+  for (int32_t iz = 0; iz < np; iz++) {
+    /* in int32 (nv^3 < 2^32): AVX2 converts doubles to int32 only */
+    int32_t a = (int32_t)floor((qx + dx[iz]) * inv_dx), b = (int32_t)floor((qy + dy[iz]) * inv_dx),
+            c = (int32_t)floor((iz * dq + dz[iz]) * inv_dx);
+    a += a < 0 ? nv : a >= nv ? -nv : 0;
+    b += b < 0 ? nv : b >= nv ? -nv : 0;
+    c += c < 0 ? nv : c >= nv ? -nv : 0;
+    const int wrapped = (a | b | c) < 0 || a >= nv || b >= nv || c >= nv;
+    a -= x0;
+    a += a < 0 ? nv : 0;
+    const int held = !wrapped && a < nx;
+    const int64_t v = held ? ((int64_t)a * nv + b) * nv + c : 0;
+    const int64_t hit = held & (int64_t)(has[v >> 6] >> (v & 63)) & 1;
+    vox[iz] = hit ? v : wrapped ? ROW_WRAP : ROW_AWAY;
+  }
+}
+
+/* Every particle's voxel; the particles of voxels with halos into the thread's list. Each
+ * thread takes one contiguous range of particles (static schedule), so the lists in thread
+ * order run in increasing particle order whatever the number of threads. The lattice is walked
+ * in order, so the coordinates need no division. */
+static void keep_particles(const hp_sampler *s, const hp_sampler_input *in, const voxel_index *vi,
+                           kept_list *lists) {
   const hp_sampler_desc *d = &s->d;
-  const int64_t nv = d->nv, np = d->np, x0 = d->x0, nx = s->nx;
-  const double inv_dx = (double)nv / d->box, dq = d->box / (double)(np > 0 ? np : 1);
-  uint32_t *cell = s->cell;
-  /* plane ix of the slab held, or NO_CELL (a neighbour's particle, there for its CIC) */
-#define CELL_OF(i, x, y, z)                                                                     \
-  do {                                                                                          \
-    const int64_t ix_ = (wrap_cell(x, inv_dx, nv) - x0 + nv) % nv;                              \
-    const int64_t vox_ = (ix_ * nv + wrap_cell(y, inv_dx, nv)) * nv + wrap_cell(z, inv_dx, nv); \
-    cell[i] = ix_ < nx && (has[vox_ >> 6] >> (vox_ & 63)) & 1 ? (uint32_t)vox_ : NO_CELL;       \
+  const int64_t np = d->np, nx = s->nx;
+  const double dq = d->box / (double)(np > 0 ? np : 1);
+#define KEEP(i, x, y, z)                                                        \
+  do {                                                                          \
+    const int64_t v = slab_voxel(d, nx, vi, x, y, z);                           \
+    uint32_t *p = v >= 0 ? kept_room(l, 1) : NULL;                              \
+    if (p) p[0] = (uint32_t)v, p[1] = (uint32_t)(i), l->fill[l->nchunks - 1]++; \
   } while (0)
-  if (np > 0 && in->lattice_ids) {
-    /* the ids run mostly consecutively (a rank's own planes): step the lattice point along,
-     * dividing only where the ids jump */
 #pragma omp parallel num_threads(d->nthreads)
-    {
+  {
+    kept_list *l = lists + omp_get_thread_num();
+    if (np > 0 && in->lattice_ids) {
+      /* the ids run mostly consecutively (a rank's own planes): step the lattice point along,
+       * dividing only where the ids jump */
       int64_t a = 0, b = 0, c = 0, prev = -2;
 #pragma omp for schedule(static)
       for (int64_t i = 0; i < d->npart; i++) {
-        const int64_t l = hp_lattice_id(in->lattice_ids, i);
-        if (l == prev + 1 && c + 1 < np)
+        const int64_t id = hp_lattice_id(in->lattice_ids, i);
+        if (id == prev + 1 && c + 1 < np)
           c++;
-        else if (l == prev + 1 && b + 1 < np)
+        else if (id == prev + 1 && b + 1 < np)
           c = 0, b++;
         else
-          a = l / (np * np), b = (l / np) % np, c = l % np;
-        prev = l;
-        CELL_OF(i, a * dq + in->disp[0][i], b * dq + in->disp[1][i], c * dq + in->disp[2][i]);
+          a = id / (np * np), b = (id / np) % np, c = id % np;
+        prev = id;
+        KEEP(i, a * dq + in->disp[0][i], b * dq + in->disp[1][i], c * dq + in->disp[2][i]);
       }
+    } else if (np > 0) {
+      int64_t *vox = malloc(sizeof *vox * (size_t)np);
+      if (!vox) l->failed = 1;
+#pragma omp for schedule(static)
+      for (int64_t ab = 0; ab < np * np; ab++) {
+        uint32_t *p = vox ? kept_room(l, np) : NULL;
+        if (!p) continue;
+        const double qx = (ab / np) * dq, qy = (ab % np) * dq;
+        row_voxels(d, nx, vi->has, qx, qy, in->disp[0] + ab * np, in->disp[1] + ab * np,
+                   in->disp[2] + ab * np, vox);
+        /* without branches: about one particle in ten is kept, at random */
+        int64_t n = 0;
+        for (int64_t iz = 0, i = ab * np; iz < np; iz++, i++) {
+          int64_t v = vox[iz];
+          if (v == ROW_WRAP) /* displaced beyond a box: never in practice */
+            v = slab_voxel(d, nx, vi, qx + in->disp[0][i], qy + in->disp[1][i],
+                           iz * dq + in->disp[2][i]);
+          p[2 * n] = (uint32_t)v, p[2 * n + 1] = (uint32_t)i;
+          n += v >= 0;
+        }
+        l->fill[l->nchunks - 1] += n;
+      }
+      free(vox);
+    } else {
+#pragma omp for schedule(static)
+      for (int64_t i = 0; i < d->npart; i++)
+        KEEP(i, in->pos[3 * i], in->pos[3 * i + 1], in->pos[3 * i + 2]);
     }
-  } else if (np > 0) {
-#pragma omp parallel for num_threads(d->nthreads) schedule(static)
-    for (int64_t ab = 0; ab < np * np; ab++) {
-      const double qx = (ab / np) * dq, qy = (ab % np) * dq;
-      for (int64_t iz = 0, i = ab * np; iz < np; iz++, i++)
-        CELL_OF(i, qx + in->disp[0][i], qy + in->disp[1][i], iz * dq + in->disp[2][i]);
-    }
-  } else {
-#pragma omp parallel for num_threads(d->nthreads) schedule(static)
-    for (int64_t i = 0; i < d->npart; i++)
-      CELL_OF(i, in->pos[3 * i], in->pos[3 * i + 1], in->pos[3 * i + 2]);
+    /* voxel -> its number among the voxels with halos, in the thread's own list */
+    for (int c = 0; c < l->nchunks; c++)
+      for (int64_t j = 0; j < l->fill[c]; j++)
+        l->chunk[c][2 * j] = (uint32_t)halo_rank(vi, l->chunk[c][2 * j]);
   }
-#undef CELL_OF
+#undef KEEP
 }
 
-/* Counting sort of the particles of voxels with halos by voxel, stable: each thread owns a
- * contiguous range of voxels and scans all particles for its own (sequential reads of 4 bytes a
- * particle; the random writes are split between the threads and made only for the particles of
- * voxels with halos), so the particles of a voxel are in increasing index order whatever the
- * number of threads. */
-static int index_particles(hp_sampler *s, const hp_sampler_input *in, const int64_t *nvox,
-                           hp_status *st) {
-  const int64_t nv = s->d.nv, n = particle_count(&s->d), nc = s->nx * nv * nv, nw = nc / 64 + 1;
+/* The index of the voxels with halos (nvox: the halo offsets of pass 1). */
+static int index_particles(const hp_sampler *s, const hp_sampler_input *in, const int64_t *nvox,
+                           voxel_index *x, hp_status *st) {
+  const int64_t nc = s->nx * s->d.nv * s->d.nv, nw = nc / 64 + 1;
   const int T = s->d.nthreads;
-  uint32_t *cell = s->cell;
-  int64_t *start = s->cell_start;
-  uint64_t *has = malloc(sizeof *has * (size_t)nw);
-  if (!has) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the voxel bitmap");
+  memset(x, 0, sizeof *x);
+  x->has = malloc(sizeof *x->has * (size_t)nw);
+  x->rank = malloc(sizeof *x->rank * (size_t)nw);
+  kept_list *lists = calloc((size_t)T, sizeof *lists);
+  if (!x->has || !x->rank || !lists) {
+    free(lists);
+    return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the voxel map");
+  }
 #pragma omp parallel for num_threads(T) schedule(static)
   for (int64_t w = 0; w < nw; w++) {
     uint64_t bits = 0;
     for (int64_t b = 0; b < 64 && 64 * w + b < nc; b++)
       bits |= (uint64_t)(nvox[64 * w + b + 1] > nvox[64 * w + b]) << b;
-    has[w] = bits;
+    x->has[w] = bits;
   }
-  particle_cells(s, in, has);
-  free(has);
-  start[0] = 0;
+  int64_t nhv = 0;
+  for (int64_t w = 0; w < nw; w++) x->rank[w] = nhv, nhv += __builtin_popcountll(x->has[w]);
+  keep_particles(s, in, x, lists);
+  int64_t nkept = 0;
+  int failed = 0;
+  for (int t = 0; t < T; t++) {
+    for (int c = 0; c < lists[t].nchunks; c++) nkept += lists[t].fill[c];
+    failed |= lists[t].failed;
+  }
+  x->start = failed ? NULL : calloc((size_t)nhv + 1, sizeof *x->start);
+  x->part = failed || !x->start
+                ? NULL
+                : hp_alloc(sizeof *x->part * (size_t)(nkept > 0 ? nkept : 1), "particle index", st);
+  int rc = HP_OK;
+  if (!x->part) {
+    rc = hp_fail(st, HP_ERR_NOMEM,
+                 "sampler: cannot allocate the index of the %lld particles in voxels with halos",
+                 (long long)nkept);
+  } else {
+    /* counting sort by voxel, stable (the lists in order are in particle order); each thread
+     * sorts its own range of voxels */
 #pragma omp parallel num_threads(T)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const uint32_t lo = (uint32_t)(nc * t / nt), hi = (uint32_t)(nc * (t + 1) / nt);
-    memset(start + lo + 1, 0, sizeof *start * (size_t)(hi - lo));
-    for (int64_t i = 0; i < n; i++)
-      if (cell[i] >= lo && cell[i] < hi) start[cell[i] + 1]++;
+    {
+      const int64_t lo = nhv * omp_get_thread_num() / omp_get_num_threads(),
+                    hi = nhv * (omp_get_thread_num() + 1) / omp_get_num_threads();
+      for (int t = 0; t < T; t++)
+        for (int c = 0; c < lists[t].nchunks; c++)
+          for (int64_t j = 0; j < lists[t].fill[c]; j++) {
+            const int64_t h = lists[t].chunk[c][2 * j];
+            if (h >= lo && h < hi) x->start[h + 1]++;
+          }
+#pragma omp barrier
+#pragma omp single
+      for (int64_t h = 0; h < nhv; h++) x->start[h + 1] += x->start[h];
+      for (int t = 0; t < T; t++)
+        for (int c = 0; c < lists[t].nchunks; c++)
+          for (int64_t j = 0; j < lists[t].fill[c]; j++) {
+            const int64_t h = lists[t].chunk[c][2 * j];
+            if (h >= lo && h < hi) x->part[x->start[h]++] = lists[t].chunk[c][2 * j + 1];
+          }
+    }
+    /* the fill moved start[h] to the end of voxel h, the start of h + 1: shift back by one */
+    memmove(x->start + 1, x->start, sizeof *x->start * (size_t)nhv);
+    x->start[0] = 0;
   }
-  for (int64_t c = 0; c < nc; c++) start[c + 1] += start[c];
-#pragma omp parallel num_threads(T)
-  {
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
-    const uint32_t lo = (uint32_t)(nc * t / nt), hi = (uint32_t)(nc * (t + 1) / nt);
-    for (int64_t i = 0; i < n; i++)
-      if (cell[i] >= lo && cell[i] < hi) s->sorted[start[cell[i]]++] = (uint32_t)i;
-  }
-  /* the fill moved start[c] to the end of voxel c, the start of c + 1: shift back by one */
-  memmove(start + 1, start, sizeof *start * (size_t)nc);
-  start[0] = 0;
-  return HP_OK;
+  for (int t = 0; t < T; t++) kept_free(lists + t);
+  free(lists);
+  return rc;
 }
 
 /* The counts of every bin with an exclusion run, for the voxels held, into *out (K grids). A
@@ -302,8 +441,8 @@ static int draw_runs(const hp_sampler *s, const hp_sampler_input *in, int32_t **
                    "sampler: the model draws counts along exclusion runs, and a slab needs %d "
                    "planes of painted means each side (hp_sampler_input.counts_ghost)",
                    HP_RUN_GHOST);
-  int32_t *cnt = malloc(sizeof *cnt * (size_t)(nc * d->nbins));
-  if (!cnt) return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate the run counts");
+  int32_t *cnt = hp_alloc(sizeof *cnt * (size_t)(nc * d->nbins), "the run counts", st);
+  if (!cnt) return hp_error_context(st, "sampler");
   const uint64_t key = hp_rng_key(d->seed, STREAM_RUN);
   for (int k = 0; k < d->nbins; k++) {
     if (!(s->run[k] > 0)) continue;
@@ -311,7 +450,7 @@ static int draw_runs(const hp_sampler *s, const hp_sampler_input *in, int32_t **
     const int64_t mx0 = slab ? d->x0 - HP_RUN_GHOST : 0, mnx = slab ? s->nx + 2 * HP_RUN_GHOST : nv;
     if (hp_count_runs_draw(s->counts, k, s->run[k], mean, mx0, mnx, nv, d->x0, s->nx, key,
                            cnt + k * nc, d->nthreads, st)) {
-      free(cnt);
+      hp_free(cnt);
       return hp_error_context(st, "sampler, mass bin %d", k);
     }
   }
@@ -363,10 +502,10 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   int32_t *run_counts = NULL;
   if (s->runs && draw_runs(s, in, &run_counts, st)) return st->code;
   /* pass 1: integer counts per voxel (all bins), then offsets */
-  int64_t *nvox = malloc(sizeof *nvox * (size_t)(nc + 1));
+  int64_t *nvox = hp_alloc(sizeof *nvox * (size_t)(nc + 1), "the voxels' halo offsets", st);
   if (!nvox) {
-    free(run_counts);
-    return hp_fail(st, HP_ERR_NOMEM, "sampler: cannot allocate voxel counts");
+    hp_free(run_counts);
+    return hp_error_context(st, "sampler");
   }
 #pragma omp parallel for num_threads(d->nthreads) schedule(static)
   for (int64_t c = 0; c < nc; c++) {
@@ -378,7 +517,7 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   for (int64_t c = 0; c < nc; c++) nvox[c + 1] += nvox[c];
   const int64_t nh = nvox[nc];
   if (d->max_catalog_bytes > 0 && (double)nh * HP_SAMPLER_HALO_BYTES > d->max_catalog_bytes) {
-    free(nvox), free(run_counts);
+    hp_free(nvox), hp_free(run_counts);
     return hp_fail(st, HP_ERR_NOMEM,
                    "sampler: the painted counts make %lld halos (%.0f MB), more than the %.0f MB "
                    "left for the catalogue (MemoryLimit or the memory available); %.3g halos per "
@@ -387,11 +526,13 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
                    d->max_catalog_bytes / 1e6, (double)nh / (double)nc);
   }
   if (hp_catalog_alloc(cat, nh, HP_CAT_MASSBIN, st)) {
-    free(nvox), free(run_counts);
+    hp_free(nvox), hp_free(run_counts);
     return hp_error_context(st, "sampler: %lld halos", (long long)nh);
   }
-  if (use_particles && index_particles(s, in, nvox, st)) {
-    free(nvox), free(run_counts);
+  voxel_index vx = {0};
+  if (use_particles && index_particles(s, in, nvox, &vx, st)) {
+    voxel_index_free(&vx);
+    hp_free(nvox), hp_free(run_counts);
     return st->code;
   }
   /* pass 2: each voxel fills its own range, in bin order */
@@ -399,16 +540,17 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
   for (int64_t c = 0; c < nc; c++) {
     int64_t h = nvox[c];
     if (nvox[c + 1] == h) continue; /* no halo here (most voxels): no second draw */
-    const int64_t ix = (c + c0) / (nv * nv), iy = (c / nv) % nv, iz = c % nv;
+    const int64_t ix = (c + c0) / (nv * nv), iy = (c / nv) % nv, iz = c % nv,
+                  hv = use_particles && draws_halos(&vx, c) ? halo_rank(&vx, c) : -1;
     for (int64_t k = 0; k < K; k++) {
       const uint64_t ctr = (uint64_t)((c + c0) * K + k);
       const int64_t n = voxel_count(s, in, run_counts, k, c, nc, c0, kc);
       for (int64_t j = 0; j < n; j++, h++) {
         double x[3];
-        const int64_t np_in = use_particles ? s->cell_start[c + 1] - s->cell_start[c] : 0;
+        const int64_t np_in = hv >= 0 ? vx.start[hv + 1] - vx.start[hv] : 0;
         if (np_in > 0) {
           const uint64_t r = hp_rng_at(kp, ctr, (uint64_t)j);
-          const int64_t pick = s->sorted[s->cell_start[c] + (int64_t)(hp_rng_uniform(r) * np_in)];
+          const int64_t pick = vx.part[vx.start[hv] + (int64_t)(hp_rng_uniform(r) * np_in)];
           for (int ax = 0; ax < 3; ax++) x[ax] = particle_x(d, in, pick, ax);
         } else {
           const int64_t idx[3] = {ix, iy, iz};
@@ -418,7 +560,7 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
                     dx;
         }
         for (int ax = 0; ax < 3; ax++) {
-          double v = fmod(x[ax], d->box);
+          double v = x[ax] >= 0 && x[ax] < d->box ? x[ax] : fmod(x[ax], d->box); /* no call */
           if (v < 0) v += d->box;
           if (v >= d->box) v = 0;
           cat->pos[3 * h + ax] = (float)v;
@@ -430,8 +572,9 @@ int hp_sampler_execute(hp_sampler *s, const hp_sampler_input *in, hp_catalog *ca
       }
     }
   }
-  free(nvox);
-  free(run_counts);
+  voxel_index_free(&vx);
+  hp_free(nvox);
+  hp_free(run_counts);
   /* velocities: CIC read-out of the mass-weighted velocity field at the halo positions (a slab's
    * grids have a ghost plane each side) */
   const int64_t gx0 = s->nx < nv ? (d->x0 + nv - 1) % nv : 0, gnx = s->nx < nv ? s->nx + 2 : nv;

@@ -110,10 +110,15 @@ double hp_cmp_nll(double lnlam, double nu, const hp_cmp_moments *m, int64_t n) {
 /* ---------------------------------------------------------------------------------------- */
 /* Tables for drawing counts. */
 
+/* Where P(N = 0) is bounded below without a logarithm: means mu < 1 by their binary exponent,
+ * [2^-64, 1) in 64 octaves (smaller means use the lowest). */
+#define P0_OCTAVES 64
+
 struct hp_count_table {
   hp_count_dist d;
   int n;                    /* points per bin */
   double *lnlam, *lnz, *nu; /* [K][n] */
+  double *p0_lo;            /* [K][P0_OCTAVES]: P(N = 0) >= this for every mean of the octave */
 };
 
 void hp_count_table_destroy(hp_count_table *t) {
@@ -121,7 +126,48 @@ void hp_count_table_destroy(hp_count_table *t) {
   free(t->lnlam);
   free(t->lnz);
   free(t->nu);
+  free(t->p0_lo);
   free(t);
+}
+
+static void lookup(const hp_count_table *t, int k, double mu, double *lnlam, double *lnz,
+                   double *nu);
+
+/* ln Z of bin k at mean mu as a draw takes it (mu <= 1: the table, linear in ln mu). */
+static double lnz_at(const hp_count_table *t, int k, double mu) {
+  double lnlam, lnz, nu;
+  lookup(t, k, mu, &lnlam, &lnz, &nu);
+  return lnz;
+}
+
+/* The lower bounds on P(N = 0) = exp(-ln Z) per octave of the mean. The interpolated ln Z is
+ * piecewise linear, so its largest value over an octave is at an end or at a table point
+ * within; the factor keeps the bound below the draw's own rounding of exp(-ln Z). */
+static int p0_bounds(hp_count_table *t) {
+  const int K = t->d.nbins;
+  t->p0_lo = malloc(sizeof *t->p0_lo * (size_t)(K * P0_OCTAVES));
+  if (!t->p0_lo) return 1;
+  for (int k = 0; k < K; k++)
+    for (int j = 0; j < P0_OCTAVES; j++) {
+      const double lo = ldexp(1.0, j - P0_OCTAVES), hi = 2 * lo;
+      double top = fmax(lnz_at(t, k, j == 0 ? 0x1p-1074 : lo), lnz_at(t, k, hi));
+      for (int i = 0; i < t->n; i++) {
+        const double mu = exp(LNMU_LO + (double)i / PER_UNIT);
+        if (mu >= lo && mu <= hi) top = fmax(top, t->lnz[k * t->n + i]);
+      }
+      t->p0_lo[k * P0_OCTAVES + j] = exp(-top) * (1 - 1e-12);
+    }
+  return 0;
+}
+
+/* A lower bound on P(N = 0) at mean mu, from the binary exponent of mu: 0 where none. */
+static inline double p0_lower(const hp_count_table *t, int k, double mu) {
+  if (!(mu < 1)) return 0;
+  if (t->d.kind != HP_COUNT_CMP) return (1 - mu) * (1 - 1e-12); /* exp(-mu) >= 1 - mu */
+  uint64_t b;
+  memcpy(&b, &mu, sizeof b);
+  const int e = (int)((b >> 52) & 0x7ff) - 1023; /* mu in [2^e, 2^(e + 1)) */
+  return t->p0_lo[k * P0_OCTAVES + (e < -P0_OCTAVES ? 0 : e + P0_OCTAVES)];
 }
 
 int hp_count_table_create(hp_count_table **out, const hp_count_dist *d, hp_status *st) {
@@ -149,6 +195,10 @@ int hp_count_table_create(hp_count_table **out, const hp_count_dist *d, hp_statu
         t->lnz[k * t->n + i] = m.lnz;
         t->nu[k * t->n + i] = nu;
       }
+    if (p0_bounds(t)) {
+      hp_count_table_destroy(t);
+      return hp_fail(st, HP_ERR_NOMEM, "count tables");
+    }
   }
   *out = t;
   return HP_OK;
@@ -198,7 +248,8 @@ static int64_t poisson_draw(double lambda, double u) {
 }
 
 int64_t hp_poisson_draw(double lambda, double u) {
-  return lambda > 0 ? poisson_draw(lambda, u) : 0;
+  if (!(lambda > 0) || u < (1 - lambda) * (1 - 1e-12)) return 0; /* exp(-lambda) >= 1 - lambda */
+  return poisson_draw(lambda, u);
 }
 
 int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, double *p0) {
@@ -231,6 +282,7 @@ int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, do
 }
 
 int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u) {
+  if (u < p0_lower(t, k, mu)) return 0; /* most voxels: the same 0, without log and exp */
   double p0;
   return hp_count_draw_p0(t, k, mu, u, &p0);
 }

@@ -105,7 +105,7 @@ int hp_count_runs_draw(const hp_count_table *t, int k, double run, const float *
       const double mu = mean[(x - mx0) * plane + y * nv + z];
       const int64_t r = (int64_t)floor((c + phase) / run);
       if (r != last) vrun = hp_rng_uniform(hp_rng_at(key, ctr, (uint64_t)(r + 1))), last = r;
-      const double u = fmod(vrun + c, 1.0);
+      const double u = vrun + c - floor(vrun + c); /* fmod(vrun + c, 1), exact, no call */
       double p;
       const int64_t n = count_at(t, k, mu, u, &p); /* a ghost plane's voxel: p alone is used */
       if (x >= x0 && x < x0 + nx) out[(x - x0) * plane + y * nv + z] = (int32_t)n;

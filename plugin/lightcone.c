@@ -83,14 +83,14 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
   const double n3 = (double)lc->np * lc->np * lc->np, v3 = (double)lc->nv * lc->nv * lc->nv;
   int runs = 0; /* a model with exclusion runs: the sampler holds their counts */
   for (int i = 0; i < sh->nmodels; i++) runs |= hp_count_runs_any(&sh->models[i].meta.count);
-  const double need = (ld.dealias ? 46.0 : 32.2) * n3 /* 2LPT: psi1 and psi2 */ +
-                      field_bytes /* a coarser LinearFieldFile while it is read */ +
-                      24.0 * n3 /* the shell's particles */ + 8.0 * n3 /* sampler's index */ +
-                      (16.0 + 8.0 * K + (runs ? 4.0 * K : 0)) * v3 +
-                      32.0 * 1048576 /* CIC workspace */ +
-                      25.0e6 * threads * sh->nmodels /* painter tiles */ +
-                      HP_SAMPLER_HALO_BYTES * v3 /* a shell's box catalogue */ +
-                      1.25 * sh->shell_most * HP_CONE_HALO_BYTES /* a shell's cut */;
+  const double need =
+      (ld.dealias ? 46.0 : 32.2) * n3 /* 2LPT: psi1 and psi2 */ +
+      field_bytes /* a coarser LinearFieldFile while it is read */ +
+      24.0 * n3 /* the shell's particles */ + 8.0 * n3 /* sampler's index (12 per kept) */ +
+      (16.0 + 8.0 * K + (runs ? 4.0 * K : 0)) * v3 + 32.0 * 1048576 /* CIC workspace */ +
+      25.0e6 * threads * sh->nmodels /* painter tiles */ +
+      HP_SAMPLER_HALO_BYTES * v3 /* a shell's box catalogue */ +
+      1.25 * sh->shell_most * HP_CONE_HALO_BYTES /* a shell's cut */;
   const double limit_mb = hp_params_real(p, "MemoryLimit");
   const double avail = limit_mb > 0 ? limit_mb * 1e6 : hp_memory_available();
   /* the catalogues (a shell's box, the cone) share what the fields leave */

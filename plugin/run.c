@@ -159,7 +159,8 @@ int hp_run_create(hp_run **out, const hp_params *p, hp_status *st) {
   const double need =
       (hp_params_bool(p, "LPTDealias") ? 46.0 : 32.2) * n3 /* 2LPT */ +
       field_bytes /* a coarser LinearFieldFile while it is read */ +
-      8.0 * n3 /* sampler's particle index */ + (16.0 + 4.0 * K + 8) * v3 +
+      8.0 * n3 /* sampler's index: 12 bytes per particle kept, ~1/10 */ +
+      (16.0 + 4.0 * K + 8) * v3 +
       (hp_count_runs_any(&r->model.meta.count) ? 4.0 * K * v3 : 0) /* run counts */ +
       32.0 * 1048576 /* CIC workspace */ + 25.0e6 * threads /* painter tiles */ +
       HP_SAMPLER_HALO_BYTES * v3 /* catalogue planned at one halo per voxel */;

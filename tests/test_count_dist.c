@@ -129,6 +129,46 @@ static void test_draws_mean_variance(void **state) {
   hp_count_table_destroy(t);
 }
 
+/* hp_count_draw answers most draws with a bound on P(N = 0) and no logarithm: it must give
+ * exactly the count of the full inversion (hp_count_draw_p0), uniforms just below and just
+ * above P(N = 0) included, for every octave of the mean; Poisson likewise. */
+static void test_zero_shortcut_exact(void **state) {
+  (void)state;
+  hp_count_dist d = example_dist();
+  hp_count_table *t;
+  hp_status st;
+  hp_status_clear(&st);
+  assert_int_equal(hp_count_table_create(&t, &d, &st), 0);
+  const uint64_t key = hp_rng_key(5, 3);
+  const double rel[] = {-1e-6, -1e-11, -1e-13, -1e-15, 0, 1e-15, 1e-13, 1e-11, 1e-6};
+  int64_t zeros = 0, draws = 0;
+  for (int k = 0; k < 3; k++)
+    for (int q = 0; q < 20000; q++) {
+      /* ln mu uniform over [ln 1e-12, ln 2]: every octave the shortcut covers, and beyond */
+      const double mu = exp(log(1e-12) + hp_rng_uniform(hp_rng_at(key, k, 2 * q)) * log(2e12));
+      double p0;
+      (void)hp_count_draw_p0(t, k, mu, 0.5, &p0);
+      for (int r = 0; r < 9; r++) {
+        const double u = fmin(p0 * (1 + rel[r]), nextafter(1.0, 0));
+        assert_int_equal(hp_count_draw(t, k, mu, u), hp_count_draw_p0(t, k, mu, u, &p0));
+      }
+      const double u = hp_rng_uniform(hp_rng_at(key, k, 2 * q + 1));
+      const int64_t n = hp_count_draw(t, k, mu, u);
+      assert_int_equal(n, hp_count_draw_p0(t, k, mu, u, &p0));
+      zeros += n == 0, draws++;
+    }
+  assert_true(zeros > draws / 2); /* the test saw the shortcut's side */
+  for (int q = 0; q < 20000; q++) {
+    const double lambda = exp(log(1e-12) + hp_rng_uniform(hp_rng_at(key, 9, q)) * log(4e12));
+    for (int r = 0; r < 9; r++) {
+      const double u = fmin(exp(-lambda) * (1 + rel[r]), nextafter(1.0, 0));
+      /* the inversion's own rule: 0 while u <= exp(-lambda) */
+      assert_int_equal(hp_poisson_draw(lambda, u) == 0, u <= exp(-lambda));
+    }
+  }
+  hp_count_table_destroy(t);
+}
+
 /* Voxels with a spread of means and counts drawn from @p truth. */
 static void synthetic_hist(hp_count_hist *h, const hp_count_dist *truth, int64_t nvox) {
   hp_count_table *t;
@@ -225,6 +265,7 @@ int main(void) {
       cmocka_unit_test(test_moments_against_reference),
       cmocka_unit_test(test_mean_solve),
       cmocka_unit_test(test_draws_mean_variance),
+      cmocka_unit_test(test_zero_shortcut_exact),
       cmocka_unit_test(test_gradient_finite_differences),
       cmocka_unit_test(test_learns_known_dispersion),
       cmocka_unit_test(test_bad_parameters),

@@ -17,6 +17,8 @@
 #include "tests/fields.h"
 #include "catalog/sampler.h"
 #include "nn/count_runs.h"
+#include "nn/count_dist.h"
+#include "util/rng.h"
 
 /* dn/dlnM proportional to M^-1: the mean of ln M in [a, b] is known in closed form. */
 static double power_law(void *ctx, double m) {
@@ -204,6 +206,71 @@ static void test_masses_positions_velocities(void **state) {
   assert_true(on_particles > 0);
   hp_catalog_free(&cat);
   hp_sampler_destroy(s);
+  free_fixture(&f);
+}
+
+/* The particle-in-voxel index against a slow reference: each voxel's particles found by
+ * brute force (NGP in double, wrapped by fmod), the counts and picks re-drawn from the sampler's
+ * counter-based streams (count 1, position 2: catalog/sampler.c), so every halo must sit
+ * exactly on the reference's particle, in grid, bin and draw order. One particle in seven is
+ * displaced by two boxes more. */
+static void test_index_against_reference(void **state) {
+  (void)state;
+  fixture f = make_fixture(0.4, 0.3);
+  const int64_t p3 = (int64_t)NP * NP * NP, n3 = (int64_t)NV * NV * NV;
+  for (int64_t i = 0; i < p3; i += 7) f.disp[i % 3][i] += i % 2 ? 96.0f : -96.0f; /* 2 boxes */
+  f.disp[0][5] = 100.0f, f.disp[2][77] = -75.0f, f.disp[1][NP * NP * 3 + 2] = 49.5f;
+  const double box = 48.0, dq = box / NP, inv_dx = NV / box;
+  int64_t *count = calloc((size_t)n3, sizeof *count),
+          *first = malloc(sizeof *first * (size_t)(n3 + 1));
+  int64_t *cell = malloc(sizeof *cell * (size_t)p3), *list = malloc(sizeof *list * (size_t)p3);
+  for (int64_t i = 0; i < p3; i++) {
+    const int64_t q[3] = {i / (NP * NP), (i / NP) % NP, i % NP};
+    int64_t v[3];
+    for (int a = 0; a < 3; a++) {
+      const double x = (double)q[a] * dq + f.disp[a][i];
+      v[a] = ((int64_t)floor(x * inv_dx) % NV + NV) % NV;
+    }
+    cell[i] = (v[0] * NV + v[1]) * NV + v[2];
+    count[cell[i]]++;
+  }
+  first[0] = 0;
+  for (int64_t c = 0; c < n3; c++) first[c + 1] = first[c] + count[c], count[c] = 0;
+  for (int64_t i = 0; i < p3; i++) list[first[cell[i]] + count[cell[i]]++] = i;
+  const uint64_t kc = hp_rng_key(2024, 1), kp = hp_rng_key(2024, 2);
+  for (int threads = 1; threads <= 3; threads++) {
+    hp_sampler *s = plan(threads, HP_COUNTS_POISSON, HP_POS_PARTICLES, -1);
+    hp_catalog cat;
+    sample(s, &f, &cat);
+    int64_t h = 0, on = 0;
+    for (int64_t c = 0; c < n3; c++)
+      for (int k = 0; k < K; k++) {
+        const uint64_t ctr = (uint64_t)(c * K + k);
+        const int64_t n = hp_poisson_draw(f.counts[k][c], hp_rng_uniform(hp_rng_at(kc, ctr, 0)));
+        for (int64_t j = 0; j < n; j++, h++) {
+          assert_true(h < cat.n);
+          assert_int_equal(cat.mass_bin[h], k);
+          const int64_t np_in = first[c + 1] - first[c];
+          if (np_in == 0) continue; /* uniform in the voxel */
+          const int64_t i =
+              list[first[c] + (int64_t)(hp_rng_uniform(hp_rng_at(kp, ctr, (uint64_t)j)) * np_in)];
+          const int64_t q[3] = {i / (NP * NP), (i / NP) % NP, i % NP};
+          for (int a = 0; a < 3; a++) {
+            double x = fmod((double)q[a] * (box / NP) + f.disp[a][i], box);
+            if (x < 0) x += box;
+            float xf = (float)x;
+            if (xf >= (float)box) xf = 0;
+            assert_true(cat.pos[3 * h + a] == xf);
+          }
+          on++;
+        }
+      }
+    assert_int_equal(h, cat.n);
+    assert_true(on > cat.n / 2); /* about one particle a voxel: some voxels are empty */
+    hp_catalog_free(&cat);
+    hp_sampler_destroy(s);
+  }
+  free(count), free(first), free(cell), free(list);
   free_fixture(&f);
 }
 
@@ -456,6 +523,7 @@ int main(void) {
       cmocka_unit_test(test_threads_identical_and_rsd),
       cmocka_unit_test(test_broken_means_refused),
       cmocka_unit_test(test_particles_by_position),
+      cmocka_unit_test(test_index_against_reference),
       cmocka_unit_test(test_catalog_bound),
       cmocka_unit_test(test_bad_plans),
   };
