@@ -176,7 +176,8 @@ static inline double particle_x(const hp_sampler_desc *d, const hp_sampler_input
 }
 
 /* The particles of each voxel that draws halos (NGP), the only ones a halo can sit on: about
- * one in ten for the default model. One read of the particles; each kept one costs 8 bytes.
+ * one in ten for the default model. One read of the particles; each kept one costs 12 bytes
+ * (8 in its thread's list, 4 in the index).
  * The voxels with halos are numbered in grid order by a 1-bit-a-voxel map and a count per
  * 64-voxel word (4 MB for 256^3 voxels). */
 typedef struct {

@@ -6,10 +6,12 @@
 #   usage: scripts/model-build.sh BUILD.param OUTDIR [NTRAIN] [NVALID]
 # BUILD.param is one parameter file for both `halopaint sim` and `halopaint train`: the
 # cosmology, BoxSize, NParticles, the PM and FoF keys, OutputRedshifts (the model's redshift is
-# the last), and the Train* keys (TrainMassBins, TrainUpdates, TrainPatch, ...). The truth seeds
-# are 1001.. (training) and 2001.. (validation). What made the default model: TrainObjective
-# poisson, TrainLearningRate 3e-4, TrainBeta1 0.9, TrainAverageDecay 0.998 (models/README.md). Writes OUTDIR/model.h5, OUTDIR/README.md (the
-# card: `halopaint model info` and the validation report) and OUTDIR/train_log.csv/.svg.
+# the last), and the Train* keys (TrainMassBins, TrainUpdates, TrainPatch, ...;
+# TrainInputNParticles paints from fewer particles than the truth has, as the low-mass model).
+# The truth seeds are 1001.. (training) and 2001.. (validation). What made the default model:
+# TrainObjective poisson, TrainLearningRate 3e-4, TrainBeta1 0.9, TrainAverageDecay 0.998
+# (models/README.md). Writes OUTDIR/model.h5, OUTDIR/README.md (the card: `halopaint model
+# info` and the validation report) and OUTDIR/train_log.csv/.svg.
 # Wall time on this 2-core machine for models/truth/truth.param with 24 + 8 boxes: truth about
 # 4 minutes a box (2 h 10 min), training 3.8 updates/s (TrainUpdates / 3.8 s), validation about
 # 1 minute a box. The tiny build of tests/test_model_build.sh takes about 30 s.
@@ -50,7 +52,8 @@ t2=$(date +%s)
 seeds=""
 i=1
 while [ $i -le "$nvalid" ]; do seeds="$seeds $((2000 + i))"; i=$((i + 1)); done
-VALIDATE_TRUTH="$out/truth" VALIDATE_PARAM="$build" VALIDATE_WORK="$out/validate" \
+inp=$(awk '$1 == "TrainInputNParticles" && $2 > 0 {print $2}' "$build")
+VALIDATE_TRUTH="$out/truth" VALIDATE_PARAM="$build" VALIDATE_WORK="$out/validate" VALIDATE_NPARTICLES="$inp" \
   VALIDATE_REPORT="$out/validation.md" VALIDATE_BASE="$base" VALIDATE_Z="$z" \
   "$here/validate-model.sh" "$out/model.h5" "$seeds" > "$out/validate.log"
 t3=$(date +%s)

@@ -7,13 +7,15 @@
 # scripts/model-build.sh points it elsewhere with VALIDATE_TRUTH (the truth directory),
 # VALIDATE_PARAM (the run's parameter file), VALIDATE_WORK, VALIDATE_REPORT, VALIDATE_BASE (the
 # truth's FileBase) and VALIDATE_Z (its redshift); VALIDATE_COUNTS=Poisson samples Poisson
-# counts instead of the model's count distribution (for comparison).
+# counts instead of the model's count distribution (for comparison); VALIDATE_NPARTICLES sets
+# the painter's input particles where the truth's own NParticles differs (TrainInputNParticles).
 set -e
 model=${1:-models/default.h5}
 seeds=${2:-"2001 2002 2003 2004 2005 2006 2007 2008"}
 bin=${HALOPAINT:-./bin/halopaint}
 truthdir=${VALIDATE_TRUTH:-data/truth}
 runpar=${VALIDATE_PARAM:-params/default.param}
+inp=${VALIDATE_NPARTICLES:+-s NParticles=$VALIDATE_NPARTICLES}
 counts=${VALIDATE_COUNTS:-Model}
 suffix=$([ "$counts" = Model ] || echo "-$counts")
 work=${VALIDATE_WORK:-data/validate/$(basename "$model" .h5)$suffix}
@@ -68,9 +70,9 @@ for s in $seeds; do
   fi
   rm -f "$d/pdf.txt" "$d"/xm_*.txt
   # the painted catalogue (the main job on the same phases) and the painted mean field
-  $bin run "$runpar" -s Seed=$s -s Redshift=$z -s ModelFile="$model" -s CountSampling=$counts -s OutputDir=$d \
+  $bin run "$runpar" $inp -s Seed=$s -s Redshift=$z -s ModelFile="$model" -s CountSampling=$counts -s OutputDir=$d \
     -s FileBase=painted > $d/run.log
-  $bin stats mesh "$runpar" -s Seed=$s -s Redshift=$z --mesh $mesh --no-interlace \
+  $bin stats mesh "$runpar" $inp -s Seed=$s -s Redshift=$z --mesh $mesh --no-interlace \
     --no-deconvolve -o $d/density.h5 2> /dev/null
   $bin paint "$model" $d/density.h5 $d/counts.h5 > /dev/null
   k=0

@@ -98,5 +98,16 @@ check "run refuses a universe the model was not trained in, naming the parameter
 $bin run "$tmp/min.param" -s ModelFile="$tmp/none.h5" > /dev/null 2> "$tmp/e.txt"
 check "run names a missing model file" 'grep -q "none.h5" "$tmp/e.txt"'
 
+# every shipped job runs with its shipped model on a small box of its particles per voxel
+for job in "ppv8 32" "lowmass 64"; do
+  set -- $job
+  name=$1
+  $bin run params/$name.param -s BoxSize=64 -s NParticles=$2 -s OutputDir="$tmp" -s FileBase=$name \
+    -s Seed=5 > "$tmp/$name.out" 2>&1
+  rc=$?
+  check "params/$name.param runs with models/$name.h5 (exit $rc)" \
+    '[ $rc -eq 0 ] && [ -s "$tmp/${name}_seed5.hdf5" ] && grep -q "models/$name.h5" "$tmp/$name.out"'
+done
+
 echo "cli: $fails failed"
 [ $fails -eq 0 ]
