@@ -11,8 +11,8 @@
 #include "lpt/lpt_linear.h"
 #include "mpi/comm.h"
 #include "mpi/exchange.h"
-#include "nn/count_runs.h"
 #include "mpi/lpt_mpi.h"
+#include "nn/count_runs.h"
 #include "params/resolve.h"
 #include "plugin/engine.h"
 #include "plugin/lightcone_shells.h"
@@ -78,14 +78,12 @@ void hp_mlightcone_destroy(hp_mlightcone *lc) {
   free(lc);
 }
 
-/* This rank's bytes, every buffer of every stage; *cats: of them, the catalogues' share. */
 /* A model draws along exclusion runs (nn/count_runs.h), so the slabs need their ghosts. */
 static int runs_here(const hp_mlightcone *lc) {
-  int any = 0;
-  for (int i = 0; i < lc->sh.nmodels; i++) any |= hp_count_runs_any(&lc->sh.models[i].meta.count);
-  return lc->size > 1 && any && hp_run_count_mode(lc->sh.p) == HP_COUNTS_MODEL;
+  return lc->size > 1 && hp_lc_runs_any(&lc->sh) && hp_run_count_mode(lc->sh.p) == HP_COUNTS_MODEL;
 }
 
+/* This rank's bytes, every buffer of every stage; *cats: of them, the catalogues' share. */
 static double planned_bytes(const hp_mlightcone *lc, double *cats) {
   const hp_lc_shells *sh = &lc->sh;
   const int K = sh->models[0].net.k_out;

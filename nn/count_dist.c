@@ -151,7 +151,10 @@ static int p0_bounds(hp_count_table *t) {
     for (int j = 0; j < P0_OCTAVES; j++) {
       const double lo = ldexp(1.0, j - P0_OCTAVES), hi = 2 * lo;
       double top = fmax(lnz_at(t, k, j == 0 ? 0x1p-1074 : lo), lnz_at(t, k, hi));
-      for (int i = 0; i < t->n; i++) {
+      /* the table points of the octave: an index range one wider each side, then checked */
+      const int i0 = (int)fmax(0, floor((log(lo) - LNMU_LO) * PER_UNIT) - 1),
+                i1 = (int)fmin(t->n - 1, ceil((log(hi) - LNMU_LO) * PER_UNIT) + 1);
+      for (int i = i0; i <= i1; i++) {
         const double mu = exp(LNMU_LO + (double)i / PER_UNIT);
         if (mu >= lo && mu <= hi) top = fmax(top, t->lnz[k * t->n + i]);
       }

@@ -12,7 +12,6 @@
 #include "lpt/cosmology.h"
 #include "lpt/lpt.h"
 #include "lpt/lpt_linear.h"
-#include "nn/count_runs.h"
 #include "params/resolve.h"
 #include "plugin/engine.h"
 #include "plugin/lightcone_shells.h"
@@ -81,8 +80,7 @@ int hp_lightcone_create(hp_lightcone **out, const hp_params *p, hp_status *st) {
   /* memory plan: every buffer of every stage and the richest shell's halos (the command streams
    * the cone to its file shell by shell), before allocating anything */
   const double n3 = (double)lc->np * lc->np * lc->np, v3 = (double)lc->nv * lc->nv * lc->nv;
-  int runs = 0; /* a model with exclusion runs: the sampler holds their counts */
-  for (int i = 0; i < sh->nmodels; i++) runs |= hp_count_runs_any(&sh->models[i].meta.count);
+  const int runs = hp_lc_runs_any(sh); /* the sampler then holds the runs' counts */
   const double need =
       (ld.dealias ? 46.0 : 32.2) * n3 /* 2LPT: psi1 and psi2 */ +
       field_bytes /* a coarser LinearFieldFile while it is read */ +

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/count_runs.h"
 #include "params/resolve.h"
 #include "plugin/run.h"
 #include "plugin/version.h"
@@ -239,6 +240,12 @@ void hp_lc_bracket(const hp_lc_shells *sh, double D, int *i0, int *i1, double *w
   while (i < n - 2 && D < sh->model_D[i + 1]) i++;
   *i0 = i, *i1 = i + 1;
   *w = (sh->model_D[i] - D) / (sh->model_D[i] - sh->model_D[i + 1]);
+}
+
+int hp_lc_runs_any(const hp_lc_shells *sh) {
+  int any = 0;
+  for (int i = 0; i < sh->nmodels; i++) any |= hp_count_runs_any(&sh->models[i].meta.count);
+  return any;
 }
 
 void hp_lc_count_dist(const hp_lc_shells *sh, int i0, int i1, double w, hp_count_dist *cd) {

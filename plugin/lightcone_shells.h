@@ -68,6 +68,8 @@ void hp_lc_shells_free(hp_lc_shells *sh);
 void hp_lc_bracket(const hp_lc_shells *sh, double D, int *i0, int *i1, double *w);
 /** The count distribution of models @p i0 and @p i1 at weight @p w (hp_lc_bracket's). */
 void hp_lc_count_dist(const hp_lc_shells *sh, int i0, int i1, double w, hp_count_dist *cd);
+/** 1 if any of the cone's models draws along exclusion runs (nn/count_runs.h). */
+int hp_lc_runs_any(const hp_lc_shells *sh);
 /** a[k] += w (b[k] - a[k]) over @p n values of each of @p K grids: the second model's means. */
 void hp_lc_blend(float *const *a, const float *const *b, int K, int64_t n, double w, int threads);
 
