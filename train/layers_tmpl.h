@@ -14,11 +14,15 @@
 #include <omp.h>
 
 #define HP_TRAIN_MAX_K 11 /* largest kernel side of the training kernels */
-#define HP_TCB 4          /* output channels per register block */
-/* weight gradient: output channels per task (10 = 2 x 5: 5 loads feed 5 x 5 FMAs), taps per
- * task (one register each), REALs of output gradient per row block (stays in L1 across tasks) */
-#define HP_WG_NC 5
-#define HP_WG_TAPS 5
+#define HP_TCB TCB        /* output channels per register block (train/real.h per vector set) */
+/* forward: taps (input channels x k^3) per pass over a row, so that the pass's weights and input
+ * rows stay in L1 (the partial sums go through the output, exactly: stored and reloaded) */
+#define HP_FWD_GROUP_TAPS 256
+/* weight gradient: output channels per task, taps per task (NC x TAPS accumulators, NC + 1
+ * more registers: train/real.h per vector set), REALs of output gradient per row block (stays in
+ * L1 across tasks) */
+#define HP_WG_NC TWG_NC
+#define HP_WG_TAPS TWG_TAPS
 #define HP_WG_BLOCK_REALS 4096
 
 /* Phase length of a stride-s split of R elements. */
@@ -68,25 +72,34 @@ typedef struct FN(fwd_args) {
   int64_t lo, hi;           /* input x-planes and rows outside [lo, hi) are zero: skipped */
 } FN(fwd_args);
 
-/* NC output channels x NV vectors of output row (i, j) starting at z = l0; the last vector
- * has the lanes of @p last. NC and NV are constants at every call site (unrolled). */
+/* NC output channels x NV vectors of output row (i, j) starting at z = l0. K: the kernel side
+ * when the call site knows it (1: a 1x1x1 layer, whose tap loops vanish), 0: a->k. TAIL: the
+ * last vector has the lanes of @p last; otherwise all are full and every load is plain (a
+ * masked load costs more than a plain one on AVX2). NC, NV, K and TAIL are constants at every
+ * call site (unrolled). */
 HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, const int NV,
-                              int64_t i, int64_t j, int64_t l0, tmask last, tmask full,
-                              const int *dr) {
+                              const int K, const int TAIL, int64_t i, int64_t j, int64_t l0,
+                              tmask last, const int *dr, int ci0, int ci1) {
   const int dx0 = dr[0], dx1 = dr[1], dy0 = dr[2], dy1 = dr[3];
   tvec acc[HP_TCB][4];
   REAL *o = a->out + co0 * a->ocs + i * a->oxs + j * a->oys + l0;
+  /* a 1x1x1 layer's rows are whole planes: its many channel streams outrun the hardware
+   * prefetchers, so each block asks for its lines 1 KB ahead */
+  if (K == 1)
+    for (int c = 0; c < NC; c++) __builtin_prefetch(o + c * a->ocs + 256, 1);
   for (int c = 0; c < NC; c++)
     for (int v = 0; v < NV; v++) {
-      if (a->acc)
-        acc[c][v] = tv_loadm(o + c * a->ocs + v * TVW, v == NV - 1 ? last : full);
+      if (a->acc || ci0 > 0)
+        acc[c][v] = TAIL && v == NV - 1 ? tv_loadm(o + c * a->ocs + v * TVW, last)
+                                        : tv_load(o + c * a->ocs + v * TVW);
       else
         acc[c][v] = a->bias ? tv_set1(a->bias[co0 + c]) : tv_zero();
     }
-  const int k = a->k, k3 = k * k * k;
+  const int k = K ? K : a->k, k3 = k * k * k;
   const REAL *wb = a->wp + (int64_t)co0 * a->cin * k3;
-  for (int ci = 0; ci < a->cin; ci++) {
+  for (int ci = ci0; ci < ci1; ci++) {
     const REAL *ib = a->in + ci * a->ics + a->s * i * a->ixs + a->s * j * a->iys + l0;
+    if (K == 1) __builtin_prefetch(ib + 256);
     for (int dx = dx0; dx < dx1; dx++)
       for (int dy = dy0; dy < dy1; dy++) {
         const REAL *row = ib + dx * a->ixs + dy * a->iys;
@@ -95,7 +108,7 @@ HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, con
           const REAL *r = row + a->zoff[dz];
           tvec x[4];
           for (int v = 0; v < NV; v++)
-            x[v] = v == NV - 1 ? tv_loadm(r + v * TVW, last) : tv_load(r + v * TVW);
+            x[v] = TAIL && v == NV - 1 ? tv_loadm(r + v * TVW, last) : tv_load(r + v * TVW);
           for (int c = 0; c < NC; c++) {
             const tvec wv = tv_set1(wr[dz * NC + c]);
             for (int v = 0; v < NV; v++) acc[c][v] = tv_fma(wv, x[v], acc[c][v]);
@@ -105,66 +118,91 @@ HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, con
   }
   for (int c = 0; c < NC; c++)
     for (int v = 0; v < NV; v++) {
-      if (v == NV - 1)
+      if (TAIL && v == NV - 1)
         tv_storem(o + c * a->ocs + v * TVW, acc[c][v], last);
       else
         tv_store(o + c * a->ocs + v * TVW, acc[c][v]);
     }
 }
 
-#define HP_FWD_NV(NC)                                       \
-  switch (nv) {                                             \
-    case 1:                                                 \
-      FN(fwd_block)(a, co0, NC, 1, i, j, l0, mk, full, dr); \
-      break;                                                \
-    case 2:                                                 \
-      FN(fwd_block)(a, co0, NC, 2, i, j, l0, mk, full, dr); \
-      break;                                                \
-    case 3:                                                 \
-      FN(fwd_block)(a, co0, NC, 3, i, j, l0, mk, full, dr); \
-      break;                                                \
-    default:                                                \
-      FN(fwd_block)(a, co0, NC, 4, i, j, l0, mk, full, dr); \
-      break;                                                \
+/* The blocks of one chunk: full (TNV_MAX plain vectors) or the row's tail (nv vectors, the last
+ * masked). Vector counts above TNV_MAX are never called (`if` on constants: not compiled). */
+#define HP_FWD_CHUNK(NC, K)                                                           \
+  if (!tail) {                                                                        \
+    FN(fwd_block)(a, co0, NC, TNV_MAX, K, 0, i, j, l0, mk, dr, ci0, ci1);             \
+  } else if (nv == 1) {                                                               \
+    FN(fwd_block)(a, co0, NC, 1, K, 1, i, j, l0, mk, dr, ci0, ci1);                   \
+  } else if (nv == 2) {                                                               \
+    FN(fwd_block)(a, co0, NC, 2, K, 1, i, j, l0, mk, dr, ci0, ci1);                   \
+  } else if (TNV_MAX > 2 && nv == 3) {                                                \
+    FN(fwd_block)(a, co0, NC, TNV_MAX > 2 ? 3 : 1, K, 1, i, j, l0, mk, dr, ci0, ci1); \
+  } else if (TNV_MAX > 2) {                                                           \
+    FN(fwd_block)(a, co0, NC, TNV_MAX > 2 ? 4 : 1, K, 1, i, j, l0, mk, dr, ci0, ci1); \
   }
 
-/* One output row of nc channels: chunks of TNV_MAX vectors, the last chunk ends masked. */
-static void FN(fwd_row)(const FN(fwd_args) * a, int co0, int nc, int64_t i, int64_t j) {
+/* One output row, every channel: chunks of TNV_MAX vectors (the last chunk ends masked), each
+ * chunk for every block of HP_TCB channels in turn, so that the blocks after the first read the
+ * chunk's input from L1. K as in fwd_block (a constant: one copy of the row per kernel case). */
+HP_TINLINE void FN(fwd_row)(const FN(fwd_args) * a, const int K, int64_t i, int64_t j) {
   const int64_t chunk = (int64_t)TNV_MAX * TVW, ix = a->s * i, iy = a->s * j;
   const int k = a->k;
   const int dr[4] = {ix < a->lo ? (int)(a->lo - ix) : 0, ix + k > a->hi ? (int)(a->hi - ix) : k,
                      iy < a->lo ? (int)(a->lo - iy) : 0, iy + k > a->hi ? (int)(a->hi - iy) : k};
-  const tmask full = tv_mask(TVW);
-  int64_t l0 = 0;
-  while (l0 < a->m2) {
-    const int64_t rem = a->m2 - l0 < chunk ? a->m2 - l0 : chunk;
-    const int nv = (int)((rem + TVW - 1) / TVW);
-    const tmask mk = tv_mask((int)(rem - (int64_t)(nv - 1) * TVW));
-    switch (nc) {
-      case 1:
-        HP_FWD_NV(1) break;
-      case 2:
-        HP_FWD_NV(2) break;
-      case 3:
-        HP_FWD_NV(3) break;
-      default:
-        HP_FWD_NV(4) break;
+  const int group = HP_FWD_GROUP_TAPS / (k * k * k) > 1 ? HP_FWD_GROUP_TAPS / (k * k * k) : 1;
+  for (int ci0 = 0; ci0 < a->cin; ci0 += group) {
+    const int ci1 = ci0 + group < a->cin ? ci0 + group : a->cin;
+    int64_t l0 = 0;
+    while (l0 < a->m2) {
+      const int64_t rem = a->m2 - l0 < chunk ? a->m2 - l0 : chunk;
+      const int tail = rem < chunk, nv = (int)((rem + TVW - 1) / TVW);
+      const tmask mk = tv_mask((int)(rem - (int64_t)(nv - 1) * TVW));
+      for (int co0 = 0; co0 < a->cout; co0 += HP_TCB) {
+        switch (a->cout - co0) {
+          case 1:
+            HP_FWD_CHUNK(1, K) break;
+          case 2:
+            HP_FWD_CHUNK(2, K) break;
+          case 3:
+            HP_FWD_CHUNK(3, K) break;
+          case 4:
+            HP_FWD_CHUNK(4, K) break;
+          default: /* HP_TCB channels: 4 or 5 */
+            HP_FWD_CHUNK(HP_TCB, K) break;
+        }
+      }
+      l0 += rem;
     }
-    l0 += rem;
   }
 }
-#undef HP_FWD_NV
+#undef HP_FWD_CHUNK
+
+static void FN(fwd_row_k1)(const FN(fwd_args) * a, int64_t i, int64_t j) {
+  FN(fwd_row)(a, 1, i, j);
+}
+static void FN(fwd_row_k3)(const FN(fwd_args) * a, int64_t i, int64_t j) {
+  FN(fwd_row)(a, 3, i, j);
+}
+static void FN(fwd_row_k5)(const FN(fwd_args) * a, int64_t i, int64_t j) {
+  FN(fwd_row)(a, 5, i, j);
+}
+static void FN(fwd_row_any)(const FN(fwd_args) * a, int64_t i, int64_t j) {
+  FN(fwd_row)(a, 0, i, j);
+}
 
 static void FN(fwd_run)(const FN(fwd_args) * a, int nthreads) {
-  const int nblk = (a->cout + HP_TCB - 1) / HP_TCB;
-  /* one task per output plane, every channel block inside: the plane's input is read from
-   * memory once and reused from the cache by the blocks */
+  /* one task per output plane */
   const double work = (double)a->m0 * a->m1 * a->m2 * a->cout * a->cin * a->k * a->k * a->k;
 #pragma omp parallel for num_threads(FN(threads_for)(nthreads, work)) schedule(dynamic, 1)
   for (int64_t i = 0; i < a->m0; i++)
-    for (int b = 0; b < nblk; b++) {
-      const int co0 = b * HP_TCB, nc = a->cout - co0 < HP_TCB ? a->cout - co0 : HP_TCB;
-      for (int64_t j = 0; j < a->m1; j++) FN(fwd_row)(a, co0, nc, i, j);
+    for (int64_t j = 0; j < a->m1; j++) {
+      if (TK_CONST && a->k == 1)
+        FN(fwd_row_k1)(a, i, j);
+      else if (TK_CONST && a->k == 3)
+        FN(fwd_row_k3)(a, i, j);
+      else if (TK_CONST && a->k == 5)
+        FN(fwd_row_k5)(a, i, j);
+      else
+        FN(fwd_row_any)(a, i, j);
     }
 }
 
@@ -387,32 +425,40 @@ HP_TINLINE void FN(wg_task)(const FN(wg_args) * a, int co0, const int NC, const 
 #undef HP_ACC
 #undef HP_LD
   const int64_t m = a->m, m3 = m * m * m;
-  const tmask full = tv_mask(TVW);
   int64_t i = r0 / m, j = r0 % m;
   for (int64_t r = r0; r < r1; r++) {
     const REAL *d = a->dout + co0 * m3 + r * m;
     const REAL *row = in0 + a->s * i * a->ixs + a->s * j * a->iys;
     if (++j == m) j = 0, i++;
-    /* masked loads throughout: GCC folds a plain load into every FMA that reads it */
-    for (int64_t l0 = 0; l0 < m; l0 += TVW) {
-      const tmask mk = m - l0 >= TVW ? full : tv_mask((int)(m - l0));
-      const tvec d0 = tv_loadm(d + l0, mk);
-      const tvec d1 = NC > 1 ? tv_loadm(d + m3 + l0, mk) : z;
-      const tvec d2 = NC > 2 ? tv_loadm(d + 2 * m3 + l0, mk) : z;
-      const tvec d3 = NC > 3 ? tv_loadm(d + 3 * m3 + l0, mk) : z;
-      const tvec d4 = NC > 4 ? tv_loadm(d + 4 * m3 + l0, mk) : z;
-#define HP_TAP(t)                                  \
-  if (K > t) {                                     \
-    const tvec x = tv_loadm(row + to[t] + l0, mk); \
-    a0##t = tv_fma(d0, x, a0##t);                  \
-    if (NC > 1) a1##t = tv_fma(d1, x, a1##t);      \
-    if (NC > 2) a2##t = tv_fma(d2, x, a2##t);      \
-    if (NC > 3) a3##t = tv_fma(d3, x, a3##t);      \
-    if (NC > 4) a4##t = tv_fma(d4, x, a4##t);      \
+      /* full vectors by register loads (tv_loadr), the row's last partial vector masked */
+#define HP_WG_VEC(LD)                                                     \
+  {                                                                       \
+    const tvec d0 = LD(d + l0);                                           \
+    const tvec d1 = NC > 1 ? LD(d + m3 + l0) : z;                         \
+    const tvec d2 = NC > 2 ? LD(d + 2 * m3 + l0) : z;                     \
+    const tvec d3 = NC > 3 ? LD(d + 3 * m3 + l0) : z;                     \
+    const tvec d4 = NC > 4 ? LD(d + 4 * m3 + l0) : z;                     \
+    HP_TAP(0, LD) HP_TAP(1, LD) HP_TAP(2, LD) HP_TAP(3, LD) HP_TAP(4, LD) \
   }
-      HP_TAP(0) HP_TAP(1) HP_TAP(2) HP_TAP(3) HP_TAP(4)
-#undef HP_TAP
+#define HP_TAP(t, LD)                         \
+  if (K > t) {                                \
+    const tvec x = LD(row + to[t] + l0);      \
+    a0##t = tv_fma(d0, x, a0##t);             \
+    if (NC > 1) a1##t = tv_fma(d1, x, a1##t); \
+    if (NC > 2) a2##t = tv_fma(d2, x, a2##t); \
+    if (NC > 3) a3##t = tv_fma(d3, x, a3##t); \
+    if (NC > 4) a4##t = tv_fma(d4, x, a4##t); \
+  }
+#define HP_LDM(p) tv_loadm(p, mk)
+    int64_t l0 = 0;
+    for (; l0 + TVW <= m; l0 += TVW) HP_WG_VEC(tv_loadr)
+    if (l0 < m) {
+      const tmask mk = tv_mask((int)(m - l0));
+      HP_WG_VEC(HP_LDM)
     }
+#undef HP_LDM
+#undef HP_TAP
+#undef HP_WG_VEC
   }
 #define HP_ST(c, t) \
   if (NC > c && K > t) acc[c * HP_WG_TAPS + t] = a##c##t;
@@ -480,12 +526,21 @@ static void FN(wg_group)(const FN(wg_args) * a, int cout, int64_t t0, int ntask,
           HP_WG_K(1) break;
         case 2:
           HP_WG_K(2) break;
-        case 3:
-          HP_WG_K(3) break;
+        case 3: /* blocks wider than HP_WG_NC never occur: not compiled */
+          if (HP_WG_NC >= 3) {
+            HP_WG_K(HP_WG_NC >= 3 ? 3 : 1)
+          }
+          break;
         case 4:
-          HP_WG_K(4) break;
+          if (HP_WG_NC >= 4) {
+            HP_WG_K(HP_WG_NC >= 4 ? 4 : 1)
+          }
+          break;
         default:
-          HP_WG_K(5) break;
+          if (HP_WG_NC >= 5) {
+            HP_WG_K(HP_WG_NC >= 5 ? 5 : 1)
+          }
+          break;
       }
     }
   }

@@ -13,7 +13,8 @@
  *            scalar, so that the check path is the plain arithmetic of the same loops)
  *   tmask    a lane mask for the last, partial vector of a row (masked lanes load as 0 and are
  *            never stored), so that no row has a scalar tail and every lane of an output is
- *            computed by the same sequence of operations
+ *            computed by the same sequence of operations; full vectors load plainly (a masked
+ *            load costs more on AVX2)
  * The float path uses explicit FMAs (the build's -std=c11 disables contraction of a*b+c); the
  * double path multiplies and adds (no FMA), which is what a reader of the loops expects.
  */
@@ -30,10 +31,15 @@
 #define FN(x) hp_d_##x
 #define TVW 1
 #define TNV_MAX 4
+#define TCB 4
+#define TK_CONST 1
+#define TWG_NC 5
+#define TWG_TAPS 5
 typedef double tvec;
 typedef int tmask;
 static inline tmask tv_mask(int n) { return n; }
 static inline tvec tv_load(const REAL *p) { return *p; }
+static inline tvec tv_loadr(const REAL *p) { return *p; }
 static inline tvec tv_loadm(const REAL *p, tmask m) { return m > 0 ? *p : 0.0; }
 static inline void tv_store(REAL *p, tvec v) { *p = v; }
 static inline void tv_storem(REAL *p, tvec v, tmask m) {
@@ -54,14 +60,22 @@ static inline double tv_hsum(tvec v) { return v; }
 typedef hp_vf tvec;
 
 #if defined(__AVX512F__)
-#define TNV_MAX 4 /* 32 vector registers: 4 x 4 accumulators */
+#define TNV_MAX 4 /* 32 vector registers: 4 x 4 accumulators (5 x 4 spills) */
+#define TCB 4
+#define TK_CONST 0 /* GCC 12 spills the unrolled taps' vectors to the stack */
+#define TWG_NC 5   /* weight gradient: 5 x 5 accumulators, 5 + 1 operands */
+#define TWG_TAPS 5
 typedef __mmask16 tmask;
 static inline tmask tv_mask(int n) { return (tmask)(n >= 16 ? 0xffffu : (1u << n) - 1u); }
 static inline tvec tv_loadm(const REAL *p, tmask m) { return _mm512_maskz_loadu_ps(m, p); }
 static inline void tv_storem(REAL *p, tvec v, tmask m) { _mm512_mask_storeu_ps(p, m, v); }
 static inline tvec tv_zero(void) { return _mm512_setzero_ps(); }
 #elif defined(__AVX2__) && defined(__FMA__)
-#define TNV_MAX 2 /* 16 vector registers: 4 x 2 accumulators */
+#define TNV_MAX 2 /* 16 vector registers: 5 x 2 accumulators (10 = 2 x 5: no short block) */
+#define TCB 5
+#define TK_CONST 1 /* the forward's kernel sides 1, 3, 5 as constants: 1.2x */
+#define TWG_NC 2   /* weight gradient: 2 x 5 accumulators, 2 + 1 operands */
+#define TWG_TAPS 5
 typedef __m256i tmask;
 static inline tmask tv_mask(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -71,6 +85,10 @@ static inline void tv_storem(REAL *p, tvec v, tmask m) { _mm256_maskstore_ps(p, 
 static inline tvec tv_zero(void) { return _mm256_setzero_ps(); }
 #else
 #define TNV_MAX 2
+#define TCB 5
+#define TK_CONST 1
+#define TWG_NC 2
+#define TWG_TAPS 5
 typedef int tmask;
 static inline tmask tv_mask(int n) { return n > HP_VW ? HP_VW : n; }
 static inline tvec tv_loadm(const REAL *p, tmask m) {
@@ -87,6 +105,15 @@ static inline tvec tv_zero(void) { return hp_vset1(0.0f); }
 #endif
 
 static inline tvec tv_load(const REAL *p) { return hp_vload(p); }
+/* A load kept in a register: GCC would otherwise fold it into every FMA that reads it, and load
+ * the vector once per FMA. */
+static inline tvec tv_loadr(const REAL *p) {
+  tvec v = hp_vload(p);
+#if defined(__AVX512F__) || defined(__AVX2__)
+  __asm__("" : "+v"(v));
+#endif
+  return v;
+}
 static inline void tv_store(REAL *p, tvec v) { hp_vstore(p, v); }
 static inline tvec tv_set1(REAL x) { return hp_vset1(x); }
 static inline tvec tv_fma(tvec a, tvec b, tvec c) { return hp_vfma(a, b, c); }
