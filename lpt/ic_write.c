@@ -509,7 +509,7 @@ static int h5_masses(hid_t grp, const ic_plan *pl, int64_t count, hp_status *st)
   int rc = HP_OK;
   hp_h5_quiet q;
   hp_h5_quiet_begin(&q);
-  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  dcpl = hp_h5_untimed(H5P_DATASET_CREATE);
   space = H5Screate_simple(1, &dim, NULL);
   if (dcpl < 0 || space < 0 || H5Pset_fill_value(dcpl, H5T_NATIVE_FLOAT, &m) < 0 ||
       H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_LATE) < 0 ||

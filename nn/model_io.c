@@ -233,7 +233,10 @@ static int write_floats(hid_t file, const char *name, int rank, const hsize_t *d
     rc = hp_h5_fail(st, HP_ERR_IO, file, "dataset '%s': cannot create its dataspace", name);
     goto done;
   }
-  dset = H5Dcreate2(file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t dcpl = hp_h5_untimed(H5P_DATASET_CREATE);
+  dset = dcpl < 0 ? dcpl
+                  : H5Dcreate2(file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  if (dcpl >= 0) H5Pclose(dcpl);
   if (dset < 0) {
     rc = hp_h5_fail(st, HP_ERR_IO, file, "cannot create dataset '%s'", name);
     goto done;

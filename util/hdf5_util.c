@@ -81,10 +81,21 @@ const char *hp_h5_describe(hid_t loc, char *buf, size_t size) {
 /* Files and groups                                                                           */
 /* ------------------------------------------------------------------------------------------ */
 
+hid_t hp_h5_untimed(hid_t cls) {
+  const hid_t p = H5Pcreate(cls);
+  if (p >= 0 && H5Pset_obj_track_times(p, 0) < 0) {
+    H5Pclose(p);
+    return -1;
+  }
+  return p;
+}
+
 int hp_h5_create(const char *path, hid_t *file, hp_status *st) {
   hp_h5_quiet q;
   hp_h5_quiet_begin(&q);
-  *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t fcpl = hp_h5_untimed(H5P_FILE_CREATE);
+  *file = fcpl < 0 ? fcpl : H5Fcreate(path, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+  if (fcpl >= 0) H5Pclose(fcpl);
   if (*file < 0) {
     struct stat sb;
     char dir[4096];
@@ -136,7 +147,9 @@ int hp_h5_open_ro(const char *path, hid_t *file, hp_status *st) {
 int hp_h5_create_group(hid_t loc, const char *name, hid_t *group, hp_status *st) {
   hp_h5_quiet q;
   hp_h5_quiet_begin(&q);
-  *group = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t gcpl = hp_h5_untimed(H5P_GROUP_CREATE);
+  *group = gcpl < 0 ? gcpl : H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  if (gcpl >= 0) H5Pclose(gcpl);
   if (*group < 0) {
     hp_h5_fail(st, HP_ERR_IO, loc, "cannot create group '%s'", name);
     hp_h5_quiet_end(&q);
@@ -583,8 +596,11 @@ int hp_h5_create_dataset(hid_t loc, const char *name, hid_t file_type, int rank,
   if (space < 0) {
     rc = hp_h5_fail(st, HP_ERR_IO, loc, "dataset '%s': cannot create dataspace", name);
   } else {
-    *dset = H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t dcpl = hp_h5_untimed(H5P_DATASET_CREATE);
+    *dset =
+        dcpl < 0 ? dcpl : H5Dcreate2(loc, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (*dset < 0) rc = hp_h5_fail(st, HP_ERR_IO, loc, "cannot create dataset '%s'", name);
+    if (dcpl >= 0) H5Pclose(dcpl);
     H5Sclose(space);
   }
   hp_h5_quiet_end(&q);
@@ -735,7 +751,7 @@ int hp_h5_create_growing(hid_t g, const char *name, hid_t ftype, int width, cons
   int rc = HP_OK;
   *dset = HP_H5_BAD;
   hp_h5_quiet_begin(&q);
-  const hid_t space = H5Screate_simple(rank, dims, max), plist = H5Pcreate(H5P_DATASET_CREATE);
+  const hid_t space = H5Screate_simple(rank, dims, max), plist = hp_h5_untimed(H5P_DATASET_CREATE);
   if (space < 0 || plist < 0 || H5Pset_chunk(plist, rank, chunk) < 0)
     rc = hp_h5_fail(st, HP_ERR_IO, g, "dataset '%s': cannot plan a growing column", name);
   else if ((*dset = H5Dcreate2(g, name, ftype, space, H5P_DEFAULT, plist, H5P_DEFAULT)) < 0)

@@ -57,6 +57,13 @@ int hp_h5_fail(hp_status *st, int code, hid_t loc, const char *fmt, ...)
 const char *hp_h5_describe(hid_t loc, char *buf, size_t size);
 
 /**
+ * A creation property list of class @p cls (H5P_FILE_CREATE, H5P_GROUP_CREATE,
+ * H5P_DATASET_CREATE) that records no modification times, so that the same content gives the
+ * same bytes; -1 on failure. Close it with H5Pclose.
+ */
+hid_t hp_h5_untimed(hid_t cls);
+
+/**
  * Create (truncate) an HDF5 file for writing.
  * @param path   file to create
  * @param file   out: file handle, close with H5Fclose; negative on failure
