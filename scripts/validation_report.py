@@ -107,7 +107,7 @@ def main():
     for k in range(nb):
         ab, bias, xbias, sto_t, sto_p = [], [], [], [], []
         Pa, Pb, kk, nm = None, None, [], []
-        rc, rcb, rcq, ceil = [], [], [], []
+        rc, rcb, rcq = [], [], []
         pdf_t = [0.0] * 17
         pdf_p = [0.0] * 17
         for s in seeds:
@@ -150,10 +150,6 @@ def main():
             rc.append([r["r_c"] for r in f])
             rcb.append([r["r_c_base"] for r in f])
             rcq.append([r["r_c_quad"] for r in f])
-            # the Poisson ceiling: a field with no noise of its own correlates with the raw
-            # truth at most sqrt(1 - (1/n) / P_hh) (halos Poisson-sampled about their mean)
-            ceil.append([math.sqrt(max(0.0, 1 - r["shot_aa"] / r["P_aa"])) if r["P_aa"] > 0
-                         else float("nan") for r in f])
         am, ae = mean_err(ab) if ab else (float("nan"), float("nan"))
         if len(rc) < 2:
             P(f"| {edges[k]:.3g}-{edges[k + 1]:.3g} | {am:.3f} +- {ae:.3f} | - | - | - | - | - | - | "
@@ -170,7 +166,6 @@ def main():
         imax = max(sel, key=lambda i: abs(T[i] - 1))
         drc = [mean_err([rc[b][i] - rcb[b][i] for b in range(nbox_k)]) for i in range(len(kk))]
         drq = [mean_err([rc[b][i] - rcq[b][i] for b in range(nbox_k)]) for i in range(len(kk))]
-        dcq = [mean_err([ceil[b][i] - rcq[b][i] for b in range(nbox_k)]) for i in range(len(kk))]
         imin = min(sel, key=lambda i: drc[i][0])
         iq = min(sel, key=lambda i: drq[i][0])
         ratio = []
@@ -199,30 +194,25 @@ def main():
               [(kk[i], mean_err([rcq[b][i] for b in range(nbox_k)])[0], None)
                for i in range(len(kk))])],
             "k [h/Mpc]", "T, r_c", (0.0, 1.6))
-        notes.append((k, kk, T, Te, drc, drq, dcq))
+        notes.append((k, kk, T, Te, drc, drq))
     P()
     P("Targets (issue: a painter people can trust): abundance within 3 %, bias within 2 % at "
       "k < 0.1 (by cross-power), abs(T - 1) < 5 % at k < 0.3, r_c above the quadratic field-level baseline by "
       ">= 0.03 at every k < 0.3, the PDF within 5 % for N <= 3. The quadratic baseline is "
       "b1 delta + b2 delta^2 + bs2 s^2 of the same 2LPT density, least squares over k < 0.3 per "
-      "bin and box (stats/bias_model.h). *Poisson ceiling*: sqrt(1 - (1/n) / P_hh) per box, "
-      "with P_hh the truth's raw power: a painted field with no noise of its own correlates "
-      "with halos Poisson-sampled about it at most this much, so ceiling - r_c(quadratic) is "
-      "the most any painter can gain over the baseline at that k (halos that exclude each "
-      "other, sub-Poisson, raise it a little; 'r_c' of the table above is the painted field's "
-      "against the raw truth, the same normalisation).")
+      "bin and box (stats/bias_model.h).")
     P()
     P("## T(k) and r_c per k bin (means over boxes)")
-    for k, kk, T, Te, drc, drq, dcq in notes:
+    for k, kk, T, Te, drc, drq in notes:
         P()
         P(f"Bin {k}: ![bin {k}](img/validation-bin{k}.svg)")
         P()
-        P("| k [h/Mpc] | T | r_c - r_c(quadratic) | r_c - r_c(linear) | Poisson ceiling - r_c(quadratic) |")
-        P("|---|---|---|---|---|")
+        P("| k [h/Mpc] | T | r_c - r_c(quadratic) | r_c - r_c(linear) |")
+        P("|---|---|---|---|")
         for i, x in enumerate(kk):
             if x < 0.3:
                 P(f"| {x:.3f} | {T[i]:.3f} +- {Te[i]:.3f} | {drq[i][0]:+.3f} +- {drq[i][1]:.3f} | "
-                  f"{drc[i][0]:+.3f} +- {drc[i][1]:.3f} | {dcq[i][0]:+.3f} +- {dcq[i][1]:.3f} |")
+                  f"{drc[i][0]:+.3f} +- {drc[i][1]:.3f} |")
 
 
 if __name__ == "__main__":
