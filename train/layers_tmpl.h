@@ -143,7 +143,8 @@ HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, con
 /* One output row, every channel: chunks of TNV_MAX vectors (the last chunk ends masked), each
  * chunk for every block of HP_TCB channels in turn, so that the blocks after the first read the
  * chunk's input from L1. K as in fwd_block (a constant: one copy of the row per kernel case). */
-HP_TINLINE void FN(fwd_row)(const FN(fwd_args) * a, const int K, int64_t i, int64_t j) {
+HP_TINLINE void FN(fwd_row)(const FN(fwd_args) * a, const int K, int64_t i, int64_t j, int c0,
+                            int c1) {
   const int64_t chunk = (int64_t)TNV_MAX * TVW, ix = a->s * i, iy = a->s * j;
   const int k = a->k;
   const int dr[4] = {ix < a->lo ? (int)(a->lo - ix) : 0, ix + k > a->hi ? (int)(a->hi - ix) : k,
@@ -156,8 +157,8 @@ HP_TINLINE void FN(fwd_row)(const FN(fwd_args) * a, const int K, int64_t i, int6
       const int64_t rem = a->m2 - l0 < chunk ? a->m2 - l0 : chunk;
       const int tail = rem < chunk, nv = (int)((rem + TVW - 1) / TVW);
       const tmask mk = tv_mask((int)(rem - (int64_t)(nv - 1) * TVW));
-      for (int co0 = 0; co0 < a->cout; co0 += HP_TCB) {
-        switch (a->cout - co0) {
+      for (int co0 = c0; co0 < c1; co0 += HP_TCB) {
+        switch (c1 - co0) {
           case 1:
             HP_FWD_CHUNK(1, K) break;
           case 2:
@@ -176,34 +177,39 @@ HP_TINLINE void FN(fwd_row)(const FN(fwd_args) * a, const int K, int64_t i, int6
 }
 #undef HP_FWD_CHUNK
 
-static void FN(fwd_row_k1)(const FN(fwd_args) * a, int64_t i, int64_t j) {
-  FN(fwd_row)(a, 1, i, j);
+static void FN(fwd_row_k1)(const FN(fwd_args) * a, int64_t i, int64_t j, int c0, int c1) {
+  FN(fwd_row)(a, 1, i, j, c0, c1);
 }
-static void FN(fwd_row_k3)(const FN(fwd_args) * a, int64_t i, int64_t j) {
-  FN(fwd_row)(a, 3, i, j);
+static void FN(fwd_row_k3)(const FN(fwd_args) * a, int64_t i, int64_t j, int c0, int c1) {
+  FN(fwd_row)(a, 3, i, j, c0, c1);
 }
-static void FN(fwd_row_k5)(const FN(fwd_args) * a, int64_t i, int64_t j) {
-  FN(fwd_row)(a, 5, i, j);
+static void FN(fwd_row_k5)(const FN(fwd_args) * a, int64_t i, int64_t j, int c0, int c1) {
+  FN(fwd_row)(a, 5, i, j, c0, c1);
 }
-static void FN(fwd_row_any)(const FN(fwd_args) * a, int64_t i, int64_t j) {
-  FN(fwd_row)(a, 0, i, j);
+static void FN(fwd_row_any)(const FN(fwd_args) * a, int64_t i, int64_t j, int c0, int c1) {
+  FN(fwd_row)(a, 0, i, j, c0, c1);
 }
 
 static void FN(fwd_run)(const FN(fwd_args) * a, int nthreads) {
-  /* one task per output plane */
+  /* one task per output plane; a row's chunks run every channel block in turn, except in a
+   * 1x1x1 layer with more outputs than inputs (an input gradient), whose blocks each pass over
+   * the plane: its output streams, read and written, would outnumber the prefetchers */
+  const int cstep = a->k == 1 && a->cout > a->cin ? HP_TCB : a->cout;
   const double work = (double)a->m0 * a->m1 * a->m2 * a->cout * a->cin * a->k * a->k * a->k;
 #pragma omp parallel for num_threads(FN(threads_for)(nthreads, work)) schedule(dynamic, 1)
   for (int64_t i = 0; i < a->m0; i++)
-    for (int64_t j = 0; j < a->m1; j++) {
-      if (TK_CONST && a->k == 1)
-        FN(fwd_row_k1)(a, i, j);
-      else if (TK_CONST && a->k == 3)
-        FN(fwd_row_k3)(a, i, j);
-      else if (TK_CONST && a->k == 5)
-        FN(fwd_row_k5)(a, i, j);
-      else
-        FN(fwd_row_any)(a, i, j);
-    }
+    for (int c0 = 0; c0 < a->cout; c0 += cstep)
+      for (int64_t j = 0; j < a->m1; j++) {
+        const int c1 = c0 + cstep < a->cout ? c0 + cstep : a->cout;
+        if (TK_CONST && a->k == 1)
+          FN(fwd_row_k1)(a, i, j, c0, c1);
+        else if (TK_CONST && a->k == 3)
+          FN(fwd_row_k3)(a, i, j, c0, c1);
+        else if (TK_CONST && a->k == 5)
+          FN(fwd_row_k5)(a, i, j, c0, c1);
+        else
+          FN(fwd_row_any)(a, i, j, c0, c1);
+      }
 }
 
 /* Weights [co][ci][tap] -> blocks of HP_TCB output channels [ci][tap][c]. With @p flip, the
