@@ -4,8 +4,9 @@
  * interpolated samples, gradient penalty by double backpropagation, Adam), and whole generator
  * updates of the poisson and wgan-gp objectives (n_critic = 5), as updates per second and
  * GFLOP/s (2 x the useful multiply-adds of the convolutions and the dense layer) beside the
- * machine's FP32 peak measured in the same run by an FMA loop on the same vector type.
- * Usage: bench_train [THREADS] [PATCH] [REPS].
+ * machine's FP32 peak measured in the same run by an FMA loop on the same vector type; then
+ * each convolution's share of a generator pass (ms and GFLOP/s of its forward, weight gradient
+ * and input gradient). Usage: bench_train [THREADS] [PATCH] [REPS].
  */
 #include <math.h>
 #include <omp.h>
@@ -78,6 +79,30 @@ int main(int argc, char **argv) {
     double t2 = omp_get_wtime();
     tf = fmin(tf, t1 - t0), tb = fmin(tb, t2 - t1);
   }
+  /* per layer: where a generator pass spends its time (the same passes again, timed) */
+  hp_f_gen_ws_profile(g, 1);
+  for (int r = 0; r < reps; r++) {
+    hp_f_gen_forward(g, net.w, x);
+    hp_f_gen_backward(g, net.w, dout, gw);
+  }
+  hp_f_gen_ws_profile(g, 0);
+  char layers[HP_NET_MAX_CONV][160];
+  for (int i = 0; i < net.nconv; i++) {
+    double t[3], macs;
+    hp_f_gen_ws_layer_time(g, i, t, &macs);
+    const hp_conv *c = &net.conv[i];
+    char *o = layers[i];
+    const int at = snprintf(o, 160, "    %-24s %2d->%2d k%d", c->name, c->cin, c->cout, c->k);
+    if (macs == 0) {
+      snprintf(o + at, 160 - (size_t)at, ": folded into the next layer");
+      continue;
+    }
+    /* GFLOP/s of each pass: forward, weight gradient, input gradient (when formed) */
+    double gf[3];
+    for (int q = 0; q < 3; q++) gf[q] = t[q] > 0 ? 2 * macs * reps / t[q] / 1e9 : 0;
+    snprintf(o + at, 160 - (size_t)at, ": %6.2f %6.2f %6.2f ms, %5.1f %5.1f %5.1f GFLOP/s",
+             1e3 * t[0] / reps, 1e3 * t[1] / reps, 1e3 * t[2] / reps, gf[0], gf[1], gf[2]);
+  }
   hp_train_config cfg;
   hp_train_config_default(&cfg);
   cfg.patch = patch, cfg.nthreads = threads;
@@ -116,6 +141,8 @@ int main(int argc, char **argv) {
       "%.0f MB\n",
       t_wgan, 1 / t_wgan, fw / t_wgan / 1e9, hp_bench_of_peak(fw / t_wgan / 1e9, peak, o4, 160),
       hp_trainer_bytes(tw) / 1e6);
+  printf("  per layer, generator pass (forward, weight gradient, input gradient):\n");
+  for (int i = 0; i < net.nconv; i++) printf("%s\n", layers[i]);
   hp_trainer_destroy(tp), hp_trainer_destroy(tw), hp_trainer_destroy(tc);
   hp_f_gen_ws_destroy(g);
   free(x), free(dout), free(gw);

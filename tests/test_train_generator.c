@@ -222,11 +222,68 @@ static void test_float_path_and_threads(void **state) {
   hp_net_free(&net);
 }
 
+/* Per-layer timing (bench_train's table): the timed passes give the same bits, every layer's
+ * multiply-adds sum to the workspace's count, and the clocks run exactly where a pass exists
+ * (no input gradient in block 0, whose input is the density; folded reduces not at all). */
+static void test_layer_profile(void **state) {
+  (void)state;
+  hp_status st;
+  hp_net net;
+  const int64_t n = 24, m = 16;
+  assert_int_equal(hp_net_generator(&net, 1, 2, &st), 0);
+  hp_net_init_random(&net, 5, 0.1, 0.1);
+  float *x = malloc(sizeof(float) * (size_t)cube(n)),
+        *r = malloc(sizeof(float) * 2 * (size_t)cube(m));
+  float *gw[2] = {calloc(net.nparams, sizeof(float)), calloc(net.nparams, sizeof(float))};
+  draw(&net, 17, n, x);
+  uint64_t s = 9;
+  for (int64_t i = 0; i < 2 * cube(m); i++) r[i] = (float)urand(&s);
+  hp_f_gen_ws *g;
+  assert_int_equal(hp_f_gen_ws_create(&g, &net, n, 2, &st), 0);
+  float *out[2];
+  for (int p = 0; p < 2; p++) {
+    hp_f_gen_ws_profile(g, p);
+    out[p] = malloc(sizeof(float) * 2 * (size_t)cube(m));
+    memcpy(out[p], hp_f_gen_forward(g, net.w, x), sizeof(float) * 2 * (size_t)cube(m));
+    hp_f_gen_backward(g, net.w, r, gw[p]);
+  }
+  assert_memory_equal(out[0], out[1], sizeof(float) * 2 * (size_t)cube(m));
+  assert_memory_equal(gw[0], gw[1], sizeof(float) * net.nparams);
+  double fwd, bwd, sum = 0;
+  hp_f_gen_ws_macs(g, &fwd, &bwd);
+  for (int i = 0; i < net.nconv; i++) {
+    double t[3], macs;
+    hp_f_gen_ws_layer_time(g, i, t, &macs);
+    sum += macs;
+    const int folded = macs == 0, block0 = i < net.block[1].first[0];
+    if (folded) {
+      assert_true(t[0] == 0 && t[1] == 0 && t[2] == 0);
+      continue;
+    }
+    if (!(t[0] > 0 && t[1] > 0))
+      fail_msg("layer %s: forward %g s, weight gradient %g s", net.conv[i].name, t[0], t[1]);
+    if (block0 ? t[2] != 0 : !(t[2] > 0))
+      fail_msg("layer %s: input gradient clock %g s", net.conv[i].name, t[2]);
+  }
+  assert_true(fabs(sum - fwd) <= 1e-9 * fwd);
+  hp_f_gen_ws_profile(g, 0); /* off: the clocks stay as they are */
+  double before[3], after[3], macs;
+  hp_f_gen_ws_layer_time(g, net.nconv - 1, before, &macs);
+  hp_f_gen_forward(g, net.w, x);
+  hp_f_gen_ws_layer_time(g, net.nconv - 1, after, &macs);
+  assert_true(before[0] == after[0]);
+  hp_f_gen_ws_destroy(g);
+  for (int p = 0; p < 2; p++) free(out[p]), free(gw[p]);
+  free(x), free(r);
+  hp_net_free(&net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_forward_matches_reference),
       cmocka_unit_test(test_gradient_finite_differences),
       cmocka_unit_test(test_float_path_and_threads),
+      cmocka_unit_test(test_layer_profile),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,11 +23,23 @@ int HP_T_FN(gen_ws_create)(HP_T_FN(gen_ws) * *out, const hp_net *net, int64_t n_
 void HP_T_FN(gen_ws_destroy)(HP_T_FN(gen_ws) * g);
 /** Output side of the workspace's patch. */
 int64_t HP_T_FN(gen_ws_out_side)(const HP_T_FN(gen_ws) * g);
-/** Bytes allocated by the workspace. */
 /** Multiply-adds one forward and one backward pass execute (folded branches at their folded
  * cost; the backward pass forms no gradient of the density). */
 void HP_T_FN(gen_ws_macs)(const HP_T_FN(gen_ws) * g, double *fwd, double *bwd);
+/** Bytes allocated by the workspace. */
 size_t HP_T_FN(gen_ws_bytes)(const HP_T_FN(gen_ws) * g);
+
+/**
+ * Per-layer timing (benchmarks): @p on != 0 clears the clocks and starts timing every
+ * convolution of the passes that follow (one omp_get_wtime pair a layer and pass); 0 stops.
+ */
+void HP_T_FN(gen_ws_profile)(HP_T_FN(gen_ws) * g, int on);
+/**
+ * Seconds spent in convolution @p i since profiling started: t[0] forward, t[1] weight
+ * gradient, t[2] input gradient; and its multiply-adds a pass in @p macs (0: a folded reduce,
+ * timed with the convolution it feeds).
+ */
+void HP_T_FN(gen_ws_layer_time)(const HP_T_FN(gen_ws) * g, int i, double t[3], double *macs);
 
 /**
  * Forward pass, keeping every activation for the backward pass.

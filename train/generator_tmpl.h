@@ -43,6 +43,8 @@ struct FN(gen_ws) {
   REAL *fw, *fg;   /* folded weights and their gradient (the largest folded convolution's) */
   REAL *out;       /* relu of the output layer's pre-activation act[last] */
   double out_leak; /* surrogate slope of the output ReLU's backward below zero (0: exact) */
+  int profile;     /* 1: time every convolution (gen_ws_profile) */
+  double clock[HP_NET_MAX_CONV][3]; /* seconds: forward, weight gradient, input gradient */
   const REAL *x;
   REAL *scratch;
   REAL *mem;
@@ -231,6 +233,27 @@ void FN(gen_ws_macs)(const FN(gen_ws) * g, double *fwd, double *bwd) {
 }
 void FN(gen_ws_set_output_leak)(FN(gen_ws) * g, double leak) { g->out_leak = leak; }
 
+void FN(gen_ws_profile)(FN(gen_ws) * g, int on) {
+  g->profile = on != 0;
+  if (on) memset(g->clock, 0, sizeof g->clock);
+}
+
+void FN(gen_ws_layer_time)(const FN(gen_ws) * g, int i, double t[3], double *macs) {
+  for (int q = 0; q < 3; q++) t[q] = g->clock[i][q];
+  const hp_conv *c = g->fold[i] ? &g->fconv[i] : &g->net.conv[i];
+  const double s = (double)g->out_side[i];
+  const int reduce = i + 1 < g->net.nconv && g->fold[i + 1];
+  *macs = reduce ? 0 : (double)c->cout * c->cin * c->k * c->k * c->k * s * s * s;
+}
+
+/* Seconds since the last call (profiling only; 0 otherwise). */
+static double FN(lap)(const FN(gen_ws) * g, double *t0) {
+  if (!g->profile) return 0;
+  const double t = omp_get_wtime(), d = t - *t0;
+  *t0 = t;
+  return d;
+}
+
 /* y[ch] += x[0] cropped, then leaky ReLU, for every channel of block b's output. */
 static void FN(residual_lrelu)(FN(gen_ws) * g, int b, const REAL *x) {
   const int64_t n = g->b_in[b], m = g->b_out[b], c = g->b_crop[b];
@@ -302,6 +325,8 @@ const REAL *FN(gen_forward)(FN(gen_ws) * g, const REAL *w, const REAL *in) {
   for (int i = 0; i < net->nconv; i++) {
     const hp_conv *c = &net->conv[i];
     if (i + 1 < net->nconv && g->fold[i + 1]) continue; /* a folded reduce */
+    double t0 = 0;
+    FN(lap)(g, &t0);
     if (g->fold[i]) {
       FN(fold_weights)(g, i, w);
       T_conv_forward(&g->fconv[i], g->fw, in, g->in_side[i - 1], g->off[i - 1], g->act[i],
@@ -311,6 +336,7 @@ const REAL *FN(gen_forward)(FN(gen_ws) * g, const REAL *w, const REAL *in) {
       T_conv_forward(c, w, x, g->in_side[i], g->off[i], g->act[i], g->out_side[i], 1, g->scratch,
                      g->nthreads);
     }
+    g->clock[i][0] += FN(lap)(g, &t0);
     const int b = g->blk[i];
     if (b >= 0) {
       if (i == g->b_last[b]) FN(residual_lrelu)(g, b, b > 0 ? g->bout[b - 1] : in);
@@ -380,20 +406,25 @@ void FN(gen_backward)(FN(gen_ws) * g, const REAL *w, const REAL *dout, REAL *gw)
       done_block = b;
     }
     if (i + 1 < net->nconv && g->fold[i + 1]) continue; /* a folded reduce: done with i + 1 */
+    double t0 = 0;
+    FN(lap)(g, &t0);
     if (g->fold[i]) { /* the input (the density) needs no gradient */
       memset(g->fg, 0, sizeof(REAL) * (g->fconv[i].b_off + (size_t)c->cout));
       T_conv_backward_weight(&g->fconv[i], g->x, g->in_side[i - 1], g->off[i - 1], g->grad[i],
                              g->out_side[i], 1.0, 1, g->fg, g->scratch, g->nthreads);
       FN(unfold_gradient)(g, i, w, gw);
+      g->clock[i][1] += FN(lap)(g, &t0);
       continue;
     }
     REAL *din = NULL;
     const REAL *x = FN(gen_input)(g, i, &din);
     T_conv_backward_weight(c, x, g->in_side[i], g->off[i], g->grad[i], g->out_side[i], 1.0, 1, gw,
                            g->scratch, g->nthreads);
+    g->clock[i][1] += FN(lap)(g, &t0);
     if (din) {
       T_conv_backward_data(c, w, g->grad[i], g->out_side[i], din, g->in_side[i], g->off[i],
                            g->scratch, g->nthreads);
+      g->clock[i][2] += FN(lap)(g, &t0);
     }
   }
 }
