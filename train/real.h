@@ -60,7 +60,8 @@ static inline double tv_hsum(tvec v) { return v; }
 typedef hp_vf tvec;
 
 #if defined(__AVX512F__)
-#define TNV_MAX 4 /* 32 vector registers: 4 x 4 accumulators (5 x 4 spills) */
+#define TNV_MAX \
+  4 /* 32 vector registers: 4 x 4 accumulators, as timed on an AVX-512 host (5 x 4 was not) */
 #define TCB 4
 #define TK_CONST 0 /* GCC 12 spills the unrolled taps' vectors to the stack */
 #define TWG_NC 5   /* weight gradient: 5 x 5 accumulators, 5 + 1 operands */
