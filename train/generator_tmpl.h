@@ -219,13 +219,18 @@ void FN(gen_ws_destroy)(FN(gen_ws) * g) {
 int64_t FN(gen_ws_out_side)(const FN(gen_ws) * g) { return g->n_out; }
 size_t FN(gen_ws_bytes)(const FN(gen_ws) * g) { return g->bytes; }
 
+/* Multiply-adds of one pass of convolution i (0: a folded reduce, run inside the next one). */
+static double FN(conv_macs)(const FN(gen_ws) * g, int i) {
+  if (i + 1 < g->net.nconv && g->fold[i + 1]) return 0;
+  const hp_conv *c = g->fold[i] ? &g->fconv[i] : &g->net.conv[i];
+  const double s = (double)g->out_side[i];
+  return (double)c->cout * c->cin * c->k * c->k * c->k * s * s * s;
+}
+
 void FN(gen_ws_macs)(const FN(gen_ws) * g, double *fwd, double *bwd) {
   *fwd = *bwd = 0;
   for (int i = 0; i < g->net.nconv; i++) {
-    if (i + 1 < g->net.nconv && g->fold[i + 1]) continue; /* a folded reduce */
-    const hp_conv *c = g->fold[i] ? &g->fconv[i] : &g->net.conv[i];
-    const double s = (double)g->out_side[i];
-    const double macs = (double)c->cout * c->cin * c->k * c->k * c->k * s * s * s;
+    const double macs = FN(conv_macs)(g, i);
     const int input_gradient = !g->fold[i] && g->src[i] != -1; /* not of the density */
     *fwd += macs;
     *bwd += input_gradient ? 2 * macs : macs;
@@ -240,10 +245,7 @@ void FN(gen_ws_profile)(FN(gen_ws) * g, int on) {
 
 void FN(gen_ws_layer_time)(const FN(gen_ws) * g, int i, double t[3], double *macs) {
   for (int q = 0; q < 3; q++) t[q] = g->clock[i][q];
-  const hp_conv *c = g->fold[i] ? &g->fconv[i] : &g->net.conv[i];
-  const double s = (double)g->out_side[i];
-  const int reduce = i + 1 < g->net.nconv && g->fold[i + 1];
-  *macs = reduce ? 0 : (double)c->cout * c->cin * c->k * c->k * c->k * s * s * s;
+  *macs = FN(conv_macs)(g, i);
 }
 
 /* Seconds since the last call (profiling only; 0 otherwise). */
