@@ -58,6 +58,11 @@ size_t FN(conv_scratch)(const hp_conv *c, int64_t m) {
 
 /* ---- the forward core: any strided input view, any output view, register blocks --------- */
 
+#ifndef HP_PF_REALS
+#define HP_PF_REALS 256 /* 1x1x1 prefetch distance, in elements */
+#endif
+#define HP_LINE_REALS (64 / (int)sizeof(REAL)) /* elements a cache line */
+
 typedef struct FN(fwd_args) {
   const REAL *in;           /* input view origin */
   int64_t ics, ixs, iys;    /* input channel, x and y strides */
@@ -84,9 +89,11 @@ HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, con
   tvec acc[HP_TCB][4];
   REAL *o = a->out + co0 * a->ocs + i * a->oxs + j * a->oys + l0;
   /* a 1x1x1 layer's rows are whole planes: its many channel streams outrun the hardware
-   * prefetchers, so each block asks for its lines 1 KB ahead */
+   * prefetchers, so each block asks for every line of its chunk HP_PF_REALS ahead */
   if (K == 1)
-    for (int c = 0; c < NC; c++) __builtin_prefetch(o + c * a->ocs + 256, 1);
+    for (int c = 0; c < NC; c++)
+      for (int v = 0; v < NV * TVW; v += HP_LINE_REALS)
+        __builtin_prefetch(o + c * a->ocs + HP_PF_REALS + v, 1);
   for (int c = 0; c < NC; c++)
     for (int v = 0; v < NV; v++) {
       if (a->acc || ci0 > 0)
@@ -99,7 +106,8 @@ HP_TINLINE void FN(fwd_block)(const FN(fwd_args) * a, int co0, const int NC, con
   const REAL *wb = a->wp + (int64_t)co0 * a->cin * k3;
   for (int ci = ci0; ci < ci1; ci++) {
     const REAL *ib = a->in + ci * a->ics + a->s * i * a->ixs + a->s * j * a->iys + l0;
-    if (K == 1) __builtin_prefetch(ib + 256);
+    if (K == 1)
+      for (int v = 0; v < NV * TVW; v += HP_LINE_REALS) __builtin_prefetch(ib + HP_PF_REALS + v);
     for (int dx = dx0; dx < dx1; dx++)
       for (int dy = dy0; dy < dy1; dy++) {
         const REAL *row = ib + dx * a->ixs + dy * a->iys;
