@@ -221,32 +221,18 @@ int hp_model_init(hp_model *m, int k_out, const double *bin_edges, uint64_t seed
 /* Saving                                                                                     */
 /* ------------------------------------------------------------------------------------------ */
 
-/* A float32 dataset of any rank (the helpers stop at rank 4; kernels are rank 5). */
+/* A float32 dataset written whole (kernels are rank 5). */
 static int write_floats(hid_t file, const char *name, int rank, const hsize_t *dims,
                         const float *data, hp_status *st) {
+  hid_t dset;
+  int rc = hp_h5_create_dataset(file, name, H5T_IEEE_F32LE, rank, dims, &dset, st);
+  if (rc) return rc;
   hp_h5_quiet q;
-  hid_t space, dset = -1;
-  int rc = HP_OK;
   hp_h5_quiet_begin(&q);
-  space = H5Screate_simple(rank, dims, NULL);
-  if (space < 0) {
-    rc = hp_h5_fail(st, HP_ERR_IO, file, "dataset '%s': cannot create its dataspace", name);
-    goto done;
-  }
-  const hid_t dcpl = hp_h5_untimed(H5P_DATASET_CREATE);
-  dset = dcpl < 0 ? dcpl
-                  : H5Dcreate2(file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  if (dcpl >= 0) H5Pclose(dcpl);
-  if (dset < 0) {
-    rc = hp_h5_fail(st, HP_ERR_IO, file, "cannot create dataset '%s'", name);
-    goto done;
-  }
   if (H5Dwrite(dset, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
     rc = hp_h5_fail(st, HP_ERR_IO, file, "cannot write dataset '%s'", name);
-done:
-  if (dset >= 0 && H5Dclose(dset) < 0 && !rc)
+  if (H5Dclose(dset) < 0 && !rc)
     rc = hp_h5_fail(st, HP_ERR_IO, file, "cannot close dataset '%s'", name);
-  if (space >= 0) H5Sclose(space);
   hp_h5_quiet_end(&q);
   return rc;
 }

@@ -589,8 +589,9 @@ int hp_h5_create_dataset(hid_t loc, const char *name, hid_t file_type, int rank,
   hid_t space;
   int rc = HP_OK;
   *dset = HP_H5_BAD;
-  if (rank < 1 || rank > 4)
-    return hp_fail(st, HP_ERR_INTERNAL, "dataset '%s': rank %d not in 1..4", name, rank);
+  if (rank < 1 || rank > H5S_MAX_RANK)
+    return hp_fail(st, HP_ERR_INTERNAL, "dataset '%s': rank %d not in 1..%d", name, rank,
+                   H5S_MAX_RANK);
   hp_h5_quiet_begin(&q);
   space = H5Screate_simple(rank, dims, NULL);
   if (space < 0) {

@@ -187,7 +187,7 @@ void hp_h5_free_text_list(int n, char **keys, char **values);
  * @param loc        file or group
  * @param name       dataset name
  * @param file_type  on-disk type, e.g. H5T_IEEE_F32LE
- * @param rank       1..4
+ * @param rank       1..H5S_MAX_RANK (32)
  * @param dims       dimensions (elements)
  * @param dset       out: handle, close with H5Dclose; negative on failure
  * @param st         status
