@@ -302,14 +302,18 @@ static int fit_counts(train_ctx *x, hp_status *st) {
     return HP_OK;
   }
   hp_dispersion_report r;
-  if (hp_dispersion_fit_net(&x->model.net, &x->data, x->cfg.nthreads, d, &r, st)) return st->code;
-  for (int k = 0; k < r.k; k++)
+  const int calibrate = hp_params_bool(x->p, "TrainCalibrate");
+  if (hp_dispersion_fit_net(&x->model.net, &x->data, x->cfg.nthreads, calibrate, d, &r, st))
+    return st->code;
+  for (int k = 0; k < r.k; k++) {
+    char means[64] = "painted means as trained (TrainCalibrate 0)";
+    if (calibrate) snprintf(means, sizeof means, "painted means calibrated by %.4f", r.scale[k]);
     hp_cli_progress(x->t0,
-                    "count distribution, bin %d: painted means calibrated by %.4f; ln nu = %+.4f "
-                    "%+.4f ln(1 + mu); -ln L per voxel (Poisson -> CMP): training %.6f -> %.6f, "
-                    "validation %.6f -> %.6f",
-                    k, r.scale[k], d->a[k], d->b[k], r.nll_train_poisson[k], r.nll_train_cmp[k],
+                    "count distribution, bin %d: %s; ln nu = %+.4f %+.4f ln(1 + mu); -ln L per "
+                    "voxel (Poisson -> CMP): training %.6f -> %.6f, validation %.6f -> %.6f",
+                    k, means, d->a[k], d->b[k], r.nll_train_poisson[k], r.nll_train_cmp[k],
                     r.nll_val_poisson[k], r.nll_val_cmp[k]);
+  }
   for (int k = 0; k < r.k; k++)
     hp_cli_progress(x->t0,
                     "exclusion runs, bin %d: length %.3f (large-scale stochasticity on the "

@@ -210,6 +210,10 @@ static const hp_param_spec table[] = {
      "Count distribution stored with the model: cmp fits a Conway-Maxwell-Poisson dispersion per "
      "mass bin to the trained means on the training boxes (docs/training.md); poisson keeps "
      "Poisson counts."},
+    {"TrainCalibrate", HP_P_BOOL, "1", 0, 0, 0, 1, NULL, "",
+     "With TrainCountModel = cmp: 1 scales each bin's painted means by sum(n) / sum(mu) over the "
+     "training boxes before the fit (written into the output layer); 0 keeps the network's "
+     "weights as they are (a refit of the count distribution alone)."},
     {"TrainPoissonWeight", HP_P_REAL, "1", 0, 0, 0, INF, NULL, "",
      "Weight of the Poisson term in TrainObjective = both, in units of sqrt(voxels of a patch) "
      "(1: gradients of the two terms of the same order)."},

@@ -25,6 +25,7 @@
 #include "lightcone/geometry.h"
 #include "nn/model_io.h"
 #include "plugin/lightcone.h"
+#include "plugin/lightcone_shells.h"
 #include "plugin/run.h"
 #include "util/rng.h"
 
@@ -397,6 +398,41 @@ static void test_refusals(void **state) {
   assert_non_null(strstr(st.msg, "LightconeZMin"));
 }
 
+/* Between two models the count distribution's parameters (a, b and the run length)
+ * interpolate linearly, as the means do, a Poisson model counting as a = b = 0; so does ln nu
+ * wherever neither law is clamped. */
+static void test_count_dist_interpolates(void **state) {
+  (void)state;
+  hp_lc_shells *sh = calloc(1, sizeof *sh);
+  assert_non_null(sh);
+  sh->nmodels = 3;
+  sh->models[0].net.k_out = 2;
+  hp_count_dist *c0 = &sh->models[0].meta.count, *c1 = &sh->models[1].meta.count;
+  hp_count_dist_poisson(c0, 2);
+  hp_count_dist_poisson(c1, 2);
+  hp_count_dist_poisson(&sh->models[2].meta.count, 2);
+  c0->kind = c1->kind = HP_COUNT_CMP;
+  c0->a[0] = 0.7, c0->b[0] = -0.9, c0->run[0] = 0.2;
+  c1->a[0] = 0.3, c1->b[0] = 0.4, c1->run[0] = 0.6;
+  c0->a[1] = -0.2, c0->b[1] = 0.1;
+  hp_count_dist d;
+  hp_lc_count_dist(sh, 0, 1, 0, &d);
+  assert_memory_equal(&d, c0, sizeof d);
+  const double w = 0.25;
+  hp_lc_count_dist(sh, 0, 1, w, &d);
+  assert_int_equal(d.kind, HP_COUNT_CMP);
+  assert_true(fabs(d.run[0] - 0.3) < 1e-15);
+  for (double mu = 0.01; mu < 3; mu *= 1.7)
+    for (int k = 0; k < 2; k++) {
+      const double want = (1 - w) * hp_count_lognu(c0, k, mu) + w * hp_count_lognu(c1, k, mu);
+      assert_true(fabs(hp_count_lognu(&d, k, mu) - want) < 1e-12);
+    }
+  hp_lc_count_dist(sh, 1, 2, 0.5, &d); /* towards a Poisson model: half of each parameter */
+  assert_int_equal(d.kind, HP_COUNT_CMP);
+  assert_true(d.a[0] == 0.15 && d.b[0] == 0.2 && d.run[0] == 0.3);
+  free(sh);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_distances),
@@ -407,6 +443,7 @@ int main(void) {
       cmocka_unit_test(test_shells_threads_and_columns),
       cmocka_unit_test(test_round_trip),
       cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_count_dist_interpolates),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -203,6 +203,38 @@ static void test_run_and_resume(void **state) {
   hp_model_free(&ma), hp_model_free(&mc);
 }
 
+/* A refit of the count distribution alone (TrainUpdates 0, TrainCalibrate 0) keeps the
+ * network's weights bit for bit and stores a fitted CMP law; with calibration the log names the
+ * scale. */
+static void test_refit_counts_only(void **state) {
+  (void)state;
+  NEED_BINARY();
+  char a[256], b[256], c[256], in[300], o0[256], o1[256], ck0[256], ck1[256];
+  snprintf(a, sizeof a, "TrainModelOut=%s/r.h5", dir);
+  snprintf(b, sizeof b, "TrainCheckpoint=%s/ckr.h5", dir);
+  snprintf(c, sizeof c, "TrainLog=%s/lr.csv", dir);
+  const char *ov[4] = {a, b, c, "TrainUpdates=5"};
+  assert_int_equal(run("r", ov, 4), 0);
+  snprintf(in, sizeof in, "TrainModelIn=%s/r.h5", dir);
+  snprintf(o0, sizeof o0, "TrainModelOut=%s/r0.h5", dir);
+  snprintf(ck0, sizeof ck0, "TrainCheckpoint=%s/ckr0.h5", dir);
+  const char *ov0[6] = {in, o0, ck0, c, "TrainUpdates=0", "TrainCalibrate=0"};
+  assert_int_equal(run("r0", ov0, 6), 0);
+  assert_true(output_has("r0", "painted means as trained"));
+  snprintf(o1, sizeof o1, "TrainModelOut=%s/r1.h5", dir);
+  snprintf(ck1, sizeof ck1, "TrainCheckpoint=%s/ckr1.h5", dir);
+  const char *ov1[5] = {in, o1, ck1, c, "TrainUpdates=0"};
+  assert_int_equal(run("r1", ov1, 5), 0);
+  assert_true(output_has("r1", "painted means calibrated by"));
+  hp_model m, m0;
+  load("r.h5", &m);
+  load("r0.h5", &m0);
+  assert_int_equal(m.net.nparams, m0.net.nparams);
+  assert_memory_equal(m.net.w, m0.net.w, sizeof(float) * m.net.nparams);
+  assert_int_equal(m0.meta.count.kind, HP_COUNT_CMP);
+  hp_model_free(&m), hp_model_free(&m0);
+}
+
 /* A new model trained by likelihood starts at each bin's mean count (the output bias): after
  * one update of 1e-3 the bias is within a few 1e-3 of the halos per voxel of each bin (270 and
  * 530 of the 800 random halos in 24^3 voxels; the training slab is 60 % of the box). */
@@ -323,9 +355,13 @@ static void test_refusals(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_run_and_resume),   cmocka_unit_test(test_output_starts_at_mean),
-      cmocka_unit_test(test_dead_bin_revives), cmocka_unit_test(test_interrupt),
-      cmocka_unit_test(test_refusals),         cmocka_unit_test(test_input_particles),
+      cmocka_unit_test(test_run_and_resume),
+      cmocka_unit_test(test_refit_counts_only),
+      cmocka_unit_test(test_output_starts_at_mean),
+      cmocka_unit_test(test_dead_bin_revives),
+      cmocka_unit_test(test_interrupt),
+      cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_input_particles),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

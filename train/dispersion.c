@@ -152,8 +152,8 @@ static int paint_box(const hp_net *net, const hp_train_box *b, int K, int nthrea
   return rc ? hp_error_context(st, "painting %s for the count fit", b->name) : HP_OK;
 }
 
-int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, hp_count_dist *d,
-                          hp_dispersion_report *rep, hp_status *st) {
+int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, int calibrate,
+                          hp_count_dist *d, hp_dispersion_report *rep, hp_status *st) {
   const int K = data->k;
   hp_count_hist ht, hv;
   memset(rep, 0, sizeof *rep);
@@ -166,7 +166,7 @@ int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, 
   /* 1. calibration: Poisson MLE of one scale per bin over the training boxes */
   double sn[HP_NET_MAX_K] = {0}, sm[HP_NET_MAX_K] = {0};
   int rc = HP_OK;
-  for (int bi = 0; bi < data->nbox && !rc; bi++) {
+  for (int bi = 0; calibrate && bi < data->nbox && !rc; bi++) {
     const hp_train_box *b = &data->box[bi];
     const int64_t n3 = b->nv * b->nv * b->nv;
     if (b->validation || (rc = paint_box(net, b, K, nthreads, mu, st))) continue;
@@ -175,7 +175,8 @@ int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, 
   }
   const hp_conv *out = &net->conv[net->nconv - 1];
   for (int k = 0; !rc && k < K; k++) {
-    rep->scale[k] = sm[k] > 0 && sn[k] > 0 ? sn[k] / sm[k] : 1.0;
+    rep->scale[k] = calibrate && sm[k] > 0 && sn[k] > 0 ? sn[k] / sm[k] : 1.0;
+    if (!calibrate) continue;
     for (int ci = 0; ci < out->cin; ci++)
       net->w[out->w_off + (size_t)k * out->cin + ci] *= (float)rep->scale[k];
     net->w[out->b_off + k] *= (float)rep->scale[k];

@@ -85,14 +85,15 @@ typedef struct hp_dispersion_report {
 } hp_dispersion_report;
 
 /**
- * Paint every box of @p data whole (periodic) with @p net; calibrate each bin's mean (the
- * Poisson maximum-likelihood scale of the painted means on the training boxes, sum n / sum mu:
- * single-patch updates leave the overall level of the last iterate noisy), written into the
- * output layer of @p net (exact: the output ReLU is positively homogeneous); then fit the
+ * Paint every box of @p data whole (periodic) with @p net; if @p calibrate, calibrate each
+ * bin's mean (the Poisson maximum-likelihood scale of the painted means on the training boxes,
+ * sum n / sum mu: single-patch updates leave the overall level of the last iterate noisy),
+ * written into the output layer of @p net (exact: the output ReLU is positively homogeneous;
+ * otherwise rep->scale is 1 and the weights are untouched); then fit the
  * dispersion on the training boxes and score it on the validation boxes; then fit the
  * exclusion runs on the training boxes (hp_runs_fit).
  */
-int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, hp_count_dist *d,
-                          hp_dispersion_report *rep, hp_status *st);
+int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, int calibrate,
+                          hp_count_dist *d, hp_dispersion_report *rep, hp_status *st);
 
 #endif

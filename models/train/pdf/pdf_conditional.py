@@ -1,15 +1,20 @@
 """The lightest bin's count PDF at N = 2 (issue "A painter people can trust"): the default model's
 own expectation over its painted means (no sampling noise) against the truth, by painted mean.
-Reads the validation work of scripts/validate-model.sh (data/validate/v4r) and the truth boxes.
-Run: /usr/bin/python3 models/train/pdf/pdf_conditional.py > models/train/pdf/pdf_conditional.out"""
-import h5py, numpy as np, glob
+Reads the validation work of scripts/validate-model.sh (VALIDATE_WORK) and the truth boxes.
+Run: /usr/bin/python3 models/train/pdf/pdf_conditional.py MODEL.h5 VALIDATE_WORK > OUT
+(models/train/pdf/pdf_conditional.out: models/default.h5 of 2026-12-07 = v4r and its painted means;
+the painted means can also come from data/pdfwork of models/train/pdf/law_scan.py)"""
+import h5py, numpy as np, glob, sys
 from scipy.special import gammaln
 from scipy.optimize import brentq
-a, b = 0.7064, 1.2933  # bin 0 of models/default.h5 (halopaint model info)
+model, work = sys.argv[1], sys.argv[2]
+md = h5py.File(model)['Metadata'].attrs
+a, b = md['DispersionA'][0], md['DispersionB'][0]  # bin 0
+print(f"model {model}: bin 0 ln nu = {a:+.4f} {b:+.4f} ln(1 + mu)")
 def cmp_pmf(mu, nmax=30):
     if mu < 1e-9:
         r = np.zeros(nmax); r[0] = 1; return r
-    nu = np.exp(a + b*np.log1p(mu))
+    nu = np.exp(np.clip(a + b*np.log1p(mu), -3, 3))
     n = np.arange(nmax)
     def pm(lnlam):
         lw = n*lnlam - nu*gammaln(n+1); lw -= lw.max(); w = np.exp(lw); return w/w.sum()
@@ -20,7 +25,7 @@ edges = [1.2589254e13, 3.9810717e13]
 nv = 64; box = 256.
 mus=[]; ns=[]
 for s in range(2001, 2009):
-    f = h5py.File(f'data/validate/v4r/seed{s}/counts.h5')
+    f = h5py.File(f'{work}/seed{s}/counts.h5')
     keys = list(f.keys())
     c = f["counts"][()]
     if c is None:
