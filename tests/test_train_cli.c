@@ -81,6 +81,18 @@ static int output_has(const char *tag, const char *what) {
   return strstr(buf, what) != NULL;
 }
 
+/* The outputs of a run tagged @p t, as overrides: model t.h5, checkpoint ckt.h5, log lt.csv. */
+typedef struct {
+  char model[256], checkpoint[256], log[256];
+} run_outputs;
+static run_outputs outputs(const char *t) {
+  run_outputs o;
+  snprintf(o.model, sizeof o.model, "TrainModelOut=%s/%s.h5", dir, t);
+  snprintf(o.checkpoint, sizeof o.checkpoint, "TrainCheckpoint=%s/ck%s.h5", dir, t);
+  snprintf(o.log, sizeof o.log, "TrainLog=%s/l%s.csv", dir, t);
+  return o;
+}
+
 static int count_lines(const char *p) {
   FILE *f = fopen(p, "r");
   int n = 0, c;
@@ -160,11 +172,9 @@ static void load(const char *name, hp_model *m) {
 static void test_run_and_resume(void **state) {
   (void)state;
   NEED_BINARY();
-  char a[256], b[256], c[256], d[256], e[256], f[256], g[256], h[256], q[256];
-  snprintf(a, sizeof a, "TrainModelOut=%s/a.h5", dir);
-  snprintf(b, sizeof b, "TrainCheckpoint=%s/cka.h5", dir);
-  snprintf(c, sizeof c, "TrainLog=%s/la.csv", dir);
-  const char *ova[3] = {a, b, c};
+  char g[256], h[256], q[256];
+  const run_outputs ra = outputs("a"), rb = outputs("b");
+  const char *ova[3] = {ra.model, ra.checkpoint, ra.log};
   assert_int_equal(run("a", ova, 3), 0);
   char la[256], svg[256];
   path(la, sizeof la, "la.csv");
@@ -179,15 +189,12 @@ static void test_run_and_resume(void **state) {
   assert_true(ma.meta.lpt_order == 2 && ma.meta.particles_per_voxel == 1);
   assert_non_null(strstr(ma.meta.provenance, "halopaint train"));
   /* 10 updates, then resume to 20 */
-  snprintf(d, sizeof d, "TrainCheckpoint=%s/ckb.h5", dir);
-  snprintf(e, sizeof e, "TrainLog=%s/lb.csv", dir);
-  snprintf(f, sizeof f, "TrainModelOut=%s/b.h5", dir);
-  const char *ovb[4] = {d, e, f, "TrainUpdates=10"};
+  const char *ovb[4] = {rb.checkpoint, rb.log, rb.model, "TrainUpdates=10"};
   assert_int_equal(run("b", ovb, 4), 0);
   snprintf(g, sizeof g, "TrainModelIn=%s/ckb.h5", dir);
   snprintf(h, sizeof h, "TrainModelOut=%s/c.h5", dir);
   snprintf(q, sizeof q, "TrainCheckpoint=%s/ckc.h5", dir);
-  const char *ovc[4] = {g, h, q, e};
+  const char *ovc[4] = {g, h, q, rb.log};
   assert_int_equal(run("c", ovc, 4), 0);
   assert_true(output_has("c", "resuming"));
   load("c.h5", &mc);
@@ -209,21 +216,15 @@ static void test_run_and_resume(void **state) {
 static void test_refit_counts_only(void **state) {
   (void)state;
   NEED_BINARY();
-  char a[256], b[256], c[256], in[300], o0[256], o1[256], ck0[256], ck1[256];
-  snprintf(a, sizeof a, "TrainModelOut=%s/r.h5", dir);
-  snprintf(b, sizeof b, "TrainCheckpoint=%s/ckr.h5", dir);
-  snprintf(c, sizeof c, "TrainLog=%s/lr.csv", dir);
-  const char *ov[4] = {a, b, c, "TrainUpdates=5"};
+  char in[300];
+  const run_outputs r = outputs("r"), r0 = outputs("r0"), r1 = outputs("r1");
+  const char *ov[4] = {r.model, r.checkpoint, r.log, "TrainUpdates=5"};
   assert_int_equal(run("r", ov, 4), 0);
   snprintf(in, sizeof in, "TrainModelIn=%s/r.h5", dir);
-  snprintf(o0, sizeof o0, "TrainModelOut=%s/r0.h5", dir);
-  snprintf(ck0, sizeof ck0, "TrainCheckpoint=%s/ckr0.h5", dir);
-  const char *ov0[6] = {in, o0, ck0, c, "TrainUpdates=0", "TrainCalibrate=0"};
+  const char *ov0[6] = {in, r0.model, r0.checkpoint, r0.log, "TrainUpdates=0", "TrainCalibrate=0"};
   assert_int_equal(run("r0", ov0, 6), 0);
   assert_true(output_has("r0", "painted means as trained"));
-  snprintf(o1, sizeof o1, "TrainModelOut=%s/r1.h5", dir);
-  snprintf(ck1, sizeof ck1, "TrainCheckpoint=%s/ckr1.h5", dir);
-  const char *ov1[5] = {in, o1, ck1, c, "TrainUpdates=0"};
+  const char *ov1[5] = {in, r1.model, r1.checkpoint, r1.log, "TrainUpdates=0"};
   assert_int_equal(run("r1", ov1, 5), 0);
   assert_true(output_has("r1", "painted means calibrated by"));
   hp_model m, m0;
@@ -241,11 +242,8 @@ static void test_refit_counts_only(void **state) {
 static void test_output_starts_at_mean(void **state) {
   (void)state;
   NEED_BINARY();
-  char a[256], b[256], c[256];
-  snprintf(a, sizeof a, "TrainModelOut=%s/i.h5", dir);
-  snprintf(b, sizeof b, "TrainCheckpoint=%s/cki.h5", dir);
-  snprintf(c, sizeof c, "TrainLog=%s/li.csv", dir);
-  const char *ov[4] = {a, b, c, "TrainUpdates=1"};
+  const run_outputs ri = outputs("i");
+  const char *ov[4] = {ri.model, ri.checkpoint, ri.log, "TrainUpdates=1"};
   assert_int_equal(run("i", ov, 4), 0);
   hp_model m;
   load("cki.h5", &m); /* the checkpoint: the network before calibration */
@@ -292,11 +290,9 @@ static void test_dead_bin_revives(void **state) {
 static void test_interrupt(void **state) {
   (void)state;
   NEED_BINARY();
-  char a[256], b[256], c[256], log[256], ck[256];
-  snprintf(a, sizeof a, "TrainCheckpoint=%s/ckd.h5", dir);
-  snprintf(b, sizeof b, "TrainLog=%s/ld.csv", dir);
-  snprintf(c, sizeof c, "TrainModelOut=%s/d.h5", dir);
-  const char *ov[5] = {a, b, c, "TrainUpdates=100000000", "TrainLogEvery=1"};
+  char log[256], ck[256];
+  const run_outputs o = outputs("d");
+  const char *ov[5] = {o.checkpoint, o.log, o.model, "TrainUpdates=100000000", "TrainLogEvery=1"};
   path(log, sizeof log, "ld.csv");
   path(ck, sizeof ck, "ckd.h5");
   const pid_t pid = start("d", ov, 5);
@@ -319,11 +315,8 @@ static void test_interrupt(void **state) {
 static void test_input_particles(void **state) {
   (void)state;
   NEED_BINARY();
-  char a[256], b[256], c[256];
-  snprintf(a, sizeof a, "TrainModelOut=%s/n.h5", dir);
-  snprintf(b, sizeof b, "TrainCheckpoint=%s/ckn.h5", dir);
-  snprintf(c, sizeof c, "TrainLog=%s/ln.csv", dir);
-  const char *ov[5] = {a, b, c, "TrainUpdates=1", "TrainInputNParticles=48"};
+  const run_outputs o = outputs("n");
+  const char *ov[5] = {o.model, o.checkpoint, o.log, "TrainUpdates=1", "TrainInputNParticles=48"};
   assert_int_equal(run("n", ov, 5), 0);
   assert_true(output_has("n", "48^3 particles"));
   hp_model m;

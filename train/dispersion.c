@@ -163,9 +163,10 @@ int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, 
     if (data->box[bi].nv > nmax) nmax = data->box[bi].nv;
   float *mu = hp_alloc(sizeof *mu * (size_t)(nmax * nmax * nmax * K), "painted means", st);
   if (!mu) return st->code;
-  /* 1. calibration: Poisson MLE of one scale per bin over the training boxes */
+  /* 1. calibration: Poisson MLE of one scale per bin over the training boxes (or none) */
   double sn[HP_NET_MAX_K] = {0}, sm[HP_NET_MAX_K] = {0};
   int rc = HP_OK;
+  for (int k = 0; k < K; k++) rep->scale[k] = 1.0;
   for (int bi = 0; calibrate && bi < data->nbox && !rc; bi++) {
     const hp_train_box *b = &data->box[bi];
     const int64_t n3 = b->nv * b->nv * b->nv;
@@ -174,9 +175,8 @@ int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, 
       for (int64_t i = 0; i < n3; i++) sn[k] += b->counts[k * n3 + i], sm[k] += mu[k * n3 + i];
   }
   const hp_conv *out = &net->conv[net->nconv - 1];
-  for (int k = 0; !rc && k < K; k++) {
-    rep->scale[k] = calibrate && sm[k] > 0 && sn[k] > 0 ? sn[k] / sm[k] : 1.0;
-    if (!calibrate) continue;
+  for (int k = 0; calibrate && !rc && k < K; k++) {
+    if (sm[k] > 0 && sn[k] > 0) rep->scale[k] = sn[k] / sm[k];
     for (int ci = 0; ci < out->cin; ci++)
       net->w[out->w_off + (size_t)k * out->cin + ci] *= (float)rep->scale[k];
     net->w[out->b_off + k] *= (float)rep->scale[k];

@@ -58,9 +58,7 @@ size_t FN(conv_scratch)(const hp_conv *c, int64_t m) {
 
 /* ---- the forward core: any strided input view, any output view, register blocks --------- */
 
-#ifndef HP_PF_REALS
-#define HP_PF_REALS 256 /* 1x1x1 prefetch distance, in elements */
-#endif
+#define HP_PF_REALS 256                        /* 1x1x1 prefetch distance, in elements */
 #define HP_LINE_REALS (64 / (int)sizeof(REAL)) /* elements a cache line */
 
 typedef struct FN(fwd_args) {
