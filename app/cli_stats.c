@@ -30,7 +30,9 @@ static const char *USAGE[2] = {
     "                     the baseline b * 2LPT density (--baseline); A = reference, B = model\n"
     "  bispec INPUT       bispectrum B and reduced Q for --k1 --k2 and angles --theta/--ntheta\n"
     "  hmf CAT [CAT...]   mass function dn/dlog10M with Poisson errors\n"
-    "  pdf CAT [CAT...]   counts in cells: P(N halos in a voxel of the mesh), per mass bin\n"
+    "  pdf CAT [CAT...]   counts in cells: P(N halos in a voxel of the mesh), per mass bin;\n"
+    "                     an input that is a painted mean field (as `halopaint paint` writes,\n"
+    "                     --dataset counts) with --model: the PDF expected from its means\n"
     "  slice A [B]        projected density slab (--axis --position --thickness) as PNG/SVG;\n"
     "                     B (e.g. painted) beside A (e.g. truth) on one colour scale\n"
     "  mesh INPUT         write the density rho/rho_mean on the mesh as an HDF5 grid (-o)\n"
@@ -83,6 +85,7 @@ static const char *USAGE[2] = {
     "  --zmin Z --zmax Z    wtheta: the slice ZMin <= z < ZMax (default: the whole cone)\n"
     "  --theta T0,T1,...    wtheta: angular bin edges [degrees] (default 12 log bins 0.1 to 10)\n"
     "  --mass-bin K         wtheta: halos of painter mass bin K only\n"
+    "  --model FILE.h5      pdf: the model whose count distribution the painted means follow\n"
     "  --threads N          threads (default: all); results do not depend on it\n"
     "  -s Key=Value         override a parameter of FILE.param inputs and of regenerated 2LPT\n"};
 
@@ -220,6 +223,7 @@ static const opt_spec options[] = {
     {"--zmin", ARG_REAL, F(zmin), 0, 0, NULL, 0},
     {"--zmax", ARG_REAL, F(zmax), 0, 0, NULL, 0},
     {"--mass-bin", ARG_INT, F(mass_bin), 0, 1000000, NULL, 0},
+    {"--model", ARG_STR, F(model), 0, 0, NULL, 0},
     {"--threads", ARG_INT, F(nthreads), 0, 100000, NULL, 0},
     {"-s", ARG_OTHER, 0, 0, 0, NULL, 0},
 };

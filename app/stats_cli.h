@@ -67,6 +67,7 @@ typedef struct opts {
   int zobs;          /* nz, wtheta: observed redshifts ZObs instead of ZCos */
   double zmin, zmax; /* wtheta: redshift slice [zmin, zmax) (NaN: the whole cone) */
   int mass_bin;      /* wtheta: one painter mass bin (-1: all) */
+  const char *model; /* pdf: the model of a painted mean field's count distribution */
   char cmdline[1024];
 } opts;
 

@@ -1,10 +1,12 @@
-/* `halopaint stats pdf`: the one-point distribution of halo counts per voxel (counts in cells). */
+/* `halopaint stats pdf`: the one-point distribution of halo counts per voxel (counts in cells)
+ * of catalogues, and the one a model's count distribution expects from painted means. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/stats_cli.h"
+#include "nn/model_io.h"
 #include "plugin/version.h"
 
 #define PDF_NMAX 16 /* rows N = 0 .. PDF_NMAX - 1, and a last row N >= PDF_NMAX */
@@ -30,6 +32,65 @@ static int histogram(const hp_catalog *c, int64_t n, double box, double lo, doub
   return HP_OK;
 }
 
+/* Two mass edges agree to 1e-5 (edges given with the 6 digits `model info` prints). */
+static int same_edge(double a, double b) { return fabs(a - b) <= 1e-5 * fabs(b); }
+
+/* A painted mean field must have been painted with the model's mass bins. */
+static int check_bins(const hp_model *m, const char *model, const source *g, hp_status *st) {
+  double e[HP_NET_MAX_K + 2];
+  const int ne = hp_stats_grid_mass_edges(g->path, g->dataset, e, HP_NET_MAX_K + 2, NULL);
+  int same = ne == m->meta.nbins + 1 && g->ncomp == m->meta.nbins;
+  for (int i = 0; same && i < ne; i++) same = same_edge(e[i], m->meta.bin_edges[i]);
+  if (same) return HP_OK;
+  return hp_fail(st, HP_ERR_INPUT,
+                 "pdf: %s:/%s (%d component(s), %d mass-bin edges recorded) was not painted "
+                 "with the %d mass bins of --model %s",
+                 g->path, g->dataset, g->ncomp, ne, m->meta.nbins, model);
+}
+
+/* The model whose count distribution the painted means of g follow, and its tables. */
+static int load_model(const opts *o, const source *g, hp_model *m, hp_count_table **t,
+                      hp_status *st) {
+  if (!o->model)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "pdf: %s:/%s is a painted mean field; the PDF expected from it needs the "
+                   "model's count distribution: give --model FILE.h5",
+                   g->path, g->dataset);
+  if (hp_model_load(m, o->model, st)) return hp_error_context(st, "pdf: --model");
+  if (check_bins(m, o->model, g, st) || hp_count_table_create(t, &m->meta.count, st)) {
+    hp_model_free(m);
+    return st->code;
+  }
+  return HP_OK;
+}
+
+/* The model bin that is sample [lo, hi): the same edges, or the only bin inside it. */
+static int model_bin(const hp_model *m, const source *g, double lo, double hi, int *k,
+                     hp_status *st) {
+  const double *e = m->meta.bin_edges;
+  for (*k = 0; *k < m->meta.nbins; (*k)++)
+    if (same_edge(lo, e[*k]) && same_edge(hi, e[*k + 1])) return HP_OK;
+  *k = 0;
+  if (m->meta.nbins == 1 && lo <= e[0] && hi >= e[1]) return HP_OK;
+  return hp_fail(st, HP_ERR_INPUT,
+                 "pdf: %s: the sample %g <= M < %g Msun/h is none of the model's mass bins: give "
+                 "--mass-bins with its edges",
+                 g->path, lo, hi);
+}
+
+/* Expected voxels with N halos of model bin k: the painted means of its component. */
+static int expected_histogram(const source *g, const hp_count_table *t, int k, int nthreads,
+                              double *h, hp_status *st) {
+  float *mu = NULL;
+  int64_t n;
+  double box = g->box;
+  if (hp_stats_grid_read(g->path, g->dataset, g->ncomp > 1 ? k : -1, &mu, &n, &box, NULL, st))
+    return st->code;
+  const int rc = hp_count_expected_cells(t, k, mu, n * n * n, PDF_NMAX, h, nthreads, st);
+  hp_free(mu);
+  return rc;
+}
+
 int stats_cmd_pdf(const opts *o, hp_status *st) {
   if (o->ninputs < 1) return hp_fail(st, HP_ERR_INPUT, "pdf takes one or more catalogues");
   source s[MAX_INPUTS];
@@ -39,10 +100,19 @@ int stats_cmd_pdf(const opts *o, hp_status *st) {
   int64_t n = 0;
   double box = 0;
   int rc = HP_OK;
+  hp_model model;
+  hp_count_table *table = NULL; /* set once a painted mean field's model is loaded */
   for (int i = 0; i < o->ninputs && !rc; i++) {
     rc = stats_source_load(&s[i], o->inputs[i], i < 2 ? i : ROLE_ANY, o, st);
-    if (!rc && s[i].kind != SRC_CAT)
-      rc = hp_fail(st, HP_ERR_INPUT, "pdf: %s is not a halo catalogue", s[i].path);
+    const int mean = !rc && s[i].kind == SRC_GRID && s[i].gkind == HP_GRID_MEAN;
+    if (mean)
+      rc = table ? check_bins(&model, o->model, &s[i], st)
+                 : load_model(o, &s[i], &model, &table, st);
+    else if (!rc && s[i].kind != SRC_CAT)
+      rc = hp_fail(st, HP_ERR_INPUT,
+                   "pdf: %s is neither a halo catalogue nor a painted mean field (a grid of "
+                   "kind mean)",
+                   s[i].path);
   }
   source *sp[MAX_INPUTS];
   for (int i = 0; i < o->ninputs; i++) sp[i] = &s[i];
@@ -54,7 +124,12 @@ int stats_cmd_pdf(const opts *o, hp_status *st) {
     for (int j = 0; j < ns && !rc; j++) {
       double lo, hi;
       stats_sample_range(o, j, &lo, &hi);
-      rc = histogram(&s[i].cat, n, box, lo, hi, h + (i * ns + j) * (PDF_NMAX + 1), st);
+      double *hj = h + (i * ns + j) * (PDF_NMAX + 1);
+      int k;
+      if (s[i].kind == SRC_CAT)
+        rc = histogram(&s[i].cat, n, box, lo, hi, hj, st);
+      else if (!(rc = model_bin(&model, &s[i], lo, hi, &k, st)))
+        rc = expected_histogram(&s[i], table, k, o->nthreads, hj, st);
     }
   if (!rc) {
     cols c = {.n = 0};
@@ -75,8 +150,14 @@ int stats_cmd_pdf(const opts *o, hp_status *st) {
                            (long long)n, box / (double)n, (long long)(n * n * n), PDF_NMAX);
     for (int i = 0; i < o->ninputs; i++) {
       char role[32];
-      snprintf(role, sizeof role, "catalogue %d", i);
+      snprintf(role, sizeof role, "%s %d", s[i].kind == SRC_CAT ? "catalogue" : "input", i);
       stats_describe_source(&t, &s[i], role, st);
+      if (s[i].kind == SRC_GRID)
+        hp_stats_table_comment(&t, st,
+                               "input %d: voxels expected with N halos, sum over voxels of "
+                               "P(N | painted mean) under the %s count distribution of %s (the "
+                               "one-point PDF the sampler draws from, without a draw's noise)",
+                               i, hp_count_kind_name(model.meta.count.kind), o->model);
     }
     for (int j = 0; j < ns; j++) {
       double lo, hi;
@@ -95,6 +176,10 @@ int stats_cmd_pdf(const opts *o, hp_status *st) {
     if (!rc) rc = stats_emit(&t, o, st);
   }
   free(h);
+  if (table) {
+    hp_count_table_destroy(table);
+    hp_model_free(&model);
+  }
   for (int i = 0; i < o->ninputs; i++) stats_source_free(&s[i]);
   hp_stats_table_free(&t);
   return rc;

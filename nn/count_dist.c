@@ -255,6 +255,17 @@ int64_t hp_poisson_draw(double lambda, double u) {
   return poisson_draw(lambda, u);
 }
 
+/* ln lambda and ln Z of CMP bin k at mean 0 < mu <= HP_CMP_MU_MAX, and its nu. */
+static void cmp_params(const hp_count_table *t, int k, double mu, double *lnlam, double *lnz,
+                       double *nu) {
+  lookup(t, k, mu, lnlam, lnz, nu);
+  if (mu > 1) { /* ln Z grows like mu: its interpolation error would bias the CDF; sum it */
+    hp_cmp_moments m;
+    hp_cmp_moments_at(*lnlam, *nu, &m);
+    *lnz = m.lnz;
+  }
+}
+
 int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, double *p0) {
   if (!(mu > 0)) {
     *p0 = 1;
@@ -265,12 +276,7 @@ int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, do
     return poisson_draw(mu, u);
   }
   double lnlam, lnz, nu;
-  lookup(t, k, mu, &lnlam, &lnz, &nu);
-  if (mu > 1) { /* ln Z grows like mu: its interpolation error would bias the CDF; sum it */
-    hp_cmp_moments m;
-    hp_cmp_moments_at(lnlam, nu, &m);
-    lnz = m.lnz;
-  }
+  cmp_params(t, k, mu, &lnlam, &lnz, &nu);
   double F = exp(-lnz), tj = 0;
   *p0 = F;
   if (u < F) return 0;
@@ -296,13 +302,54 @@ double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n) {
   if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX)
     return exp((double)n * log(mu) - mu - lgamma((double)n + 1));
   double lnlam, lnz, nu;
-  lookup(t, k, mu, &lnlam, &lnz, &nu);
-  if (mu > 1) {
-    hp_cmp_moments m;
-    hp_cmp_moments_at(lnlam, nu, &m);
-    lnz = m.lnz;
-  }
+  cmp_params(t, k, mu, &lnlam, &lnz, &nu);
   return exp((double)n * lnlam - nu * lgamma((double)n + 1) - lnz);
+}
+
+int hp_count_expected_cells(const hp_count_table *t, int k, const float *mu, int64_t nvox, int nmax,
+                            double *h, int nthreads, hp_status *st) {
+  enum { CHUNK = 16384 }; /* partial sums of fixed chunks, added in order: any thread count */
+  const int64_t nchunk = (nvox + CHUNK - 1) / CHUNK;
+  double *part = calloc((size_t)nchunk * (size_t)(nmax + 1) + 1, sizeof *part);
+  double *lnfact = malloc((size_t)(nmax + 1) * sizeof *lnfact); /* ln n!, outside the threads */
+  if (!part || !lnfact) {
+    free(part);
+    free(lnfact);
+    return hp_fail(st, HP_ERR_NOMEM, "expected counts in cells: %lld partial sums",
+                   (long long)nchunk);
+  }
+  for (int n = 0; n <= nmax; n++) lnfact[n] = lgamma((double)n + 1);
+  const int cmp = t->d.kind == HP_COUNT_CMP;
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+  for (int64_t c = 0; c < nchunk; c++) {
+    double *q = part + c * (nmax + 1);
+    const int64_t end = (c + 1) * CHUNK < nvox ? (c + 1) * CHUNK : nvox;
+    for (int64_t v = c * CHUNK; v < end; v++) {
+      const double m = mu[v];
+      if (!(m > 0)) {
+        q[0] += 1;
+        continue;
+      }
+      double lnlam = log(m), lnz = m, nu = 1; /* Poisson */
+      if (cmp && m <= HP_CMP_MU_MAX) cmp_params(t, k, m, &lnlam, &lnz, &nu);
+      for (int n = 0; n < nmax; n++) q[n] += exp((double)n * lnlam - nu * lnfact[n] - lnz);
+      /* the tail summed term by term: 1 - the others would carry their rounding */
+      const double mode = exp(lnlam / nu);
+      double lp = (double)nmax * lnlam - nu * lnfact[nmax] - lnz;
+      for (int n = nmax; n < HP_CMP_MAX_TERMS; n++) {
+        if (n > nmax) lp += lnlam - nu * log((double)n);
+        const double p = exp(lp);
+        q[nmax] += p;
+        if ((double)n > mode && p < 1e-17) break;
+      }
+    }
+  }
+  for (int n = 0; n <= nmax; n++) h[n] = 0;
+  for (int64_t c = 0; c < nchunk; c++)
+    for (int n = 0; n <= nmax; n++) h[n] += part[c * (nmax + 1) + n];
+  free(part);
+  free(lnfact);
+  return HP_OK;
 }
 
 double hp_count_variance(const hp_count_table *t, int k, double mu) {

@@ -95,6 +95,14 @@ int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u);
 int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, double *p0);
 /** P(n) of bin @p k at mean @p mu (from the tables; for tests and the validation's PDF). */
 double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n);
+/**
+ * Expected counts in cells of bin @p k: h[n] = sum over the @p nvox voxels of P(n | mu_v) for
+ * n < @p nmax, h[nmax] that of P(n >= nmax) (h holds nmax + 1). The one-point PDF the sampler
+ * draws from, without a draw's noise (exclusion runs keep every voxel's distribution). The same
+ * bits for any @p nthreads. @return HP_OK or HP_ERR_NOMEM.
+ */
+int hp_count_expected_cells(const hp_count_table *t, int k, const float *mu, int64_t nvox, int nmax,
+                            double *h, int nthreads, hp_status *st);
 /** Var[n] of bin @p k at mean @p mu. */
 double hp_count_variance(const hp_count_table *t, int k, double mu);
 

@@ -26,6 +26,15 @@ def table(path):
     return [dict(zip(cols, r)) for r in rows]
 
 
+def pdf_ratio(painted, truth, sampled):
+    """painted / truth voxels with N halos and its counting error ('-' without truth voxels):
+    the truth's, and for a sampled catalogue the draw's as well."""
+    if not truth > 0 or math.isnan(painted):
+        return "-"
+    e = math.sqrt(1 / truth + (1 / painted if sampled and painted > 0 else 0))
+    return f"{painted / truth:.3f}+-{painted / truth * e:.3f}"
+
+
 def mean_err(v):
     n = len(v)
     m = sum(v) / n
@@ -97,19 +106,24 @@ def main():
       "spectra summed over boxes. *r_c*: correlation of the painted mean field (before sampling) "
       "with the truth, beside the baselines b x (2LPT density) with b fitted at k < 0.1 (linear) "
       "and b1 delta + b2 delta^2 + bs2 s^2 fitted at k < 0.3 (quadratic). *PDF*: "
-      "voxels with N halos of the bin, painted / truth, summed over boxes.")
+      "voxels with N halos of the bin, painted / truth, summed over boxes: in the table the "
+      "model's expectation (the sum over voxels of P(N | painted mean) under its count "
+      "distribution, the PDF the sampler draws from, without a draw's noise; error: the truth's "
+      "counting error), below it also the sampled catalogue's.")
     P()
     P("| bin [Msun/h] | abundance | bias ratio k<0.1 | auto bias ratio k<0.1 | "
       "stochasticity x n, truth / painted | max abs(T-1), k<0.3 (at k) | "
-      "min r_c - r_c(quadratic), k<0.3 | min r_c - r_c(linear), k<0.3 | PDF ratio N = 0 / 1 / 2 / 3 |")
+      "min r_c - r_c(quadratic), k<0.3 | min r_c - r_c(linear), k<0.3 | "
+      "PDF ratio (model's expectation) N = 0 / 1 / 2 / 3 |")
     P("|---|---|---|---|---|---|---|---|---|")
-    notes = []
+    notes, pdf_rows = [], []
     for k in range(nb):
         ab, bias, xbias, sto_t, sto_p = [], [], [], [], []
         Pa, Pb, kk, nm = None, None, [], []
         rc, rcb, rcq = [], [], []
         pdf_t = [0.0] * 17
         pdf_p = [0.0] * 17
+        pdf_e = [0.0] * 17
         for s in seeds:
             d = os.path.join(work, "seed" + s)
             h = table(os.path.join(d, "hmf.txt"))[k]
@@ -119,6 +133,7 @@ def main():
                 n = int(r["N"])
                 pdf_t[n] += r[f"voxels_0_m{k}"]
                 pdf_p[n] += r[f"voxels_1_m{k}"]
+                pdf_e[n] += r.get(f"voxels_2_m{k}", float("nan"))
             # a bin without truth halos in this box (high z, heavy bin) has no spectra
             if not os.path.exists(os.path.join(d, f"cross_cat_{k}.txt")):
                 continue
@@ -168,13 +183,8 @@ def main():
         drq = [mean_err([rc[b][i] - rcq[b][i] for b in range(nbox_k)]) for i in range(len(kk))]
         imin = min(sel, key=lambda i: drc[i][0])
         iq = min(sel, key=lambda i: drq[i][0])
-        ratio = []
-        for n in range(4):
-            if pdf_t[n] > 0:
-                e = math.sqrt(1 / pdf_t[n] + (1 / pdf_p[n] if pdf_p[n] > 0 else 0))
-                ratio.append(f"{pdf_p[n] / pdf_t[n]:.3f}+-{pdf_p[n] / pdf_t[n] * e:.3f}")
-            else:
-                ratio.append("-")
+        ratio = [pdf_ratio(pdf_e[n], pdf_t[n], 0) for n in range(4)]
+        pdf_rows.append((k, pdf_t, pdf_p, pdf_e))
         P(f"| {edges[k]:.3g}-{edges[k + 1]:.3g} | {am:.3f} +- {ae:.3f} | {fmt(xbias)} | "
           f"{bm:.3f} +- {be:.3f} | {fmt2(sto_t)} / {fmt2(sto_p)} | "
           f"{abs(T[imax] - 1):.3f} +- {Te[imax]:.3f} (k = {kk[imax]:.3f}) | "
@@ -201,6 +211,20 @@ def main():
       ">= 0.03 at every k < 0.3, the PDF within 5 % for N <= 3. The quadratic baseline is "
       "b1 delta + b2 delta^2 + bs2 s^2 of the same 2LPT density, least squares over k < 0.3 per "
       "bin and box (stats/bias_model.h).")
+    P()
+    P("## Count PDF per voxel (summed over boxes)")
+    P()
+    P("Voxels holding N halos of the bin in the truth, and painted / truth: the model's "
+      "expectation from the painted means, and the sampled catalogue (one draw a box; its "
+      "error adds the draw's counting error).")
+    P()
+    P("| bin [Msun/h] | N | truth voxels | expected / truth | sampled / truth |")
+    P("|---|---|---|---|---|")
+    for k, pdf_t, pdf_p, pdf_e in pdf_rows:
+        for n in range(4):
+            if pdf_t[n] > 0:
+                P(f"| {edges[k]:.3g}-{edges[k + 1]:.3g} | {n} | {pdf_t[n]:.0f} | "
+                  f"{pdf_ratio(pdf_e[n], pdf_t[n], 0)} | {pdf_ratio(pdf_p[n], pdf_t[n], 1)} |")
     P()
     P("## T(k) and r_c per k bin (means over boxes)")
     for k, kk, T, Te, drc, drq in notes:

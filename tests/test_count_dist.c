@@ -2,7 +2,8 @@
  * The count distribution (nn/count_dist.h) and its fit (train/dispersion.h): CMP moments
  * against a slow long-double reference and against Poisson at nu = 1, the mean solve, draws
  * whose mean and variance per mean match the distribution, the likelihood's gradient against
- * finite differences, and a learning test that recovers a known dispersion from draws.
+ * finite differences, a learning test that recovers a known dispersion from draws, and the
+ * expected counts in cells against sums of a slow reference pmf.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -250,6 +251,77 @@ static void test_learns_known_dispersion(void **state) {
   hp_count_hist_free(&h);
 }
 
+/* ln lambda with E[n] = mu for CMP(., nu), by bisection on the slow long-double moments. */
+static double slow_lnlambda(double mu, double nu) {
+  double lo = -60, hi = 20;
+  for (int i = 0; i < 100; i++) {
+    const double mid = 0.5 * (lo + hi);
+    hp_cmp_moments m;
+    slow_moments(mid, nu, &m);
+    if (m.mean < mu)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+/* Expected counts in cells against sums of the slow reference pmf over the voxels: a few
+ * distinct means (zero, light, dense, and one above HP_CMP_MU_MAX, Poisson there) spread over
+ * more voxels than one chunk; the same bits whatever the thread count. */
+static void test_expected_cells(void **state) {
+  (void)state;
+  hp_count_table *t = example_table();
+  const hp_count_dist d = example_dist();
+  hp_status st;
+  hp_status_clear(&st);
+  const double vals[] = {0, 1e-4, 0.02, 0.15, 0.4, 0.9, 1.6, 3.2, 250};
+  enum { NV = sizeof vals / sizeof vals[0], NVOX = 40000, NMAX = 4 };
+  float *mu = malloc(NVOX * sizeof *mu);
+  int64_t count[NV] = {0};
+  for (int64_t v = 0; v < NVOX; v++) {
+    const int i = (int)((v * 7919) % NV);
+    mu[v] = (float)vals[i];
+    count[i]++;
+  }
+  for (int k = 0; k < 3; k++) {
+    long double ref[NMAX + 1] = {0};
+    for (int i = 0; i < NV; i++) {
+      const double m = (double)(float)vals[i];
+      double lnlam = m > 0 ? log(m) : 0, nu = 1, lnz = m; /* Poisson */
+      if (m > 0 && m <= 200) {
+        nu = exp(fmin(3, fmax(-3, d.a[k] + d.b[k] * log1p(m))));
+        lnlam = slow_lnlambda(m, nu);
+        hp_cmp_moments sm;
+        slow_moments(lnlam, nu, &sm);
+        lnz = sm.lnz;
+      }
+      long double below = 0;
+      for (int n = 0; n < NMAX; n++) {
+        const long double p =
+            m > 0 ? expl(n * (long double)lnlam - nu * lgammal(n + 1.0L) - lnz) : (n == 0);
+        ref[n] += count[i] * p;
+        below += p;
+      }
+      ref[NMAX] += count[i] * (1 - below);
+    }
+    double h1[NMAX + 1], h2[NMAX + 1], h3[NMAX + 1], total = 0;
+    assert_int_equal(hp_count_expected_cells(t, k, mu, NVOX, NMAX, h1, 1, &st), 0);
+    assert_int_equal(hp_count_expected_cells(t, k, mu, NVOX, NMAX, h2, 2, &st), 0);
+    assert_int_equal(hp_count_expected_cells(t, k, mu, NVOX, NMAX, h3, 3, &st), 0);
+    assert_memory_equal(h1, h2, sizeof h1);
+    assert_memory_equal(h1, h3, sizeof h1);
+    for (int n = 0; n <= NMAX; n++) {
+      total += h1[n];
+      /* the tables' interpolation in ln mu: 1e-5, as for the pmf's norm and mean above */
+      assert_true(fabs(h1[n] - (double)ref[n]) <= 1e-5 * (double)ref[n] + 1e-9);
+    }
+    assert_true(fabs(total - NVOX) <= 1e-5 * NVOX);
+  }
+  free(mu);
+  hp_count_table_destroy(t);
+}
+
 static void test_bad_parameters(void **state) {
   (void)state;
   hp_count_dist d = example_dist();
@@ -272,6 +344,7 @@ int main(void) {
       cmocka_unit_test(test_zero_shortcut_exact),
       cmocka_unit_test(test_gradient_finite_differences),
       cmocka_unit_test(test_learns_known_dispersion),
+      cmocka_unit_test(test_expected_cells),
       cmocka_unit_test(test_bad_parameters),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

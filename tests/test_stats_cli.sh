@@ -122,6 +122,22 @@ $bin run params/default.param -s NParticles=64 -s BoxSize=64 -s OutputDir="$tmp"
 $bin stats cross "$tmp/run_seed42.hdf5" "$tmp/run_seed42.hdf5" --mesh 16 -o "$tmp/rr.txt" 2> "$tmp/e.txt"
 check "cross of a run catalogue: baseline regenerated from its stored parameters" '[ $? -eq 0 ] && grep -q "^# baseline 0: b \* m" "$tmp/rr.txt"'
 
+# the PDF a model expects from painted means: a mean field of `halopaint paint` on the same box
+$bin stats mesh params/default.param -s NParticles=64 -s BoxSize=64 --mesh 16 --no-interlace \
+  --no-deconvolve -o "$tmp/dens.h5" 2> /dev/null
+$bin paint models/default.h5 "$tmp/dens.h5" "$tmp/means.h5" > /dev/null 2>&1
+edges=$($bin model info models/default.h5 | awk '/edges \[Msun\/h\]:/ { for (i = 1; i <= NF; i++) if ($i == "[Msun/h]:") s = i
+  for (i = s + 1; i <= NF; i++) printf "%s%s", (i > s + 1 ? "," : ""), $i }')
+$bin stats pdf "$tmp/run_seed42.hdf5" "$tmp/means.h5" --dataset counts --model models/default.h5 \
+  --mass-bins "$edges" -o "$tmp/epdf.txt" 2> /dev/null
+# sum over N of N x voxels (N >= 16 rows hold nothing at these means) against the painted means
+meansum=$(/usr/bin/python3 -c "import h5py, sys; print(h5py.File(sys.argv[1])['counts'][0].sum())" "$tmp/means.h5" 2> /dev/null)
+check "pdf of painted means under the model: every voxel counted once, the means' sum" '[ $? -eq 0 ] && [ "$(colsum "$tmp/epdf.txt" voxels_1_m0)" = 4096 ] && awk -v m="$meansum" "!/^#/ { s += \$1 * \$8 } END { d = s - m; if (d < 0) d = -d; exit !(m != \"\" && d < 1e-4 * m + 1e-6) }" "$tmp/epdf.txt"'
+$bin stats pdf "$tmp/means.h5" --dataset counts --mass-bins "$edges" > /dev/null 2> "$tmp/e.txt"
+check "pdf of painted means without --model: refused, --model named" '[ $? -ne 0 ] && grep -q -- "--model" "$tmp/e.txt"'
+$bin stats pdf "$tmp/means.h5" --dataset counts --model models/lowmass.h5 > /dev/null 2> "$tmp/e.txt"
+check "pdf of painted means under a model with other mass bins: refused, both named" '[ $? -ne 0 ] && grep -q "means.h5" "$tmp/e.txt" && grep -q "lowmass.h5" "$tmp/e.txt"'
+
 # light cones: n(z) and w(theta) of the synthetic Poisson cone (full sky, 0.05 <= z <= 0.3, two
 # painter mass bins) that tests/test_stats_cone.c writes, so that no light-cone run is needed
 conebin=build/tests/test_stats_cone
