@@ -1,5 +1,6 @@
-"""The lightest bin's count PDF at N = 2 (issue "A painter people can trust"): the default model's
-own expectation over its painted means (no sampling noise) against the truth, by painted mean.
+"""The lightest bin's count PDF at N = 2 and 3 (issue "A painter people can trust"): the default
+model's own expectation over its painted means (no sampling noise) against the truth, by painted
+mean.
 Reads the validation work of scripts/validate-model.sh (VALIDATE_WORK) and the truth boxes.
 Run: /usr/bin/python3 models/train/pdf/pdf_conditional.py MODEL.h5 VALIDATE_WORK > OUT
 (models/train/pdf/pdf_conditional.out: models/default.h5 of 2026-12-07 = v4r and its painted means;
@@ -41,8 +42,8 @@ for s in range(2001, 2009):
 mu = np.concatenate(mus); n = np.concatenate(ns)
 print("voxels", mu.size, "truth halos", n.sum(), "painted mean sum", mu.sum())
 qs = [0, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8, 1.2, 2, 10]
-print(" mu range      nvox   <mu>   truth<n>  truth P2   model P2  ratio(model/truth)  truth var  model var")
-P2m_tot=0; P2t_tot=0
+print(" mu range      nvox   <mu>   truth<n>  truth P2   model P2  ratio(model/truth)  truth var  model var  truth P3  model P3")
+P2m_tot=0; P2t_tot=0; P3m_tot=0; P3t_tot=0
 for lo,hi in zip(qs[:-1],qs[1:]):
     s = (mu>=lo)&(mu<hi)
     if s.sum()==0: continue
@@ -52,6 +53,8 @@ for lo,hi in zip(qs[:-1],qs[1:]):
     pm = np.mean([cmp_pmf(x) for x in pick],axis=0)
     P2m = pm[2]*s.sum(); P2t = (n[s]==2).sum()
     varm = (pm*np.arange(30)**2).sum() - (pm*np.arange(30)).sum()**2
-    print(f"[{lo:4.2f},{hi:4.2f}) {s.sum():8d} {sub.mean():6.3f} {n[s].mean():8.4f} {P2t:8d} {P2m:10.1f} {P2m/max(P2t,1):8.3f}   {n[s].var():8.4f} {varm:8.4f}")
-    P2m_tot+=P2m; P2t_tot+=P2t
+    P3m = pm[3]*s.sum(); P3t = (n[s]==3).sum()
+    print(f"[{lo:4.2f},{hi:4.2f}) {s.sum():8d} {sub.mean():6.3f} {n[s].mean():8.4f} {P2t:8d} {P2m:10.1f} {P2m/max(P2t,1):8.3f}   {n[s].var():8.4f} {varm:8.4f} {P3t:8d} {P3m:8.1f}")
+    P2m_tot+=P2m; P2t_tot+=P2t; P3m_tot+=P3m; P3t_tot+=P3t
 print("total N=2: model", P2m_tot, "truth", P2t_tot, "ratio", P2m_tot/P2t_tot)
+print("total N=3: model", P3m_tot, "truth", P3t_tot, "ratio", P3m_tot/P3t_tot)
