@@ -86,13 +86,24 @@ static int expected_histogram(const source *g, const hp_count_table *t, int k, i
   double box = g->box;
   if (hp_stats_grid_read(g->path, g->dataset, g->ncomp > 1 ? k : -1, &mu, &n, &box, NULL, st))
     return st->code;
+  for (int64_t v = 0; v < n * n * n; v++)
+    if (!(mu[v] >= 0 && isfinite(mu[v]))) {
+      const double bad = mu[v];
+      hp_free(mu);
+      return hp_fail(st, HP_ERR_INPUT,
+                     "pdf: %s:/%s component %d, voxel %lld holds %g: painted means are finite "
+                     "and >= 0",
+                     g->path, g->dataset, k, (long long)v, bad);
+    }
   const int rc = hp_count_expected_cells(t, k, mu, n * n * n, PDF_NMAX, h, nthreads, st);
   hp_free(mu);
   return rc;
 }
 
 int stats_cmd_pdf(const opts *o, hp_status *st) {
-  if (o->ninputs < 1) return hp_fail(st, HP_ERR_INPUT, "pdf takes one or more catalogues");
+  if (o->ninputs < 1)
+    return hp_fail(st, HP_ERR_INPUT,
+                   "pdf takes one or more catalogues (or painted mean fields with --model)");
   source s[MAX_INPUTS];
   memset(s, 0, sizeof s);
   hp_stats_table t;

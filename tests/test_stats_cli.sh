@@ -137,6 +137,10 @@ $bin stats pdf "$tmp/means.h5" --dataset counts --mass-bins "$edges" > /dev/null
 check "pdf of painted means without --model: refused, --model named" '[ $? -ne 0 ] && grep -q -- "--model" "$tmp/e.txt"'
 $bin stats pdf "$tmp/means.h5" --dataset counts --model models/lowmass.h5 > /dev/null 2> "$tmp/e.txt"
 check "pdf of painted means under a model with other mass bins: refused, both named" '[ $? -ne 0 ] && grep -q "means.h5" "$tmp/e.txt" && grep -q "lowmass.h5" "$tmp/e.txt"'
+cp "$tmp/means.h5" "$tmp/badmeans.h5"
+/usr/bin/python3 -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); f['counts'][1, 2, 3, 4] = -0.5" "$tmp/badmeans.h5"
+$bin stats pdf "$tmp/badmeans.h5" --dataset counts --model models/default.h5 --mass-bins "$edges" > /dev/null 2> "$tmp/e.txt"
+check "pdf of a mean field with a negative voxel: refused, file and value named" '[ $? -ne 0 ] && grep -q "badmeans.h5" "$tmp/e.txt" && grep -q "holds -0.5" "$tmp/e.txt"'
 
 # light cones: n(z) and w(theta) of the synthetic Poisson cone (full sky, 0.05 <= z <= 0.3, two
 # painter mass bins) that tests/test_stats_cone.c writes, so that no light-cone run is needed
