@@ -89,26 +89,31 @@ def p2_expected(mu, lognu):
     return np.interp(np.log(mu), np.log(g), p2).sum()
 
 
-train = list(range(1001, 1001 + ntrain))
-valid = list(range(2001, 2009))
-print(f"training boxes {train[0]}-{train[-1]}, held-out 2008, PDF over {valid[0]}-{valid[-1]}")
-vb = [box(s) for s in valid]
-tb = [box(s) for s in train]
-for k in range(3):
-    mt, ht = hist(train, k)
-    mh, hh = hist([2008], k)
-    mu_v = np.concatenate([b[0][k] for b in vb])
-    n2_true = sum(int((b[1][k] == 2).sum()) for b in vb)
-    mu_t = np.concatenate([b[0][k] for b in tb])
-    n2_train = sum(int((b[1][k] == 2).sum()) for b in tb)
-    print(f"bin {k}: voxels with 2 halos, validation {n2_true} (+- {np.sqrt(n2_true):.0f}), "
-          f"training {n2_train}")
-    for name, (npar, f) in LAWS.items():
-        p0 = np.zeros(npar)
-        r = minimize(lambda p: nll(mt, ht, f(p, mt)), p0, method='Nelder-Mead',
-                     options={'xatol': 1e-5, 'fatol': 1e-10, 'maxiter': 4000, 'maxfev': 8000})
-        e2 = p2_expected(mu_v, lambda g: f(r.x, g))
-        e2t = p2_expected(mu_t, lambda g: f(r.x, g))
-        print(f"  {name:5s} params {np.array2string(r.x, precision=4)}: -ln L train "
-              f"{r.fun:.6f}, held-out {nll(mh, hh, f(r.x, mh)):.6f}; N = 2 expected / true: "
-              f"validation {e2 / max(n2_true, 1):.3f}, training {e2t / max(n2_train, 1):.3f}")
+def main():
+    train = list(range(1001, 1001 + ntrain))
+    valid = list(range(2001, 2009))
+    print(f"training boxes {train[0]}-{train[-1]}, held-out 2008, PDF over {valid[0]}-{valid[-1]}")
+    vb = [box(s) for s in valid]
+    tb = [box(s) for s in train]
+    for k in range(3):
+        mt, ht = hist(train, k)
+        mh, hh = hist([2008], k)
+        mu_v = np.concatenate([b[0][k] for b in vb])
+        n2_true = sum(int((b[1][k] == 2).sum()) for b in vb)
+        mu_t = np.concatenate([b[0][k] for b in tb])
+        n2_train = sum(int((b[1][k] == 2).sum()) for b in tb)
+        print(f"bin {k}: voxels with 2 halos, validation {n2_true} (+- {np.sqrt(n2_true):.0f}), "
+              f"training {n2_train}")
+        for name, (npar, f) in LAWS.items():
+            p0 = np.zeros(npar)
+            r = minimize(lambda p: nll(mt, ht, f(p, mt)), p0, method='Nelder-Mead',
+                         options={'xatol': 1e-5, 'fatol': 1e-10, 'maxiter': 4000, 'maxfev': 8000})
+            e2 = p2_expected(mu_v, lambda g: f(r.x, g))
+            e2t = p2_expected(mu_t, lambda g: f(r.x, g))
+            print(f"  {name:5s} params {np.array2string(r.x, precision=4)}: -ln L train "
+                  f"{r.fun:.6f}, held-out {nll(mh, hh, f(r.x, mh)):.6f}; N = 2 expected / true: "
+                  f"validation {e2 / max(n2_true, 1):.3f}, training {e2t / max(n2_train, 1):.3f}")
+
+
+if __name__ == '__main__':
+    main()
