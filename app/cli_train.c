@@ -317,8 +317,9 @@ static int fit_counts(train_ctx *x, hp_status *st) {
   for (int k = 0; k < r.k; k++)
     hp_cli_progress(x->t0,
                     "exclusion runs, bin %d: length %.3f (large-scale stochasticity on the "
-                    "training boxes: truth %.3f, independent draws %.3f)",
-                    k, d->run[k], r.runs.truth[k], r.runs.independent[k]);
+                    "training boxes: truth %.3f, independent draws %.3f, their difference's "
+                    "error over the boxes %.3f; fitted where the difference exceeds 2 errors)",
+                    k, d->run[k], r.runs.truth[k], r.runs.independent[k], r.runs.deficit_err[k]);
   return HP_OK;
 }
 

@@ -16,7 +16,9 @@
 #include <cmocka.h>
 
 #include "nn/count_dist.h"
+#include "nn/count_runs.h"
 #include "train/dispersion.h"
+#include "util/memory.h"
 #include "util/rng.h"
 
 /* Direct sums in long double over 0..3000: the obvious implementation. */
@@ -322,6 +324,69 @@ static void test_expected_cells(void **state) {
   hp_count_table_destroy(t);
 }
 
+/* Exclusion runs fitted on boxes with a known answer: white-noise matter, Poisson means 0.05
+ * rho, and a truth drawn along runs of length L_true from those means (L_true = 0: independent
+ * draws, whose deficit is noise: the fit must draw independently, not fit the noise). */
+static double fit_runs(double l_true, int nbox, uint64_t seed, hp_runs_report *rep) {
+  enum { NV = 32 };
+  const int64_t n3 = (int64_t)NV * NV * NV;
+  hp_status st;
+  hp_status_clear(&st);
+  hp_train_data d;
+  assert_int_equal(hp_train_data_init(&d, 1, &st), 0);
+  float *mus[16];
+  for (int b = 0; b < nbox; b++) {
+    float *rho = hp_alloc(sizeof *rho * (size_t)n3, "rho", &st);
+    float *counts = hp_alloc(sizeof *counts * (size_t)n3, "counts", &st);
+    int32_t *c = malloc(sizeof *c * (size_t)n3);
+    mus[b] = malloc(sizeof *mus[b] * (size_t)n3);
+    const uint64_t key = hp_rng_key(100 + (uint64_t)b, 5);
+    for (int64_t v = 0; v < n3; v++) {
+      rho[v] = (float)(0.5 + hp_rng_uniform(hp_rng_at(key, (uint64_t)v, 0)));
+      mus[b][v] = 0.05f * rho[v];
+    }
+    const uint64_t tkey = hp_rng_key(200 + (uint64_t)b, 6 + seed); /* not the fit's draws */
+    if (l_true > 0) {
+      assert_int_equal(
+          hp_count_runs_draw(NULL, 0, l_true, mus[b], 0, NV, NV, 0, NV, tkey, c, 1, &st), 0);
+    } else {
+      for (int64_t v = 0; v < n3; v++)
+        c[v] = (int32_t)hp_poisson_draw(mus[b][v], hp_rng_uniform(hp_rng_at(tkey, (uint64_t)v, 0)));
+    }
+    for (int64_t v = 0; v < n3; v++) counts[v] = (float)c[v];
+    free(c);
+    assert_int_equal(hp_train_data_adopt(&d, rho, counts, NV, 0, "synthetic", &st), 0);
+  }
+  hp_count_dist dist;
+  hp_count_dist_poisson(&dist, 1);
+  assert_int_equal(hp_runs_fit(&d, mus, NULL, &dist, rep, 2, &st), 0);
+  for (int b = 0; b < nbox; b++) free(mus[b]);
+  hp_train_data_free(&d);
+  return dist.run[0];
+}
+
+static void test_runs_fit_known_exclusion(void **state) {
+  (void)state;
+  hp_runs_report rep;
+  /* a truth drawn along runs of 0.7 halos: found, and far beyond its error */
+  const double l = fit_runs(0.7, 12, 0, &rep);
+  printf("L_true 0.7: fitted %.3f (truth %.3f, independent %.3f, deficit error %.3f)\n", l,
+         rep.truth[0], rep.independent[0], rep.deficit_err[0]);
+  assert_true(fabs(l - 0.7) < 0.2);
+  assert_true(rep.independent[0] - rep.truth[0] > 4 * rep.deficit_err[0]);
+  /* independent truth: the deficit is noise, and no exclusion is drawn (seeds 3, 4, 6, 7, 8
+     give the truth less stochasticity than the draws: a fit without the significance test
+     would draw runs there) */
+  for (int seed = 3; seed < 9; seed++) {
+    const double l0 = fit_runs(0.0, 12, (uint64_t)seed, &rep);
+    printf("L_true 0: fitted %.3f (truth %.3f, independent %.3f, deficit error %.3f)\n", l0,
+           rep.truth[0], rep.independent[0], rep.deficit_err[0]);
+    assert_true(isfinite(rep.deficit_err[0]) && rep.deficit_err[0] > 0);
+    assert_true(fabs(rep.independent[0] - rep.truth[0]) < 3 * rep.deficit_err[0]);
+    assert_true(l0 == 0);
+  }
+}
+
 static void test_bad_parameters(void **state) {
   (void)state;
   hp_count_dist d = example_dist();
@@ -345,6 +410,7 @@ int main(void) {
       cmocka_unit_test(test_gradient_finite_differences),
       cmocka_unit_test(test_learns_known_dispersion),
       cmocka_unit_test(test_expected_cells),
+      cmocka_unit_test(test_runs_fit_known_exclusion),
       cmocka_unit_test(test_bad_parameters),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

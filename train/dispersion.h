@@ -59,9 +59,11 @@ int hp_dispersion_fit(const hp_count_hist *h, hp_count_dist *d, hp_status *st);
 
 /** The exclusion runs' fit (train/runs_fit.c): the large-scale stochasticity (P_hh - P_hm^2 /
  *  P_mm) n of the training boxes' halos, over the modes of 16 voxels and longer, of the truth
- *  and of independent draws (1 for Poisson points following the matter). */
+ *  and of independent draws (1 for Poisson points following the matter), and the error of the
+ *  truth's deficit (independent - truth) from its scatter over the boxes. */
 typedef struct hp_runs_report {
   double truth[HP_NET_MAX_K], independent[HP_NET_MAX_K]; /**< NaN: boxes too small to fit */
+  double deficit_err[HP_NET_MAX_K];                      /**< NaN: fewer than 2 boxes */
 } hp_runs_report;
 
 /**
@@ -69,7 +71,9 @@ typedef struct hp_runs_report {
  * boxes of @p data, whose painted means are @p mus[box] (K x nv^3; NULL for validation boxes)
  * and whose count distribution's tables are @p t (NULL: Poisson): the length at which the
  * counts' large-scale stochasticity matches the truth's (0 where independent draws already
- * scatter less). Only whole training boxes count; without one every length stays 0.
+ * scatter less, or where the truth's deficit is within 2 errors of its mean over the boxes; one
+ * box has no error: no runs).
+ * Only whole training boxes count; without one every length stays 0.
  */
 int hp_runs_fit(const hp_train_data *data, float *const *mus, const hp_count_table *t,
                 hp_count_dist *d, hp_runs_report *rep, int nthreads, hp_status *st);

@@ -7,8 +7,10 @@
  * Poisson points that follow the matter), with m the box's input density, averaged over the
  * whole training boxes. The truth's is measured once; the sampled one at L = 0, 0.05, .., 1
  * with the same random numbers at every L (so that it falls smoothly with L), averaged over
- * RUN_DRAWS draws; L is where the two meet (0 where even independent draws scatter less than
- * the truth: light halos are super-Poisson, which runs cannot make).
+ * RUN_DRAWS draws; L is where the two meet. L is 0 where even independent draws scatter less than
+ * the truth (light halos are super-Poisson, which runs cannot make), and where the truth's
+ * deficit is within RUN_SIGNIF errors of its mean over the boxes (few boxes, few modes: an
+ * exclusion the data do not show is not drawn).
  */
 #include <complex.h>
 #include <fftw3.h>
@@ -24,6 +26,10 @@
 #define RUN_WAVE 16  /* the longest modes: wavelengths of at least this many voxels */
 #define RUN_STEPS 20 /* L = 0 .. 1 in steps of 1 / RUN_STEPS */
 #define RUN_DRAWS 2
+/* An exclusion is fitted only where the boxes agree on it: the truth's stochasticity below the
+ * independent draws' by more than RUN_SIGNIF errors of the mean over boxes (a box of 40^3 voxels
+ * has some 30 such modes: one box's value scatters by a quarter) */
+#define RUN_SIGNIF 2.0
 
 /* One box size's transform: a real grid in, its half-complex transform out (FFTW's layout). */
 typedef struct fourier {
@@ -95,13 +101,16 @@ int hp_runs_fit(const hp_train_data *data, float *const *mus, const hp_count_tab
     boxes++;
     if (b->nv > nmax) nmax = b->nv;
   }
-  for (int k = 0; k < data->k; k++) d->run[k] = 0, rep->truth[k] = rep->independent[k] = NAN;
+  for (int k = 0; k < data->k; k++)
+    d->run[k] = 0, rep->truth[k] = rep->independent[k] = rep->deficit_err[k] = NAN;
   if (!boxes) return HP_OK; /* nothing to fit on: independent draws */
   int32_t *c = hp_alloc(sizeof *c * (size_t)(nmax * nmax * nmax), "run fit", st);
   double *truth = calloc((size_t)data->k, sizeof *truth),
-         *sampled = calloc((size_t)(data->k * (RUN_STEPS + 1)), sizeof *sampled);
+         *sampled = calloc((size_t)(data->k * (RUN_STEPS + 1)), sizeof *sampled),
+         *dsum = calloc((size_t)(2 * data->k), sizeof *dsum); /* per-box deficits: sum, squares */
   fourier f = {0};
-  int rc = c && truth && sampled ? HP_OK : hp_fail(st, HP_ERR_NOMEM, "run fit: out of memory");
+  int rc =
+      c && truth && sampled && dsum ? HP_OK : hp_fail(st, HP_ERR_NOMEM, "run fit: out of memory");
   /* every box once: its matter, then each bin's truth and draws at every L */
   for (int bi = 0; bi < data->nbox && !rc; bi++) {
     const hp_train_box *b = &data->box[bi];
@@ -112,7 +121,9 @@ int hp_runs_fit(const hp_train_data *data, float *const *mus, const hp_count_tab
     memcpy(f.dm, f.out, sizeof *f.out * (size_t)(b->nv * b->nv * (b->nv / 2 + 1)));
     for (int k = 0; k < data->k && !rc; k++) {
       const double nt = transform(&f, b->counts + k * n3, NULL);
-      truth[k] += nt > 0 ? stochasticity(&f, nt) / boxes : 0;
+      const double tb = nt > 0 ? stochasticity(&f, nt) : 0;
+      double ib = 0; /* this box's independent draws */
+      truth[k] += tb / boxes;
       const float *mu = mus[bi] + k * n3;
       for (int step = 0; step <= RUN_STEPS && !rc; step++) {
         const double L = (double)step / RUN_STEPS;
@@ -127,17 +138,22 @@ int hp_runs_fit(const hp_train_data *data, float *const *mus, const hp_count_tab
             }
           }
           const double ns = rc ? 0 : transform(&f, NULL, c);
-          if (ns > 0)
-            sampled[k * (RUN_STEPS + 1) + step] += stochasticity(&f, ns) / (boxes * RUN_DRAWS);
+          const double sb = ns > 0 ? stochasticity(&f, ns) / RUN_DRAWS : 0;
+          sampled[k * (RUN_STEPS + 1) + step] += sb / boxes;
+          if (step == 0) ib += sb;
         }
       }
+      dsum[2 * k] += ib - tb, dsum[2 * k + 1] += (ib - tb) * (ib - tb);
     }
   }
   for (int k = 0; k < data->k && !rc; k++) {
     const double *s = sampled + k * (RUN_STEPS + 1);
+    const double mean = dsum[2 * k] / boxes, var = dsum[2 * k + 1] / boxes - mean * mean;
     rep->truth[k] = truth[k], rep->independent[k] = s[0];
+    rep->deficit_err[k] = boxes > 1 ? sqrt(fmax(var, 0) / (boxes - 1)) : NAN;
     if (!(s[0] > truth[k])) continue; /* independent draws scatter as little already */
-    d->run[k] = 1;                    /* the most a run of <= 1 halo can give, unless: */
+    if (!(s[0] - truth[k] > RUN_SIGNIF * rep->deficit_err[k])) continue; /* within the noise */
+    d->run[k] = 1; /* the most a run of <= 1 halo can give, unless: */
     for (int step = 1; step <= RUN_STEPS; step++)
       if (s[step] <= truth[k]) { /* crossed: interpolate within the step */
         d->run[k] = (step - 1 + (s[step - 1] - truth[k]) / (s[step - 1] - s[step])) / RUN_STEPS;
@@ -145,6 +161,6 @@ int hp_runs_fit(const hp_train_data *data, float *const *mus, const hp_count_tab
       }
   }
   fourier_free(&f);
-  hp_free(c), free(truth), free(sampled);
+  hp_free(c), free(truth), free(sampled), free(dsum);
   return rc ? hp_error_context(st, "fitting the exclusion runs") : HP_OK;
 }
