@@ -93,7 +93,7 @@ int64_t hp_poisson_draw(double lambda, double u);
 int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u);
 /** hp_count_draw, and P(0) of that distribution into *p0 from the same table lookup. */
 int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, double *p0);
-/** P(n) of bin @p k at mean @p mu (from the tables; for tests and the validation's PDF). */
+/** P(n) of bin @p k at mean @p mu (from the tables; tests: hp_count_expected_cells sums it). */
 double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n);
 /**
  * Expected counts in cells of bin @p k: h[n] = sum over the @p nvox voxels of P(n | mu_v) for
