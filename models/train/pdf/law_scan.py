@@ -89,19 +89,33 @@ def p2_expected(mu, lognu):
     return np.interp(np.log(mu), np.log(g), p2).sum()
 
 
-def main():
+def boxes():
+    """the training seeds, and the (means, counts) of the validation and training boxes"""
     train = list(range(1001, 1001 + ntrain))
     valid = list(range(2001, 2009))
     print(f"training boxes {train[0]}-{train[-1]}, held-out 2008, PDF over {valid[0]}-{valid[-1]}")
-    vb = [box(s) for s in valid]
-    tb = [box(s) for s in train]
+    return train, [box(s) for s in valid], [box(s) for s in train]
+
+
+def bin_data(k, train, vb, tb):
+    """bin k: the training and held-out histograms, the validation and training means"""
+    mt, ht = hist(train, k)
+    mh, hh = hist([2008], k)
+    mu_v = np.concatenate([b[0][k] for b in vb])
+    mu_t = np.concatenate([b[0][k] for b in tb])
+    return mt, ht, mh, hh, mu_v, mu_t
+
+
+def true_voxels(bs, k, n):
+    """voxels of bin k holding n halos over the boxes bs"""
+    return sum(int((b[1][k] == n).sum()) for b in bs)
+
+
+def main():
+    train, vb, tb = boxes()
     for k in range(3):
-        mt, ht = hist(train, k)
-        mh, hh = hist([2008], k)
-        mu_v = np.concatenate([b[0][k] for b in vb])
-        n2_true = sum(int((b[1][k] == 2).sum()) for b in vb)
-        mu_t = np.concatenate([b[0][k] for b in tb])
-        n2_train = sum(int((b[1][k] == 2).sum()) for b in tb)
+        mt, ht, mh, hh, mu_v, mu_t = bin_data(k, train, vb, tb)
+        n2_true, n2_train = true_voxels(vb, k, 2), true_voxels(tb, k, 2)
         print(f"bin {k}: voxels with 2 halos, validation {n2_true} (+- {np.sqrt(n2_true):.0f}), "
               f"training {n2_train}")
         for name, (npar, f) in LAWS.items():

@@ -20,9 +20,8 @@ import numpy as np
 from scipy.special import logsumexp
 from scipy.optimize import minimize
 sys.path.insert(0, 'models/train/pdf')
-from law_scan import box, hist, lnlam_for, LNF, NMAX  # noqa: E402
+from law_scan import boxes, bin_data, true_voxels, lnlam_for, LNF, NMAX  # noqa: E402
 
-ntrain = int(sys.argv[1]) if len(sys.argv) > 1 else 12
 GH_X, GH_W = np.polynomial.hermite_e.hermegauss(24)
 GH_W = GH_W / GH_W.sum()
 J = np.arange(NMAX)
@@ -51,18 +50,11 @@ def expected(mu, par, n):
     return np.interp(np.log(mu), np.log(g), pmf(g, par[0], par[1], abs(par[2]))[:, n]).sum()
 
 
-train = list(range(1001, 1001 + ntrain))
-valid = list(range(2001, 2009))
-print(f"training boxes {train[0]}-{train[-1]}, held-out 2008, PDF over {valid[0]}-{valid[-1]}")
-vb = [box(s) for s in valid]
-tb = [box(s) for s in train]
+train, vb, tb = boxes()
 for k in range(3):
-    mt, ht = hist(train, k)
-    mh, hh = hist([2008], k)
-    mu_v = np.concatenate([b[0][k] for b in vb])
-    mu_t = np.concatenate([b[0][k] for b in tb])
-    true_v = [sum(int((b[1][k] == n).sum()) for b in vb) for n in (2, 3)]
-    true_t = [sum(int((b[1][k] == n).sum()) for b in tb) for n in (2, 3)]
+    mt, ht, mh, hh, mu_v, mu_t = bin_data(k, train, vb, tb)
+    true_v = [true_voxels(vb, k, n) for n in (2, 3)]
+    true_t = [true_voxels(tb, k, n) for n in (2, 3)]
     print(f"bin {k}: voxels with 2 / 3 halos, validation {true_v[0]} / {true_v[1]}, "
           f"training {true_t[0]} / {true_t[1]}")
     fits = {}
