@@ -221,13 +221,17 @@ static int cmd_info(int argc, char **argv) {
   print_cosmo("  HubbleParam", meta->h, "(H0 / 100 km/s/Mpc)");
   print_cosmo("  Sigma8", meta->sigma8, "(at 8 Mpc/h)");
   print_cosmo("  PrimordialIndex", meta->n_s, "");
-  if (meta->count.kind == HP_COUNT_CMP) {
-    printf("  %-22s Conway-Maxwell-Poisson of the painted mean, ln nu = a + b ln(1 + mu)\n",
-           "count distribution");
-    for (int i = 0; i < meta->nbins; i++)
-      printf("    bin %-16d a = %+.4f, b = %+.4f (nu = %.3f at mu = 0.1, %.3f at mu = 1)\n", i,
+  if (hp_count_is_cmp(meta->count.kind)) {
+    const int step = meta->count.kind == HP_COUNT_CMP_STEP;
+    printf("  %-22s Conway-Maxwell-Poisson of the painted mean, ln nu = a + b ln(1 + mu)%s\n",
+           "count distribution", step ? ", group step kappa (cmp-step)" : "");
+    for (int i = 0; i < meta->nbins; i++) {
+      printf("    bin %-16d a = %+.4f, b = %+.4f (nu = %.3f at mu = 0.1, %.3f at mu = 1)", i,
              meta->count.a[i], meta->count.b[i], exp(hp_count_lognu(&meta->count, i, 0.1)),
              exp(hp_count_lognu(&meta->count, i, 1.0)));
+      if (step) printf(", kappa = %+.4f", meta->count.step[i]);
+      printf("\n");
+    }
   } else {
     printf("  %-22s Poisson of the painted mean\n", "count distribution");
   }

@@ -293,26 +293,29 @@ static void provenance(train_ctx *x, double vloss, double vcorr) {
              (int)(sizeof m->provenance - n), before); /* cut at the field's size */
 }
 
-/* The count distribution of the trained means (TrainCountModel): CMP fitted on the training
- * boxes, scored on the validation boxes (train/dispersion.h), or Poisson. */
+/* The count distribution of the trained means (TrainCountModel): CMP or cmp-step fitted on
+ * the training boxes, scored on the validation boxes (train/dispersion.h), or Poisson. */
 static int fit_counts(train_ctx *x, hp_status *st) {
   hp_count_dist *d = &x->model.meta.count;
-  if (strcmp(hp_params_string(x->p, "TrainCountModel"), "cmp")) {
+  const int kind = hp_count_kind_parse(hp_params_string(x->p, "TrainCountModel"));
+  if (!hp_count_is_cmp(kind)) {
     hp_count_dist_poisson(d, x->model.meta.nbins);
     return HP_OK;
   }
   hp_dispersion_report r;
   const int calibrate = hp_params_bool(x->p, "TrainCalibrate");
-  if (hp_dispersion_fit_net(&x->model.net, &x->data, x->cfg.nthreads, calibrate, d, &r, st))
+  if (hp_dispersion_fit_net(&x->model.net, &x->data, x->cfg.nthreads, calibrate, kind, d, &r, st))
     return st->code;
   for (int k = 0; k < r.k; k++) {
-    char means[64] = "painted means as trained (TrainCalibrate 0)";
+    char means[64] = "painted means as trained (TrainCalibrate 0)", step[48] = "";
     if (calibrate) snprintf(means, sizeof means, "painted means calibrated by %.4f", r.scale[k]);
+    if (kind == HP_COUNT_CMP_STEP) snprintf(step, sizeof step, ", group step %+.4f", d->step[k]);
     hp_cli_progress(x->t0,
-                    "count distribution, bin %d: %s; ln nu = %+.4f %+.4f ln(1 + mu); -ln L per "
-                    "voxel (Poisson -> CMP): training %.6f -> %.6f, validation %.6f -> %.6f",
-                    k, means, d->a[k], d->b[k], r.nll_train_poisson[k], r.nll_train_cmp[k],
-                    r.nll_val_poisson[k], r.nll_val_cmp[k]);
+                    "count distribution, bin %d: %s; ln nu = %+.4f %+.4f ln(1 + mu)%s; -ln L per "
+                    "voxel (Poisson -> %s): training %.6f -> %.6f, validation %.6f -> %.6f",
+                    k, means, d->a[k], d->b[k], step, hp_count_kind_name(kind),
+                    r.nll_train_poisson[k], r.nll_train_cmp[k], r.nll_val_poisson[k],
+                    r.nll_val_cmp[k]);
   }
   for (int k = 0; k < r.k; k++)
     hp_cli_progress(x->t0,

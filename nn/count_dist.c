@@ -15,16 +15,19 @@ void hp_count_dist_poisson(hp_count_dist *d, int nbins) {
   d->nbins = nbins;
 }
 
-const char *hp_count_kind_name(int kind) { return kind == HP_COUNT_CMP ? "cmp" : "poisson"; }
+const char *hp_count_kind_name(int kind) {
+  return kind == HP_COUNT_CMP_STEP ? "cmp-step" : kind == HP_COUNT_CMP ? "cmp" : "poisson";
+}
 
 int hp_count_kind_parse(const char *name) {
   if (!strcmp(name, "poisson")) return HP_COUNT_POISSON;
   if (!strcmp(name, "cmp")) return HP_COUNT_CMP;
+  if (!strcmp(name, "cmp-step")) return HP_COUNT_CMP_STEP;
   return -1;
 }
 
 int hp_count_dist_check(const hp_count_dist *d, const char *where, hp_status *st) {
-  if (d->kind != HP_COUNT_POISSON && d->kind != HP_COUNT_CMP)
+  if (d->kind != HP_COUNT_POISSON && !hp_count_is_cmp(d->kind))
     return hp_fail(st, HP_ERR_FORMAT, "%s: unknown count distribution %d", where, d->kind);
   if (d->nbins < 1 || d->nbins > HP_NET_MAX_K)
     return hp_fail(st, HP_ERR_FORMAT, "%s: %d mass bins in the count distribution", where,
@@ -34,6 +37,10 @@ int hp_count_dist_check(const hp_count_dist *d, const char *where, hp_status *st
       return hp_fail(st, HP_ERR_FORMAT,
                      "%s: dispersion of bin %d (a = %g, b = %g) must be finite, |a|, |b| <= 100",
                      where, k, d->a[k], d->b[k]);
+  for (int k = 0; k < d->nbins; k++)
+    if (!(fabs(d->step[k]) <= HP_CMP_STEP_MAX))
+      return hp_fail(st, HP_ERR_FORMAT, "%s: group step of bin %d is %g, expected |kappa| <= %g",
+                     where, k, d->step[k], HP_CMP_STEP_MAX);
   for (int k = 0; k < d->nbins; k++)
     if (!(d->run[k] >= 0 && d->run[k] <= HP_RUN_MAX_LENGTH))
       return hp_fail(st, HP_ERR_FORMAT,
@@ -48,27 +55,33 @@ static double raw_lognu(const hp_count_dist *d, int k, double mu) {
 }
 
 double hp_count_lognu(const hp_count_dist *d, int k, double mu) {
-  if (d->kind != HP_COUNT_CMP) return 0.0;
+  if (!hp_count_is_cmp(d->kind)) return 0.0;
   const double x = raw_lognu(d, k, mu);
   return x > HP_CMP_LNNU_MAX ? HP_CMP_LNNU_MAX : x < -HP_CMP_LNNU_MAX ? -HP_CMP_LNNU_MAX : x;
 }
 
 int hp_count_lognu_clamped(const hp_count_dist *d, int k, double mu) {
-  return d->kind == HP_COUNT_CMP && fabs(raw_lognu(d, k, mu)) > HP_CMP_LNNU_MAX;
+  return hp_count_is_cmp(d->kind) && fabs(raw_lognu(d, k, mu)) > HP_CMP_LNNU_MAX;
 }
 
-void hp_cmp_moments_at(double lnlam, double nu, hp_cmp_moments *m) {
-  /* t_j = j ln(lambda) - nu ln(j!) rises to the mode, then falls (log-concave in j): sum with a
-   * running maximum M, every sum kept relative to exp(M) */
-  double M = 0, s0 = 1, s1 = 0, s2 = 0, s3 = 0, s4 = 0, t = 0, lf = 0;
+double hp_count_step(const hp_count_dist *d, int k) {
+  return d->kind == HP_COUNT_CMP_STEP ? d->step[k] : 0.0;
+}
+
+void hp_cmp_moments_at(double lnlam, double nu, double kappa, hp_cmp_moments *m) {
+  /* t_j = j ln(lambda) - nu ln(j!) - kappa [j >= 2] falls for ever beyond CMP's mode (the step
+   * is a constant from j = 2 on): sum with a running maximum M, every sum kept relative to
+   * exp(M); sg, s5: the terms with j >= 2; q0, q1: those of j = 0, 1 */
+  double M = 0, s0 = 1, s1 = 0, s2 = 0, s3 = 0, s4 = 0, sg = 0, s5 = 0, q0 = 1, q1 = 0, t = 0,
+         lf = 0;
   const double mode = exp(lnlam / nu);
   for (int j = 1; j < HP_CMP_MAX_TERMS; j++) {
     const double lj = log((double)j);
-    t += lnlam - nu * lj;
+    t += lnlam - nu * lj - (j == 2 ? kappa : 0);
     lf += lj;
     if (t > M) {
       const double r = exp(M - t);
-      s0 *= r, s1 *= r, s2 *= r, s3 *= r, s4 *= r;
+      s0 *= r, s1 *= r, s2 *= r, s3 *= r, s4 *= r, sg *= r, s5 *= r, q0 *= r, q1 *= r;
       M = t;
     }
     const double w = exp(t - M);
@@ -77,7 +90,9 @@ void hp_cmp_moments_at(double lnlam, double nu, hp_cmp_moments *m) {
     s2 += w * (double)j * j;
     s3 += w * lf;
     s4 += w * j * lf;
-    if ((double)j > mode && t < M - TAIL) break;
+    if (j >= 2) sg += w, s5 += w * j;
+    if (j == 1) q1 = w;
+    if ((double)j > mode && j > 2 && t < M - TAIL) break;
   }
   m->lnz = M + log(s0);
   m->mean = s1 / s0;
@@ -85,14 +100,18 @@ void hp_cmp_moments_at(double lnlam, double nu, hp_cmp_moments *m) {
   if (m->var < 0) m->var = 0;
   m->elf = s3 / s0;
   m->cov = s4 / s0 - m->mean * m->elf;
+  m->eg = sg / s0;
+  /* Cov(n, [n >= 2]) = E[n [n >= 2]] - mean P(n >= 2) = mean (P0 + P1) - P1: the form without
+   * cancellation, the first where groups are rare, the second where they are common */
+  m->covg = m->eg < 0.5 ? s5 / s0 - m->mean * m->eg : m->mean * (q0 + q1) / s0 - q1 / s0;
 }
 
-double hp_cmp_lnlambda(double mu, double nu) {
+double hp_cmp_lnlambda(double mu, double nu, double kappa) {
   const double c = mu + (nu - 1) / (2 * nu); /* E[n] ~ lambda^(1/nu) - (nu - 1)/(2 nu) */
   double x = mu < 0.5 || c <= 0.25 ? log(mu) : nu * log(c);
   for (int it = 0; it < 200; it++) {
     hp_cmp_moments m;
-    hp_cmp_moments_at(x, nu, &m);
+    hp_cmp_moments_at(x, nu, kappa, &m);
     const double g = m.mean - mu;
     if (fabs(g) <= 1e-13 * mu) break;
     double step = m.var > 0 ? g / m.var : (g > 0 ? 1 : -1);
@@ -103,8 +122,8 @@ double hp_cmp_lnlambda(double mu, double nu) {
   return x;
 }
 
-double hp_cmp_nll(double lnlam, double nu, const hp_cmp_moments *m, int64_t n) {
-  return -(double)n * lnlam + nu * lgamma((double)n + 1) + m->lnz;
+double hp_cmp_nll(double lnlam, double nu, double kappa, const hp_cmp_moments *m, int64_t n) {
+  return -(double)n * lnlam + nu * lgamma((double)n + 1) + (n >= 2 ? kappa : 0) + m->lnz;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -166,7 +185,7 @@ static int p0_bounds(hp_count_table *t) {
 /* A lower bound on P(N = 0) at mean mu, from the binary exponent of mu: 0 where none. */
 static inline double p0_lower(const hp_count_table *t, int k, double mu) {
   if (!(mu < 1)) return 0;
-  if (t->d.kind != HP_COUNT_CMP) return (1 - mu) * (1 - 1e-12); /* exp(-mu) >= 1 - mu */
+  if (!hp_count_is_cmp(t->d.kind)) return (1 - mu) * (1 - 1e-12); /* exp(-mu) >= 1 - mu */
   uint64_t b;
   memcpy(&b, &mu, sizeof b);
   const int e = (int)((b >> 52) & 0x7ff) - 1023; /* mu in [2^e, 2^(e + 1)) */
@@ -179,7 +198,7 @@ int hp_count_table_create(hp_count_table **out, const hp_count_dist *d, hp_statu
   hp_count_table *t = calloc(1, sizeof *t);
   if (!t) return hp_fail(st, HP_ERR_NOMEM, "count tables");
   t->d = *d;
-  if (d->kind == HP_COUNT_CMP) {
+  if (hp_count_is_cmp(d->kind)) {
     t->n = (int)ceil((log(HP_CMP_MU_MAX) - LNMU_LO) * PER_UNIT) + 1;
     const size_t sz = sizeof(double) * (size_t)(t->n * d->nbins);
     t->lnlam = malloc(sz), t->lnz = malloc(sz), t->nu = malloc(sz);
@@ -191,9 +210,10 @@ int hp_count_table_create(hp_count_table **out, const hp_count_dist *d, hp_statu
 #pragma omp parallel for schedule(dynamic, 16)
       for (int i = 0; i < t->n; i++) {
         const double mu = exp(LNMU_LO + (double)i / PER_UNIT);
-        const double nu = exp(hp_count_lognu(d, k, mu)), x = hp_cmp_lnlambda(mu, nu);
+        const double nu = exp(hp_count_lognu(d, k, mu)), kappa = hp_count_step(d, k);
+        const double x = hp_cmp_lnlambda(mu, nu, kappa);
         hp_cmp_moments m;
-        hp_cmp_moments_at(x, nu, &m);
+        hp_cmp_moments_at(x, nu, kappa, &m);
         t->lnlam[k * t->n + i] = x;
         t->lnz[k * t->n + i] = m.lnz;
         t->nu[k * t->n + i] = nu;
@@ -261,7 +281,7 @@ static void cmp_params(const hp_count_table *t, int k, double mu, double *lnlam,
   lookup(t, k, mu, lnlam, lnz, nu);
   if (mu > 1) { /* ln Z grows like mu: its interpolation error would bias the CDF; sum it */
     hp_cmp_moments m;
-    hp_cmp_moments_at(*lnlam, *nu, &m);
+    hp_cmp_moments_at(*lnlam, *nu, hp_count_step(&t->d, k), &m);
     *lnz = m.lnz;
   }
 }
@@ -271,7 +291,7 @@ int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, do
     *p0 = 1;
     return 0;
   }
-  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX) {
+  if (!hp_count_is_cmp(t->d.kind) || mu > HP_CMP_MU_MAX) {
     *p0 = exp(-mu);
     return poisson_draw(mu, u);
   }
@@ -280,9 +300,9 @@ int64_t hp_count_draw_p0(const hp_count_table *t, int k, double mu, double u, do
   double F = exp(-lnz), tj = 0;
   *p0 = F;
   if (u < F) return 0;
-  const double mode = exp(lnlam / nu);
+  const double mode = exp(lnlam / nu), kappa = hp_count_step(&t->d, k);
   for (int j = 1; j < HP_CMP_MAX_TERMS; j++) {
-    tj += lnlam - nu * log((double)j);
+    tj += lnlam - nu * log((double)j) - (j == 2 ? kappa : 0);
     const double p = exp(tj - lnz);
     F += p;
     if (u < F || ((double)j > mode && p < 1e-17)) return j;
@@ -299,11 +319,12 @@ int64_t hp_count_draw(const hp_count_table *t, int k, double mu, double u) {
 double hp_count_pmf(const hp_count_table *t, int k, double mu, int64_t n) {
   if (n < 0) return 0;
   if (!(mu > 0)) return n == 0;
-  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX)
+  if (!hp_count_is_cmp(t->d.kind) || mu > HP_CMP_MU_MAX)
     return exp((double)n * log(mu) - mu - lgamma((double)n + 1));
   double lnlam, lnz, nu;
   cmp_params(t, k, mu, &lnlam, &lnz, &nu);
-  return exp((double)n * lnlam - nu * lgamma((double)n + 1) - lnz);
+  return exp((double)n * lnlam - nu * lgamma((double)n + 1) -
+             (n >= 2 ? hp_count_step(&t->d, k) : 0) - lnz);
 }
 
 int hp_count_expected_cells(const hp_count_table *t, int k, const float *mu, int64_t nvox, int nmax,
@@ -319,7 +340,8 @@ int hp_count_expected_cells(const hp_count_table *t, int k, const float *mu, int
                    (long long)nchunk);
   }
   for (int n = 0; n <= nmax; n++) lnfact[n] = lgamma((double)n + 1);
-  const int cmp = t->d.kind == HP_COUNT_CMP;
+  const int cmp = hp_count_is_cmp(t->d.kind);
+  const double kappa = hp_count_step(&t->d, k);
 #pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
   for (int64_t c = 0; c < nchunk; c++) {
     double *q = part + c * (nmax + 1);
@@ -330,14 +352,15 @@ int hp_count_expected_cells(const hp_count_table *t, int k, const float *mu, int
         q[0] += 1;
         continue;
       }
-      double lnlam = log(m), lnz = m, nu = 1; /* Poisson */
-      if (cmp && m <= HP_CMP_MU_MAX) cmp_params(t, k, m, &lnlam, &lnz, &nu);
-      for (int n = 0; n < nmax; n++) q[n] += exp((double)n * lnlam - nu * lnfact[n] - lnz);
+      double lnlam = log(m), lnz = m, nu = 1, step = 0; /* Poisson */
+      if (cmp && m <= HP_CMP_MU_MAX) cmp_params(t, k, m, &lnlam, &lnz, &nu), step = kappa;
+      for (int n = 0; n < nmax; n++)
+        q[n] += exp((double)n * lnlam - nu * lnfact[n] - (n >= 2 ? step : 0) - lnz);
       /* the tail summed term by term: 1 - the others would carry their rounding */
       const double mode = exp(lnlam / nu);
-      double lp = (double)nmax * lnlam - nu * lnfact[nmax] - lnz;
+      double lp = (double)nmax * lnlam - nu * lnfact[nmax] - (nmax >= 2 ? step : 0) - lnz;
       for (int n = nmax; n < HP_CMP_MAX_TERMS; n++) {
-        if (n > nmax) lp += lnlam - nu * log((double)n);
+        if (n > nmax) lp += lnlam - nu * log((double)n) - (n == 2 ? step : 0);
         const double p = exp(lp);
         q[nmax] += p;
         if ((double)n > mode && p < 1e-17) break;
@@ -354,10 +377,10 @@ int hp_count_expected_cells(const hp_count_table *t, int k, const float *mu, int
 
 double hp_count_variance(const hp_count_table *t, int k, double mu) {
   if (!(mu > 0)) return 0;
-  if (t->d.kind != HP_COUNT_CMP || mu > HP_CMP_MU_MAX) return mu;
+  if (!hp_count_is_cmp(t->d.kind) || mu > HP_CMP_MU_MAX) return mu;
   double lnlam, lnz, nu;
   lookup(t, k, mu, &lnlam, &lnz, &nu);
   hp_cmp_moments m;
-  hp_cmp_moments_at(lnlam, nu, &m);
+  hp_cmp_moments_at(lnlam, nu, hp_count_step(&t->d, k), &m);
   return m.var;
 }

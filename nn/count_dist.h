@@ -19,6 +19,15 @@
  * fitted by maximum likelihood on the training boxes after the mean network is trained
  * (train/dispersion.h): the Poisson likelihood the network is trained with gives the right
  * conditional mean whatever the true dispersion, so the two fits separate.
+ *
+ * CMP's one shape parameter ties the pairs to the triples: at the same mean and variance the
+ * truth's lightest bin has fewer voxels with two halos and more with three (a voxel holds one
+ * halo, or a group). "cmp-step" adds a group step kappa_k per bin,
+ *
+ *   P(n) = lambda^n / (n!)^nu exp(-kappa [n >= 2]) / Z,
+ *
+ * the log-odds against a voxel holding more than one halo beyond CMP's (kappa = 0 is CMP);
+ * lambda is again solved from E[n] = mu.
  */
 #ifndef HP_COUNT_DIST_H
 #define HP_COUNT_DIST_H
@@ -32,19 +41,26 @@
 extern "C" {
 #endif
 
-enum hp_count_kind { HP_COUNT_POISSON = 0, HP_COUNT_CMP = 1 };
+enum hp_count_kind { HP_COUNT_POISSON = 0, HP_COUNT_CMP = 1, HP_COUNT_CMP_STEP = 2 };
+
+/** CMP with or without the group step. */
+static inline int hp_count_is_cmp(int kind) {
+  return kind == HP_COUNT_CMP || kind == HP_COUNT_CMP_STEP;
+}
 
 #define HP_CMP_LNNU_MAX 3.0   /**< |ln nu| bound: nu in [0.05, 20] */
 #define HP_CMP_MU_MAX 200.0   /**< largest mean the CMP code handles (painted means are O(1)) */
 #define HP_CMP_MAX_TERMS 4096 /**< most terms of a CMP sum */
 #define HP_RUN_MAX_LENGTH 4.0 /**< largest exclusion run length a model may carry */
+#define HP_CMP_STEP_MAX 8.0   /**< |kappa| bound of the group step */
 
 /** A model's count distribution (stored in the model file, docs/model-format.md). */
 typedef struct hp_count_dist {
-  int kind;               /**< enum hp_count_kind */
-  int nbins;              /**< mass bins K */
-  double a[HP_NET_MAX_K]; /**< ln nu at mu = 0, per bin (CMP) */
-  double b[HP_NET_MAX_K]; /**< d ln nu / d ln(1 + mu), per bin (CMP) */
+  int kind;                  /**< enum hp_count_kind */
+  int nbins;                 /**< mass bins K */
+  double a[HP_NET_MAX_K];    /**< ln nu at mu = 0, per bin (CMP) */
+  double b[HP_NET_MAX_K];    /**< d ln nu / d ln(1 + mu), per bin (CMP) */
+  double step[HP_NET_MAX_K]; /**< group step kappa per bin (cmp-step; 0 for the others) */
   /** Exclusion: run length per bin (nn/count_runs.h), 0 = counts drawn independently. */
   double run[HP_NET_MAX_K];
 } hp_count_dist;
@@ -56,11 +72,13 @@ typedef struct hp_cmp_moments {
   double var;  /**< Var[n] */
   double elf;  /**< E[ln n!] */
   double cov;  /**< Cov(n, ln n!) */
+  double eg;   /**< P(n >= 2), the group indicator's mean */
+  double covg; /**< Cov(n, [n >= 2]) */
 } hp_cmp_moments;
 
 /** Poisson for @p nbins bins (a = b = 0). */
 void hp_count_dist_poisson(hp_count_dist *d, int nbins);
-/** "poisson" or "cmp". */
+/** "poisson", "cmp" or "cmp-step". */
 const char *hp_count_kind_name(int kind);
 /** Kind from its name; -1 if unknown. */
 int hp_count_kind_parse(const char *name);
@@ -71,13 +89,15 @@ int hp_count_dist_check(const hp_count_dist *d, const char *where, hp_status *st
 double hp_count_lognu(const hp_count_dist *d, int k, double mu);
 /** 1 where the clamp of ln nu is active (no gradient with respect to a, b there). */
 int hp_count_lognu_clamped(const hp_count_dist *d, int k, double mu);
+/** The group step kappa of bin @p k (0 unless cmp-step). */
+double hp_count_step(const hp_count_dist *d, int k);
 
-/** Moments of CMP(exp(lnlam), nu) by direct summation (double precision). */
-void hp_cmp_moments_at(double lnlam, double nu, hp_cmp_moments *m);
-/** ln lambda with E[n] = mu for this nu (Newton on ln lambda); mu in (0, HP_CMP_MU_MAX]. */
-double hp_cmp_lnlambda(double mu, double nu);
-/** -ln P(n) of CMP(exp(lnlam), nu) given its moments. */
-double hp_cmp_nll(double lnlam, double nu, const hp_cmp_moments *m, int64_t n);
+/** Moments of CMP(exp(lnlam), nu) with group step @p kappa by direct summation (double). */
+void hp_cmp_moments_at(double lnlam, double nu, double kappa, hp_cmp_moments *m);
+/** ln lambda with E[n] = mu for this nu, kappa (Newton on ln lambda); mu in (0, HP_CMP_MU_MAX]. */
+double hp_cmp_lnlambda(double mu, double nu, double kappa);
+/** -ln P(n) of CMP(exp(lnlam), nu) with group step @p kappa, given its moments. */
+double hp_cmp_nll(double lnlam, double nu, double kappa, const hp_cmp_moments *m, int64_t n);
 
 /**
  * Per bin, tables of ln lambda(mu) and ln Z(mu) on a grid in ln mu, so that drawing a count

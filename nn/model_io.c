@@ -334,6 +334,8 @@ static int write_metadata(hid_t file, const hp_model_meta *m, hp_status *st) {
     goto done;
   if ((rc = hp_h5_write_attr_double(g, "DispersionA", m->count.a, (size_t)m->nbins, st))) goto done;
   if ((rc = hp_h5_write_attr_double(g, "DispersionB", m->count.b, (size_t)m->nbins, st))) goto done;
+  if ((rc = hp_h5_write_attr_double(g, "GroupStep", m->count.step, (size_t)m->nbins, st)))
+    goto done;
   if ((rc = hp_h5_write_attr_double(g, "ExclusionRun", m->count.run, (size_t)m->nbins, st)))
     goto done;
   if ((rc = hp_h5_write_attr_string(g, "VoxelSizeUnit", VOXEL_UNIT, st))) goto done;
@@ -617,10 +619,22 @@ static int read_count_dist(hid_t g, int version, int k, hp_count_dist *d, const 
   if (rc) return rc;
   if ((d->kind = hp_count_kind_parse(kind)) < 0)
     return hp_fail(st, HP_ERR_FORMAT,
-                   "%s: attribute 'CountDistribution' = \"%s\", expected \"poisson\" or \"cmp\"",
+                   "%s: attribute 'CountDistribution' = \"%s\", expected \"poisson\", \"cmp\" "
+                   "or \"cmp-step\"",
                    where, kind);
   if ((rc = read_reals(g, "DispersionA", d->a, (size_t)k, st))) return rc;
   if ((rc = read_reals(g, "DispersionB", d->b, (size_t)k, st))) return rc;
+  /* the group step: required by cmp-step (models before 2026-12-08 have none: 0) */
+  if ((d->kind == HP_COUNT_CMP_STEP || hp_h5_attr_exists(g, "GroupStep")) &&
+      (rc = read_reals(g, "GroupStep", d->step, (size_t)k, st)))
+    return rc;
+  if (d->kind != HP_COUNT_CMP_STEP)
+    for (int i = 0; i < k; i++)
+      if (d->step[i] != 0)
+        return hp_fail(st, HP_ERR_FORMAT,
+                       "%s: group step %g of bin %d in a \"%s\" count distribution (only "
+                       "\"cmp-step\" has one)",
+                       where, d->step[i], i, kind);
   /* optional (models before 2026-12-07 draw counts independently) */
   if (hp_h5_attr_exists(g, "ExclusionRun") &&
       (rc = read_reals(g, "ExclusionRun", d->run, (size_t)k, st)))

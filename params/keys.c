@@ -206,12 +206,15 @@ static const hp_param_spec table[] = {
      "wgan-gp: the paper's Wasserstein GAN with gradient penalty; poisson: Poisson likelihood of "
      "the true counts given the painted mean (supervised, fast); both: the GAN loss plus the "
      "Poisson term (see docs/training.md)."},
-    {"TrainCountModel", HP_P_CHOICE, "cmp", 0, 0, 0, 0, "cmp|poisson", "",
-     "Count distribution stored with the model: cmp fits a Conway-Maxwell-Poisson dispersion per "
-     "mass bin to the trained means on the training boxes (docs/training.md); poisson keeps "
-     "Poisson counts."},
+    {"TrainCountModel", HP_P_CHOICE, "cmp-step", 0, 0, 0, 0, "cmp-step|cmp|poisson", "",
+     "Count distribution stored with the model, fitted to the trained means on the training "
+     "boxes (docs/training.md): cmp-step, a Conway-Maxwell-Poisson dispersion per mass bin with a "
+     "group step (a third parameter per bin weighing voxels of two or more halos against those "
+     "of one); cmp, the dispersion alone (models before 2026-12-08); poisson keeps Poisson "
+     "counts."},
     {"TrainCalibrate", HP_P_BOOL, "1", 0, 0, 0, 1, NULL, "",
-     "With TrainCountModel = cmp: 1 scales each bin's painted means by sum(n) / sum(mu) over the "
+     "With TrainCountModel = cmp or cmp-step: 1 scales each bin's painted means by sum(n) / "
+     "sum(mu) over the "
      "training boxes before the fit (written into the output layer); 0 keeps the network's "
      "weights as they are (a refit of the count distribution alone)."},
     {"TrainPoissonWeight", HP_P_REAL, "1", 0, 0, 0, INF, NULL, "",

@@ -398,9 +398,9 @@ static void test_refusals(void **state) {
   assert_non_null(strstr(st.msg, "LightconeZMin"));
 }
 
-/* Between two models the count distribution's parameters (a, b and the run length)
- * interpolate linearly, as the means do, a Poisson model counting as a = b = 0; so does ln nu
- * wherever neither law is clamped. */
+/* Between two models the count distribution's parameters (a, b, the group step and the run
+ * length) interpolate linearly, as the means do, a Poisson model counting as a = b = 0 and a
+ * CMP one as step 0; so does ln nu wherever neither law is clamped. */
 static void test_count_dist_interpolates(void **state) {
   (void)state;
   hp_lc_shells *sh = calloc(1, sizeof *sh);
@@ -430,6 +430,15 @@ static void test_count_dist_interpolates(void **state) {
   hp_lc_count_dist(sh, 1, 2, 0.5, &d); /* towards a Poisson model: half of each parameter */
   assert_int_equal(d.kind, HP_COUNT_CMP);
   assert_true(d.a[0] == 0.15 && d.b[0] == 0.2 && d.run[0] == 0.3);
+  /* a cmp-step model beside a CMP one: cmp-step, the step a quarter of the way to 0 */
+  c0->kind = HP_COUNT_CMP_STEP;
+  c0->step[0] = 0.8, c0->step[1] = -0.4;
+  hp_lc_count_dist(sh, 0, 1, w, &d);
+  assert_int_equal(d.kind, HP_COUNT_CMP_STEP);
+  assert_true(fabs(d.step[0] - 0.6) < 1e-15 && fabs(d.step[1] + 0.3) < 1e-15);
+  c1->step[0] = 5; /* ignored: not a cmp-step model */
+  hp_lc_count_dist(sh, 0, 1, w, &d);
+  assert_true(fabs(d.step[0] - 0.6) < 1e-15);
   free(sh);
 }
 

@@ -689,6 +689,40 @@ static void test_count_distribution(void **state) {
   p = copy_good("shortruns.h5");
   set_attr_doubles(p, "Metadata", "ExclusionRun", (const double[]){0.5}, 1);
   expect_refused(p, HP_ERR_FORMAT, "ExclusionRun", NULL);
+  /* the group step: optional for cmp and Poisson (a model without has none), required by
+     cmp-step, saved and loaded again as it was; never nonzero outside cmp-step */
+  p = copy_good("nostep.h5");
+  del_attr(p, "Metadata", "GroupStep");
+  hp_status_clear(&st);
+  if (hp_model_load(&m, p, &st)) fail_msg("a model without a group step: %s", st.msg);
+  assert_true(m.meta.count.step[0] == 0 && m.meta.count.step[1] == 0);
+  hp_model_free(&m);
+  p = copy_good("step.h5");
+  set_attr_string(p, "Metadata", "CountDistribution", "cmp-step");
+  set_attr_doubles(p, "Metadata", "GroupStep", (const double[]){0.375, -1.25}, 2);
+  hp_status_clear(&st);
+  if (hp_model_load(&m, p, &st)) fail_msg("a cmp-step model: %s", st.msg);
+  assert_int_equal(m.meta.count.kind, HP_COUNT_CMP_STEP);
+  char p2[512];
+  path_in(p2, sizeof p2, "step2.h5");
+  if (hp_model_save(&m, p2, &st)) fail_msg("save: %s", st.msg);
+  hp_model_free(&m);
+  if (hp_model_load(&m, p2, &st)) fail_msg("a saved cmp-step model: %s", st.msg);
+  assert_int_equal(m.meta.count.kind, HP_COUNT_CMP_STEP);
+  assert_true(m.meta.count.step[0] == 0.375 && m.meta.count.step[1] == -1.25);
+  hp_model_free(&m);
+  p = copy_good("step_missing.h5");
+  set_attr_string(p, "Metadata", "CountDistribution", "cmp-step");
+  del_attr(p, "Metadata", "GroupStep");
+  expect_refused(p, HP_ERR_FORMAT, "GroupStep", NULL);
+  p = copy_good("step_notcmpstep.h5");
+  set_attr_string(p, "Metadata", "CountDistribution", "cmp");
+  set_attr_doubles(p, "Metadata", "GroupStep", (const double[]){0, 0.5}, 2);
+  expect_refused(p, HP_ERR_FORMAT, "group step 0.5 of bin 1", "\"cmp\"", NULL);
+  p = copy_good("step_big.h5");
+  set_attr_string(p, "Metadata", "CountDistribution", "cmp-step");
+  set_attr_doubles(p, "Metadata", "GroupStep", (const double[]){0, 9}, 2);
+  expect_refused(p, HP_ERR_FORMAT, "group step of bin 1 is 9", NULL);
 }
 
 static void test_bad_metadata(void **state) {

@@ -149,7 +149,7 @@ static void test_count_laws(void **state) {
     m /= N, v = v / N - m * m;
     hp_cmp_moments mo;
     const double nu = exp(cd.a[k]);
-    hp_cmp_moments_at(hp_cmp_lnlambda(lam, nu), nu, &mo);
+    hp_cmp_moments_at(hp_cmp_lnlambda(lam, nu, 0.0), nu, 0.0, &mo);
     assert_float_equal(m, lam, 1e-3);
     assert_float_equal(v, mo.var, 1e-2);
     assert_true(k == 0 ? v < 0.8 * lam : v > 1.2 * lam);

@@ -211,13 +211,13 @@ static void test_run_and_resume(void **state) {
 }
 
 /* A refit of the count distribution alone (TrainUpdates 0, TrainCalibrate 0) keeps the
- * network's weights bit for bit and stores a fitted CMP law; with calibration the log names the
- * scale. */
+ * network's weights bit for bit and stores a fitted law (cmp-step by default, CMP on request);
+ * with calibration the log names the scale. */
 static void test_refit_counts_only(void **state) {
   (void)state;
   NEED_BINARY();
   char in[300];
-  const run_outputs r = outputs("r"), r0 = outputs("r0"), r1 = outputs("r1");
+  const run_outputs r = outputs("r"), r0 = outputs("r0"), r1 = outputs("r1"), r2 = outputs("r2");
   const char *ov[4] = {r.model, r.checkpoint, r.log, "TrainUpdates=5"};
   assert_int_equal(run("r", ov, 4), 0);
   snprintf(in, sizeof in, "TrainModelIn=%s/r.h5", dir);
@@ -227,13 +227,26 @@ static void test_refit_counts_only(void **state) {
   const char *ov1[5] = {in, r1.model, r1.checkpoint, r1.log, "TrainUpdates=0"};
   assert_int_equal(run("r1", ov1, 5), 0);
   assert_true(output_has("r1", "painted means calibrated by"));
-  hp_model m, m0;
+  const char *ov2[7] = {in,
+                        r2.model,
+                        r2.checkpoint,
+                        r2.log,
+                        "TrainUpdates=0",
+                        "TrainCalibrate=0",
+                        "TrainCountModel=cmp"};
+  assert_int_equal(run("r2", ov2, 7), 0);
+  hp_model m, m0, m2;
   load("r.h5", &m);
   load("r0.h5", &m0);
+  load("r2.h5", &m2);
   assert_int_equal(m.net.nparams, m0.net.nparams);
   assert_memory_equal(m.net.w, m0.net.w, sizeof(float) * m.net.nparams);
-  assert_int_equal(m0.meta.count.kind, HP_COUNT_CMP);
-  hp_model_free(&m), hp_model_free(&m0);
+  assert_memory_equal(m.net.w, m2.net.w, sizeof(float) * m.net.nparams);
+  assert_int_equal(m0.meta.count.kind, HP_COUNT_CMP_STEP);
+  assert_true(output_has("r0", "group step"));
+  assert_int_equal(m2.meta.count.kind, HP_COUNT_CMP);
+  assert_true(m2.meta.count.step[0] == 0 && m2.meta.count.step[1] == 0);
+  hp_model_free(&m), hp_model_free(&m0), hp_model_free(&m2);
 }
 
 /* A new model trained by likelihood starts at each bin's mean count (the output bias): after

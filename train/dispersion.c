@@ -49,91 +49,131 @@ void hp_count_hist_add(hp_count_hist *h, int kb, const float *mu, const float *n
   }
 }
 
-double hp_dispersion_nll(const hp_count_hist *h, int kb, const hp_count_dist *d, double grad[2]) {
-  double nll = 0, tot = 0, ga = 0, gb = 0, lf[HP_DISP_NMAX];
+double hp_dispersion_nll(const hp_count_hist *h, int kb, const hp_count_dist *d,
+                         double grad[HP_DISP_NPAR]) {
+  double nll = 0, tot = 0, ga = 0, gb = 0, gk = 0, lf[HP_DISP_NMAX];
+  const int cmp = hp_count_is_cmp(d->kind);
+  const double kappa = hp_count_step(d, kb);
   for (int n = 0; n < HP_DISP_NMAX; n++) lf[n] = lgamma(n + 1.0);
   for (int b = 0; b < h->nmu; b++) {
     const size_t j = (size_t)kb * h->nmu + b;
     if (h->nvox[j] <= 0) continue;
     const double mu = h->summu[j] / h->nvox[j], *hn = h->h + j * HP_DISP_NMAX;
-    const double nu = exp(hp_count_lognu(d, kb, mu));
-    double lnlam = log(mu);
-    hp_cmp_moments m = {mu, mu, mu, 0, 0}; /* Poisson: ln Z = mu */
-    if (d->kind == HP_COUNT_CMP && mu <= HP_CMP_MU_MAX) {
-      lnlam = hp_cmp_lnlambda(mu, nu);
-      hp_cmp_moments_at(lnlam, nu, &m);
+    double nu = 1, lnlam = log(mu), step = 0;
+    hp_cmp_moments m = {mu, mu, mu, 0, 0, 0, 0}; /* Poisson: ln Z = mu */
+    if (cmp && mu <= HP_CMP_MU_MAX) {            /* (larger means are drawn Poisson) */
+      nu = exp(hp_count_lognu(d, kb, mu)), step = kappa;
+      lnlam = hp_cmp_lnlambda(mu, nu, step);
+      hp_cmp_moments_at(lnlam, nu, step, &m);
     }
-    double gnu = 0;
+    /* at fixed mean, d ln lambda / d nu = Cov(n, ln n!) / Var and d ln lambda / d kappa =
+     * Cov(n, [n >= 2]) / Var */
+    double gnu = 0, gstep = 0;
     for (int n = 0; n < HP_DISP_NMAX; n++) {
       if (hn[n] <= 0) continue;
-      nll += hn[n] * (-n * lnlam + nu * lf[n] + m.lnz);
-      if (m.var > 0) gnu += hn[n] * ((mu - n) * m.cov / m.var + lf[n] - m.elf);
+      nll += hn[n] * (-n * lnlam + nu * lf[n] + (n >= 2 ? step : 0) + m.lnz);
+      if (m.var > 0) {
+        gnu += hn[n] * ((mu - n) * m.cov / m.var + lf[n] - m.elf);
+        gstep += hn[n] * ((mu - n) * m.covg / m.var + (n >= 2) - m.eg);
+      }
     }
     tot += h->nvox[j];
-    if (grad && d->kind == HP_COUNT_CMP && !hp_count_lognu_clamped(d, kb, mu)) {
-      ga += gnu * nu;
-      gb += gnu * nu * log1p(mu);
+    if (grad && cmp && mu <= HP_CMP_MU_MAX) {
+      if (!hp_count_lognu_clamped(d, kb, mu)) {
+        ga += gnu * nu;
+        gb += gnu * nu * log1p(mu);
+      }
+      gk += gstep;
     }
   }
   if (grad) {
     grad[0] = tot > 0 ? ga / tot : 0;
     grad[1] = tot > 0 ? gb / tot : 0;
+    grad[2] = tot > 0 && d->kind == HP_COUNT_CMP_STEP ? gk / tot : 0;
   }
   return tot > 0 ? nll / tot : 0;
 }
 
 static double clip(double v, double m) { return v > m ? m : v < -m ? -m : v; }
 
-/* f and gradient of bin kb at (a, b). */
-static double eval(const hp_count_hist *h, int kb, hp_count_dist *d, double a, double b,
-                   double g[2]) {
-  d->a[kb] = a, d->b[kb] = b;
+/* Bounds of (a, b, kappa): where nu is clamped the likelihood is flat and nothing else would
+ * stop b; kappa's bound keeps the tables' range. */
+static const double BOUND[HP_DISP_NPAR] = {HP_CMP_LNNU_MAX, HP_DISP_BMAX, HP_CMP_STEP_MAX};
+
+/* f and gradient of bin kb at x = (a, b, kappa). */
+static double eval(const hp_count_hist *h, int kb, hp_count_dist *d, const double *x, double *g) {
+  d->a[kb] = x[0], d->b[kb] = x[1], d->step[kb] = x[2];
   return hp_dispersion_nll(h, kb, d, g);
 }
 
-int hp_dispersion_fit(const hp_count_hist *h, hp_count_dist *d, hp_status *st) {
+/* Solve H s = -g (np x np, symmetric) by Gaussian elimination with pivoting; 0 where H is
+ * positive definite (every pivot of the unpivoted elimination positive and not tiny), else 1. */
+static int newton_step(double H[HP_DISP_NPAR][HP_DISP_NPAR], const double *g, int np, double *s) {
+  double A[HP_DISP_NPAR][HP_DISP_NPAR + 1];
+  for (int r = 0; r < np; r++) {
+    for (int c = 0; c < np; c++) A[r][c] = H[r][c];
+    A[r][np] = -g[r];
+  }
+  for (int c = 0; c < np; c++) {
+    if (!(A[c][c] > 1e-12 * fabs(H[c][c]) && A[c][c] > 0)) return 1;
+    for (int r = c + 1; r < np; r++) {
+      const double f = A[r][c] / A[c][c];
+      for (int q = c; q <= np; q++) A[r][q] -= f * A[c][q];
+    }
+  }
+  for (int r = np - 1; r >= 0; r--) {
+    double v = A[r][np];
+    for (int q = r + 1; q < np; q++) v -= A[r][q] * s[q];
+    s[r] = v / A[r][r];
+  }
+  return 0;
+}
+
+int hp_dispersion_fit(const hp_count_hist *h, int kind, hp_count_dist *d, hp_status *st) {
   hp_count_dist_poisson(d, h->k);
-  d->kind = HP_COUNT_CMP;
+  d->kind = kind == HP_COUNT_CMP_STEP ? HP_COUNT_CMP_STEP : HP_COUNT_CMP;
+  const int np = d->kind == HP_COUNT_CMP_STEP ? 3 : 2; /* (a, b) or (a, b, kappa) */
   for (int kb = 0; kb < h->k; kb++) {
-    double x[2] = {0, 0}, g[2], f = eval(h, kb, d, x[0], x[1], g);
-    for (int it = 0; it < 200 && fabs(g[0]) + fabs(g[1]) > 1e-12; it++) {
+    double x[HP_DISP_NPAR] = {0, 0, 0}, g[HP_DISP_NPAR], f = eval(h, kb, d, x, g);
+    for (int it = 0; it < 200; it++) {
+      double gsum = 0;
+      for (int c = 0; c < np; c++) gsum += fabs(g[c]);
+      if (!(gsum > 1e-12)) break;
       /* Hessian by central differences of the exact gradient */
-      double H[2][2], gp[2], gm[2];
+      double H[HP_DISP_NPAR][HP_DISP_NPAR], gp[HP_DISP_NPAR], gm[HP_DISP_NPAR], s[HP_DISP_NPAR];
       const double e = 1e-4;
-      for (int c = 0; c < 2; c++) {
-        double xp[2] = {x[0], x[1]}, xm[2] = {x[0], x[1]};
+      for (int c = 0; c < np; c++) {
+        double xp[HP_DISP_NPAR], xm[HP_DISP_NPAR];
+        memcpy(xp, x, sizeof xp), memcpy(xm, x, sizeof xm);
         xp[c] += e, xm[c] -= e;
-        eval(h, kb, d, xp[0], xp[1], gp);
-        eval(h, kb, d, xm[0], xm[1], gm);
-        for (int r = 0; r < 2; r++) H[r][c] = (gp[r] - gm[r]) / (2 * e);
+        eval(h, kb, d, xp, gp);
+        eval(h, kb, d, xm, gm);
+        for (int r = 0; r < np; r++) H[r][c] = (gp[r] - gm[r]) / (2 * e);
       }
-      H[0][1] = H[1][0] = 0.5 * (H[0][1] + H[1][0]);
-      const double det = H[0][0] * H[1][1] - H[0][1] * H[0][1];
-      double s[2];
-      if (H[0][0] > 0 && det > 1e-12 * H[0][0] * H[1][1]) { /* Newton */
-        s[0] = -(H[1][1] * g[0] - H[0][1] * g[1]) / det;
-        s[1] = -(-H[0][1] * g[0] + H[0][0] * g[1]) / det;
-      } else { /* not convex here (the likelihood need not be): a steepest-descent step of
-                  0.2 in (a, b), shortened by the line search */
-        const double gn = sqrt(g[0] * g[0] + g[1] * g[1]);
-        s[0] = -0.2 * g[0] / gn;
-        s[1] = -0.2 * g[1] / gn;
+      for (int r = 0; r < np; r++)
+        for (int c = 0; c < r; c++) H[r][c] = H[c][r] = 0.5 * (H[r][c] + H[c][r]);
+      if (newton_step(H, g, np, s)) { /* not convex here (the likelihood need not be): a
+                                         steepest-descent step of 0.2, shortened below */
+        double gn = 0;
+        for (int c = 0; c < np; c++) gn += g[c] * g[c];
+        for (int c = 0; c < np; c++) s[c] = -0.2 * g[c] / sqrt(gn);
       }
-      double t = 1, fn = f, gn[2] = {g[0], g[1]}, xn[2] = {x[0], x[1]};
+      double t = 1, fn = f, gn[HP_DISP_NPAR], xn[HP_DISP_NPAR] = {0, 0, 0};
       for (int ls = 0; ls < 40; ls++, t *= 0.5) {
-        xn[0] = clip(x[0] + t * s[0], HP_CMP_LNNU_MAX);
-        xn[1] = clip(x[1] + t * s[1], HP_DISP_BMAX);
-        fn = eval(h, kb, d, xn[0], xn[1], gn);
+        for (int c = 0; c < np; c++) xn[c] = clip(x[c] + t * s[c], BOUND[c]);
+        fn = eval(h, kb, d, xn, gn);
         if (fn < f) break;
       }
       if (!(fn < f)) break; /* no descent left: at the optimum to rounding */
-      const double moved = fabs(xn[0] - x[0]) + fabs(xn[1] - x[1]);
-      x[0] = xn[0], x[1] = xn[1];
+      double moved = 0;
+      for (int c = 0; c < np; c++) moved += fabs(xn[c] - x[c]);
+      memcpy(x, xn, sizeof x);
       const double df = f - fn;
-      f = fn, g[0] = gn[0], g[1] = gn[1];
+      f = fn;
+      memcpy(g, gn, sizeof g);
       if (df < 1e-15 * (fabs(f) + 1e-300) && moved < 1e-9) break;
     }
-    d->a[kb] = x[0], d->b[kb] = x[1];
+    d->a[kb] = x[0], d->b[kb] = x[1], d->step[kb] = x[2];
   }
   return hp_count_dist_check(d, "fitted dispersion", st);
 }
@@ -153,7 +193,7 @@ static int paint_box(const hp_net *net, const hp_train_box *b, int K, int nthrea
 }
 
 int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, int calibrate,
-                          hp_count_dist *d, hp_dispersion_report *rep, hp_status *st) {
+                          int kind, hp_count_dist *d, hp_dispersion_report *rep, hp_status *st) {
   const int K = data->k;
   hp_count_hist ht, hv;
   memset(rep, 0, sizeof *rep);
@@ -207,7 +247,7 @@ int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, 
     *(b->validation ? &rep->voxels_val : &rep->voxels_train) += (double)n3;
   }
   hp_free(mu);
-  if (!rc) rc = hp_dispersion_fit(&ht, d, st);
+  if (!rc) rc = hp_dispersion_fit(&ht, kind, d, st);
   if (!rc) {
     hp_count_dist pois;
     hp_count_dist_poisson(&pois, K);

@@ -10,7 +10,10 @@
  *
  *   d(-ln P(n))/d nu |_mu = (mu - n) Cov(n, ln n!) / Var(n) + ln n! - E[ln n!]
  *
- * (the mean is held fixed, so ln lambda moves with nu by Cov / Var), times d nu / d(a, b).
+ * (the mean is held fixed, so ln lambda moves with nu by Cov / Var), times d nu / d(a, b); and
+ * for the group step of cmp-step (nn/count_dist.h), with g = [n >= 2],
+ *
+ *   d(-ln P(n))/d kappa |_mu = (mu - n) Cov(n, g) / Var(n) + g(n) - E[g].
  */
 #ifndef HP_TRAIN_DISPERSION_H
 #define HP_TRAIN_DISPERSION_H
@@ -26,6 +29,7 @@
 #define HP_DISP_LNMU_LO (-12.0) /**< lower edge; smaller means go to the first bin */
 #define HP_DISP_BMAX 3.0        /**< fits keep |b| <= 3 and |a| <= HP_CMP_LNNU_MAX */
 #define HP_DISP_NMAX 64 /**< counts >= NMAX are kept as NMAX - 1 (never reached in practice) */
+#define HP_DISP_NPAR 3  /**< parameters of a bin's law: a, b, kappa */
 
 /** Voxels of each mass bin, binned by painted mean and count. */
 typedef struct hp_count_hist {
@@ -43,19 +47,21 @@ void hp_count_hist_free(hp_count_hist *h);
 void hp_count_hist_add(hp_count_hist *h, int kb, const float *mu, const float *n, int64_t count);
 
 /**
- * Negative log-likelihood per voxel of bin @p kb under @p d (Poisson or CMP; the constant
- * ln n! of Poisson included, so the two compare), and when @p grad is not NULL its gradient
- * with respect to (a_kb, b_kb).
+ * Negative log-likelihood per voxel of bin @p kb under @p d (Poisson, CMP or cmp-step; the
+ * constant ln n! of Poisson included, so they compare), and when @p grad is not NULL its
+ * gradient with respect to (a_kb, b_kb, kappa_kb) (the last 0 unless cmp-step).
  */
-double hp_dispersion_nll(const hp_count_hist *h, int kb, const hp_count_dist *d, double grad[2]);
+double hp_dispersion_nll(const hp_count_hist *h, int kb, const hp_count_dist *d,
+                         double grad[HP_DISP_NPAR]);
 
 /**
- * Fit (a_k, b_k) of every bin from Poisson (a = b = 0): Newton's method where the likelihood is
- * convex, steepest descent where it is not, both with a line search inside the bounds
- * |a| <= HP_CMP_LNNU_MAX, |b| <= HP_DISP_BMAX (where nu is clamped the likelihood is flat and
- * nothing else would stop b). d->kind = CMP.
+ * Fit (a_k, b_k), and kappa_k where @p kind is HP_COUNT_CMP_STEP, of every bin from Poisson
+ * (all 0): Newton's method where the likelihood is convex, steepest descent where it is not,
+ * both with a line search inside the bounds |a| <= HP_CMP_LNNU_MAX, |b| <= HP_DISP_BMAX,
+ * |kappa| <= HP_CMP_STEP_MAX (where nu is clamped the likelihood is flat and nothing else would
+ * stop b). d->kind = @p kind (HP_COUNT_CMP or HP_COUNT_CMP_STEP).
  */
-int hp_dispersion_fit(const hp_count_hist *h, hp_count_dist *d, hp_status *st);
+int hp_dispersion_fit(const hp_count_hist *h, int kind, hp_count_dist *d, hp_status *st);
 
 /** The exclusion runs' fit (train/runs_fit.c): the large-scale stochasticity (P_hh - P_hm^2 /
  *  P_mm) n of the training boxes' halos, over the modes of 16 voxels and longer, of the truth
@@ -94,10 +100,10 @@ typedef struct hp_dispersion_report {
  * sum n / sum mu: single-patch updates leave the overall level of the last iterate noisy),
  * written into the output layer of @p net (exact: the output ReLU is positively homogeneous;
  * otherwise rep->scale is 1 and the weights are untouched); then fit the
- * dispersion on the training boxes and score it on the validation boxes; then fit the
- * exclusion runs on the training boxes (hp_runs_fit).
+ * dispersion (@p kind: HP_COUNT_CMP or HP_COUNT_CMP_STEP) on the training boxes and score it on the
+ * validation boxes; then fit the exclusion runs on the training boxes (hp_runs_fit).
  */
 int hp_dispersion_fit_net(hp_net *net, const hp_train_data *data, int nthreads, int calibrate,
-                          hp_count_dist *d, hp_dispersion_report *rep, hp_status *st);
+                          int kind, hp_count_dist *d, hp_dispersion_report *rep, hp_status *st);
 
 #endif
