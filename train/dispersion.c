@@ -106,7 +106,7 @@ static double eval(const hp_count_hist *h, int kb, hp_count_dist *d, const doubl
   return hp_dispersion_nll(h, kb, d, g);
 }
 
-/* Solve H s = -g (np x np, symmetric) by Gaussian elimination with pivoting; 0 where H is
+/* Solve H s = -g (np x np, symmetric) by Gaussian elimination without pivoting; 0 where H is
  * positive definite (every pivot of the unpivoted elimination positive and not tiny), else 1. */
 static int newton_step(double H[HP_DISP_NPAR][HP_DISP_NPAR], const double *g, int np, double *s) {
   double A[HP_DISP_NPAR][HP_DISP_NPAR + 1];
