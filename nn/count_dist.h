@@ -41,6 +41,7 @@
 extern "C" {
 #endif
 
+/** Ordered by generality: each law is the next with a parameter at 0. */
 enum hp_count_kind { HP_COUNT_POISSON = 0, HP_COUNT_CMP = 1, HP_COUNT_CMP_STEP = 2 };
 
 /** CMP with or without the group step. */

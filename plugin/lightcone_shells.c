@@ -252,11 +252,9 @@ void hp_lc_count_dist(const hp_lc_shells *sh, int i0, int i1, double w, hp_count
   const hp_count_dist *c0 = &sh->models[i0].meta.count, *c1 = &sh->models[i1].meta.count;
   *cd = *c0;
   if (!(w > 0) || i1 == i0) return;
-  /* Poisson is CMP with ln nu = 0 and CMP is cmp-step with kappa = 0: the dispersions
-   * interpolate as the means do */
-  cd->kind = c0->kind == HP_COUNT_CMP_STEP || c1->kind == HP_COUNT_CMP_STEP ? HP_COUNT_CMP_STEP
-             : hp_count_is_cmp(c0->kind) || hp_count_is_cmp(c1->kind)       ? HP_COUNT_CMP
-                                                                            : HP_COUNT_POISSON;
+  /* Poisson is CMP with ln nu = 0 and CMP is cmp-step with kappa = 0: the more general law
+   * of the two (the kinds' order), its parameters interpolated as the means are */
+  cd->kind = c0->kind > c1->kind ? c0->kind : c1->kind;
   for (int k = 0; k < sh->models[0].net.k_out; k++) {
     const double a0 = hp_count_is_cmp(c0->kind) ? c0->a[k] : 0,
                  b0 = hp_count_is_cmp(c0->kind) ? c0->b[k] : 0;

@@ -650,6 +650,13 @@ static void test_bad_architecture(void **state) {
   expect_refused(p, HP_ERR_FORMAT, "'LayerList' line 2", NULL);
 }
 
+/* Load @p path into @p m, failing the test with @p what and the message if it is refused. */
+static void load_ok(hp_model *m, const char *path, const char *what) {
+  hp_status st;
+  hp_status_clear(&st);
+  if (hp_model_load(m, path, &st)) fail_msg("%s: %s", what, st.msg);
+}
+
 /* Format 1 (before the count distribution) paints Poisson; format 2 needs a valid one. */
 static void test_count_distribution(void **state) {
   (void)state;
@@ -659,9 +666,7 @@ static void test_count_distribution(void **state) {
   del_attr(p, "Metadata", "DispersionA");
   del_attr(p, "Metadata", "DispersionB");
   hp_model m;
-  hp_status st;
-  hp_status_clear(&st);
-  if (hp_model_load(&m, p, &st)) fail_msg("a version-1 model: %s", st.msg);
+  load_ok(&m, p, "a version-1 model");
   assert_int_equal(m.meta.count.kind, HP_COUNT_POISSON);
   hp_model_free(&m);
   p = copy_good("nocount.h5");
@@ -679,8 +684,7 @@ static void test_count_distribution(void **state) {
   /* exclusion runs: optional (a model without draws independently), else 0 .. 4 per bin */
   p = copy_good("noruns.h5");
   del_attr(p, "Metadata", "ExclusionRun");
-  hp_status_clear(&st);
-  if (hp_model_load(&m, p, &st)) fail_msg("a model without exclusion runs: %s", st.msg);
+  load_ok(&m, p, "a model without exclusion runs");
   assert_true(m.meta.count.run[0] == 0 && m.meta.count.run[1] == 0);
   hp_model_free(&m);
   p = copy_good("badruns.h5");
@@ -693,21 +697,21 @@ static void test_count_distribution(void **state) {
      cmp-step, saved and loaded again as it was; never nonzero outside cmp-step */
   p = copy_good("nostep.h5");
   del_attr(p, "Metadata", "GroupStep");
-  hp_status_clear(&st);
-  if (hp_model_load(&m, p, &st)) fail_msg("a model without a group step: %s", st.msg);
+  load_ok(&m, p, "a model without a group step");
   assert_true(m.meta.count.step[0] == 0 && m.meta.count.step[1] == 0);
   hp_model_free(&m);
   p = copy_good("step.h5");
   set_attr_string(p, "Metadata", "CountDistribution", "cmp-step");
   set_attr_doubles(p, "Metadata", "GroupStep", (const double[]){0.375, -1.25}, 2);
-  hp_status_clear(&st);
-  if (hp_model_load(&m, p, &st)) fail_msg("a cmp-step model: %s", st.msg);
+  load_ok(&m, p, "a cmp-step model");
   assert_int_equal(m.meta.count.kind, HP_COUNT_CMP_STEP);
   char p2[512];
   path_in(p2, sizeof p2, "step2.h5");
+  hp_status st;
+  hp_status_clear(&st);
   if (hp_model_save(&m, p2, &st)) fail_msg("save: %s", st.msg);
   hp_model_free(&m);
-  if (hp_model_load(&m, p2, &st)) fail_msg("a saved cmp-step model: %s", st.msg);
+  load_ok(&m, p2, "a saved cmp-step model");
   assert_int_equal(m.meta.count.kind, HP_COUNT_CMP_STEP);
   assert_true(m.meta.count.step[0] == 0.375 && m.meta.count.step[1] == -1.25);
   hp_model_free(&m);
