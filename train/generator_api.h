@@ -59,7 +59,8 @@ void HP_T_FN(gen_backward)(HP_T_FN(gen_ws) * g, const HP_T_REAL *w, const HP_T_R
 /**
  * Training only: on an output channel whose pre-activation is below zero on the whole patch (a
  * dead mass bin, which the exact ReLU derivative would leave dead for good), the backward
- * passes @p leak times the gradient; every other channel gets the exact derivative (0, the
+ * passes @p leak times the gradient where it would raise the output (dL/d(output) < 0) and
+ * nothing where it would lower it; every other channel gets the exact derivative (0, the
  * default: exact everywhere). The forward pass, and so the model, stay the paper's ReLU.
  */
 void HP_T_FN(gen_ws_set_output_leak)(HP_T_FN(gen_ws) * g, double leak);

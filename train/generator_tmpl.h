@@ -382,16 +382,21 @@ void FN(gen_backward)(FN(gen_ws) * g, const REAL *w, const REAL *dout, REAL *gw)
   const int64_t nout = net->conv[last].cout * FN(cube)(g->out_side[last]);
   memcpy(g->grad[last], dout, sizeof(REAL) * (size_t)nout);
   /* the exact ReLU derivative, except on an output channel that is below zero on the whole
-   * patch (a dead mass bin): there the surrogate slope out_leak lets it come back */
+   * patch (a dead mass bin): there the surrogate slope out_leak passes the gradients that would
+   * raise the output (a voxel with more halos than painted) and none that would lower it, so a
+   * dead bin can come back but an empty one (no halos at all) is not driven ever deeper */
   const int64_t per = FN(cube)(g->out_side[last]);
   for (int k = 0; k < net->conv[last].cout; k++) {
     const REAL *a = g->act[last] + k * per;
+    REAL *d = g->grad[last] + k * per;
     int dead = g->out_leak > 0;
     for (int64_t i = 0; i < per && dead; i++) dead = !(a[i] > 0);
-    if (dead)
-      T_lrelu_backward(a, g->grad[last] + k * per, per, g->out_leak, g->nthreads);
-    else
-      T_relu_backward(a, g->grad[last] + k * per, per, g->nthreads);
+    if (dead) {
+      const REAL leak = (REAL)g->out_leak;
+      for (int64_t i = 0; i < per; i++) d[i] = d[i] < 0 ? leak * d[i] : 0;
+    } else {
+      T_relu_backward(a, d, per, g->nthreads);
+    }
   }
   int done_block = net->nblocks; /* blocks whose lrelu mask is applied: b >= done_block */
   for (int i = last; i >= 0; i--) {

@@ -40,8 +40,9 @@ typedef enum hp_objective {
 
 /** Settings of a training run. */
 /** Surrogate slope of the output ReLU's gradient on a dead output channel (below zero on the
- *  whole patch) in likelihood training (generator_api.h, gen_ws_set_output_leak); living
- *  channels get the exact derivative, and the model itself keeps the ReLU. */
+ *  whole patch) in likelihood training, for the gradients that would raise the output only
+ *  (generator_api.h, gen_ws_set_output_leak); living channels get the exact derivative, and
+ *  the model itself keeps the ReLU. */
 #define HP_TRAIN_OUTPUT_LEAK 0.01
 
 typedef struct hp_train_config {
