@@ -1,18 +1,20 @@
 #!/bin/sh
-# Painter models at every redshift of the truth set, for the light cone: the z = 0 default
-# continued on each redshift's catalogues of the same truth boxes (models/train/z/stage.param).
+# Painter models at every redshift of the truth set, for the light cone: the z = 0 network
+# continued on each redshift's catalogues of the same truth boxes. The defaults make the shipped
+# models/z*.h5 (models/train/z24/stage-s.param: 3,000 updates on 24 boxes); the first set was
+# STAGE=models/train/z/stage.param with 1500 models/train/z "0.5 1 1.5 2" 5.
 # Resumable: a finished model is not redone, a started one continues from its checkpoint.
 #   usage: [STAGE=FILE.param] scripts/train-redshifts.sh [UPDATES] [OUTDIR] [REDSHIFTS] [NTRAIN]
 #   UPDATES 0 makes calibration-only models (the z = 0 network, rescaled per bin, its count
 #   distribution refitted at z): the baseline the continued training is measured against.
 set -e
-updates=${1:-1500}
-out=${2:-models/train/z}
+updates=${1:-3000}
+out=${2:-models/train/z24}
 zs=${3:-0.5 1 1.5 2}
-ntrain=${4:-5}
+ntrain=${4:-24}
 truth=${TRUTH:-data/truth}
 bin=${HALOPAINT:-./bin/halopaint}
-stage=${STAGE:-models/train/z/stage.param}
+stage=${STAGE:-models/train/z24/stage-s.param}
 list() { # z: training catalogues 1001..1000+NTRAIN at z
   i=1
   while [ $i -le "$ntrain" ]; do
