@@ -12,6 +12,14 @@ bin=${HALOPAINT:-./bin/halopaint}
 py=${PYTHON:-/usr/bin/python3}
 $py -c "import h5py, numpy" 2> /dev/null || { echo "validate-lightcone: needs $py with h5py and numpy (apt-get install python3-h5py)"; exit 1; }
 mkdir -p "$work"
+# the cones are kept between runs (the checks resume), but only for the same parameter file and
+# models: a stamp of both, and a changed stamp starts the work directory afresh
+models=$(awk '$1 == "LightconeModelFiles" {print $2}' "$par" | tr , ' ')
+stamp=$({ cat "$par"; sha256sum $models models/z0.5.h5 models/z1.h5; } | sha256sum | cut -c1-64)
+if [ "$(cat "$work/stamp" 2> /dev/null)" != "$stamp" ]; then
+  rm -f "$work"/*.hdf5 "$work"/*.txt "$work"/*.log
+  echo "$stamp" > "$work/stamp"
+fi
 cone=$work/octant_lightcone_seed42.hdf5
 if [ ! -f "$cone" ]; then
   $bin lightcone "$par" -s LightconeFootprint=Octant -s LightconeZMax=1.5 -s Seeds=42 \
