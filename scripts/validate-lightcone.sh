@@ -12,10 +12,12 @@ bin=${HALOPAINT:-./bin/halopaint}
 py=${PYTHON:-/usr/bin/python3}
 $py -c "import h5py, numpy" 2> /dev/null || { echo "validate-lightcone: needs $py with h5py and numpy (apt-get install python3-h5py)"; exit 1; }
 mkdir -p "$work"
+slices="0.5 1" # the models' redshifts whose slices are checked against a snapshot of their model
 # the cones are kept between runs (the checks resume), but only for the same parameter file and
 # models: a stamp of both, and a changed stamp starts the work directory afresh
 models=$(awk '$1 == "LightconeModelFiles" {print $2}' "$par" | tr , ' ')
-stamp=$({ cat "$par"; sha256sum $models models/z0.5.h5 models/z1.h5; } | sha256sum | cut -c1-64)
+snaps=$(for z in $slices; do printf 'models/z%s.h5 ' "$z"; done)
+stamp=$({ cat "$par"; sha256sum $models $snaps; } | sha256sum | cut -c1-64)
 if [ "$(cat "$work/stamp" 2> /dev/null)" != "$stamp" ]; then
   rm -f "$work"/*.hdf5 "$work"/*.txt "$work"/*.log
   echo "$stamp" > "$work/stamp"
@@ -28,7 +30,7 @@ fi
 $bin stats nz "$cone" --dz 0.1 -o "$work/nz.txt" > /dev/null
 theta=0.2,0.3,0.5,0.8,1.2,2,3
 # slices at the models' redshifts: the cone's shells against one box painted at that redshift
-for z in 0.5 1; do
+for z in $slices; do
   lo=$(awk -v z=$z 'BEGIN { print z - 0.05 }')
   hi=$(awk -v z=$z 'BEGIN { print z + 0.05 }')
   snap=$work/snap${z}_lightcone_seed42.hdf5
