@@ -28,6 +28,7 @@
 #include "plugin/version.h"
 
 #define MAX_LIST 256
+#define VAL_KMAX 0.1 /* h/Mpc: the largest scales of the validation's bias (docs/training.md) */
 
 static volatile sig_atomic_t interrupted = 0;
 static void on_sigint(int sig) {
@@ -365,6 +366,20 @@ static int save(train_ctx *x, double elapsed, hp_status *st) {
                             st);
 }
 
+/* The validation per mass bin, one progress line: each quantity, bin after bin. */
+static void progress_bins(const train_ctx *x, const hp_train_val *v) {
+  const double *q[4] = {v->bin_loss, v->bin_corr, v->bin_mean, v->bin_bias};
+  const char *name[4] = {"-ln L", "r", "abundance", "bias (k < 0.1)"};
+  char line[2048];
+  size_t n = 0;
+  line[0] = '\0';
+  for (int i = 0; i < 4 && n < sizeof line; i++)
+    for (int k = 0; k < v->k && n < sizeof line; k++)
+      n += (size_t)snprintf(line + n, sizeof line - n, "%s%s%s%.*g", i && !k ? "; " : "",
+                            k ? "" : name[i], k ? " / " : " ", i ? 4 : 5, q[i][k]);
+  hp_cli_progress(x->t0, "validation per bin: %s", line);
+}
+
 static void fmt_time(double s, char *buf, size_t n) {
   if (!isfinite(s) || s < 0) s = 0;
   const long h = (long)(s / 3600), mnt = (long)(fmod(s, 3600) / 60);
@@ -429,7 +444,8 @@ int hp_cmd_train(int argc, char **argv) {
   double sums[5] = {0}, tlast = omp_get_wtime();
   int64_t nsum = 0, ulast = u0;
   const double trun = omp_get_wtime();
-  double vloss = NAN, vcorr = NAN;
+  hp_train_val val = {.loss = NAN, .corr = NAN};
+  const double kv = VAL_KMAX * x.model.meta.voxel_size; /* the bias's k < 0.1 h/Mpc */
   while (hp_trainer_updates(x.t) < total && !interrupted) {
     hp_train_stats s;
     if (hp_trainer_step(x.t, &s, &st)) goto fail;
@@ -438,7 +454,7 @@ int hp_cmd_train(int argc, char **argv) {
     nsum++;
     const int64_t u = hp_trainer_updates(x.t);
     if (u % every == 0 || u == total) {
-      if (hp_trainer_validate(x.t, &vloss, &vcorr, &st)) goto fail;
+      if (hp_trainer_validate(x.t, kv, &val, &st)) goto fail;
       const double now = omp_get_wtime();
       hp_train_log_row *nr = realloc(x.rows, sizeof *nr * (size_t)(x.nrows + 1));
       if (!nr) {
@@ -446,22 +462,30 @@ int hp_cmd_train(int argc, char **argv) {
         goto fail;
       }
       x.rows = nr;
-      hp_train_log_row r = {u,     sums[0] / nsum,        sums[1] / nsum, sums[2] / nsum,
-                            vloss, elapsed0 + now - trun, sums[3] / nsum, sums[4] / nsum,
-                            vcorr};
-      x.rows[x.nrows++] = r;
+      hp_train_log_row *r = &x.rows[x.nrows++];
+      memset(r, 0, sizeof *r);
+      r->update = u, r->time_s = elapsed0 + now - trun;
+      r->critic_loss = sums[0] / nsum, r->generator_loss = sums[1] / nsum;
+      r->wasserstein = sums[2] / nsum, r->gradient_penalty = sums[3] / nsum;
+      r->poisson_loss = sums[4] / nsum;
+      r->validation_loss = val.loss, r->validation_corr = val.corr, r->nbins = val.k;
+      for (int k = 0; k < val.k; k++) {
+        r->bin[k][0] = val.bin_loss[k], r->bin[k][1] = val.bin_corr[k];
+        r->bin[k][2] = val.bin_mean[k], r->bin[k][3] = val.bin_bias[k];
+      }
       if (write_log(&x, &st)) goto fail;
       const double rate = (double)(u - ulast) / (now - tlast);
       char eta[32];
       fmt_time((double)(total - u) / rate, eta, sizeof eta);
       char gan[96] = ""; /* the critic's numbers exist only for wgan-gp and both */
-      if (!isnan(r.critic_loss))
-        snprintf(gan, sizeof gan, "critic %.4g, W %.4g, ", r.critic_loss, r.wasserstein);
+      if (!isnan(r->critic_loss))
+        snprintf(gan, sizeof gan, "critic %.4g, W %.4g, ", r->critic_loss, r->wasserstein);
       hp_cli_progress(x.t0,
                       "update %lld/%lld: %sgenerator %.4g, validation %.5g (r %.3f); %.3g "
                       "updates/s, %.1f GFLOP/s, ETA %s",
-                      (long long)u, (long long)total, gan, r.generator_loss, vloss, vcorr, rate,
-                      rate * hp_trainer_flops_per_update(x.t) / 1e9, eta);
+                      (long long)u, (long long)total, gan, r->generator_loss, val.loss, val.corr,
+                      rate, rate * hp_trainer_flops_per_update(x.t) / 1e9, eta);
+      if (!isnan(val.loss)) progress_bins(&x, &val);
       memset(sums, 0, sizeof sums);
       nsum = 0;
       tlast = omp_get_wtime(), ulast = u;
@@ -473,10 +497,10 @@ int hp_cmd_train(int argc, char **argv) {
     }
   }
   signal(SIGINT, SIG_DFL);
-  if (isnan(vloss) && hp_trainer_validate(x.t, &vloss, &vcorr, &st)) goto fail;
+  if (isnan(val.loss) && hp_trainer_validate(x.t, kv, &val, &st)) goto fail;
   memcpy(x.model.net.w, hp_trainer_output_net(x.t)->w, sizeof(float) * x.model.net.nparams);
   if (fit_counts(&x, &st)) goto fail;
-  provenance(&x, vloss, vcorr);
+  provenance(&x, val.loss, val.corr);
   if (save(&x, elapsed0 + omp_get_wtime() - trun, &st)) goto fail;
   if (hp_model_save(&x.model, hp_params_string(x.p, "TrainModelOut"), &st)) goto fail;
   hp_cli_progress(x.t0, "%s after update %lld: model %s, checkpoint %s (resume: TrainModelIn = %s)",

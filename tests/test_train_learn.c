@@ -42,8 +42,10 @@ static void learn(hp_objective obj, int patch, int updates, int n_critic, double
   assert_int_equal(hp_trainer_create(&t, &cfg, &net, &d, &st), 0);
   for (int u = 0; u < updates; u++)
     if (hp_trainer_step(t, NULL, &st)) fail_msg("%s", st.msg);
-  double vloss, vcorr, ratio;
-  assert_int_equal(hp_trainer_validate(t, &vloss, &vcorr, &st), 0);
+  double ratio;
+  hp_train_val val;
+  assert_int_equal(hp_trainer_validate(t, 0, &val, &st), 0);
+  const double vloss = val.loss, vcorr = val.corr;
   const double c1 = synth_held_out_corr(hp_trainer_net(t), &d, &ratio);
   print_message(
       "%s: correlation with the true mean %.4f (untrained %.4f); painted/true total "

@@ -162,12 +162,14 @@ static void test_log_roundtrip(void **state) {
   char csv[256], svg[256];
   snprintf(csv, sizeof csv, "/tmp/hp_test_log_%ld.csv", (long)getpid());
   snprintf(svg, sizeof svg, "/tmp/hp_test_log_%ld.svg", (long)getpid());
-  hp_train_log_row rows[3] = {{10, -3.5, 1.25, 4.5, 0.5, 2.0, 0.25, 0.75, 0.5},
-                              {20, NAN, 0.5, NAN, 0.4, 4.0, NAN, 0.5, 0.6},
-                              {30, -1, 0.25, 2, NAN, 6.0, 0.5, 0.25, NAN}};
+  hp_train_log_row rows[3] = {{10, -3.5, 1.25, 4.5, 0.5, 2.0, 0.25, 0.75, 0.5, 0, {{0}}},
+                              {20, NAN, 0.5, NAN, 0.4, 4.0, NAN, 0.5, 0.6, 0, {{0}}},
+                              {30, -1, 0.25, 2, NAN, 6.0, 0.5, 0.25, NAN, 0, {{0}}}};
   assert_int_equal(hp_train_log_write(csv, rows, 3, &st), 0);
   hp_train_log_row *back;
   int64_t n;
+  FILE *f;
+  char line[1024];
   assert_int_equal(hp_train_log_read(csv, &back, &n, &st), 0);
   assert_int_equal(n, 3);
   for (int i = 0; i < 3; i++) {
@@ -176,16 +178,60 @@ static void test_log_roundtrip(void **state) {
     for (int c = 0; c < 8; c++) assert_true(a[c] == b[c] || (isnan(a[c]) && isnan(b[c])));
   }
   free(back);
+  /* per-bin columns: the widest row sets the header; rows without them read back as nan */
+  rows[1].nbins = 2;
+  const double bins[2][HP_TRAIN_LOG_BIN_COLS] = {{0.05, 0.5, 0.98, 1.02}, {0.01, NAN, 1.5, 0.9}};
+  memcpy(rows[1].bin, bins, sizeof bins);
+  assert_int_equal(hp_train_log_write(csv, rows, 3, &st), 0);
+  f = fopen(csv, "r");
+  assert_non_null(fgets(line, sizeof line, f));
+  fclose(f);
+  assert_non_null(strstr(line,
+                         "validation_corr,validation_loss_0,validation_corr_0,"
+                         "validation_mean_0,validation_bias_0,validation_loss_1"));
+  assert_int_equal(hp_train_log_read(csv, &back, &n, &st), 0);
+  assert_int_equal(n, 3);
+  for (int i = 0; i < 3; i++) {
+    assert_int_equal(back[i].nbins, 2);
+    for (int k = 0; k < 2; k++)
+      for (int q = 0; q < HP_TRAIN_LOG_BIN_COLS; q++) {
+        const double want = i == 1 ? bins[k][q] : NAN, got = back[i].bin[k][q];
+        assert_true(want == got || (isnan(want) && isnan(got)));
+      }
+  }
+  free(back);
+  /* a log written before the per-bin columns still reads (to resume its run) */
+  f = fopen(csv, "w");
+  fputs(
+      "update,critic_loss,generator_loss,wasserstein,validation_loss,time_s,gradient_penalty,"
+      "poisson_loss,validation_corr\n5,nan,1,nan,0.5,2,nan,1,0.25\n",
+      f);
+  fclose(f);
+  assert_int_equal(hp_train_log_read(csv, &back, &n, &st), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(back[0].nbins, 0);
+  assert_true(back[0].validation_corr == 0.25);
+  free(back);
+  /* a per-bin set out of order is not this layout */
+  f = fopen(csv, "w");
+  fputs(
+      "update,critic_loss,generator_loss,wasserstein,validation_loss,time_s,gradient_penalty,"
+      "poisson_loss,validation_corr,validation_corr_0,validation_loss_0,validation_mean_0,"
+      "validation_bias_0\n5,nan,1,nan,0.5,2,nan,1,0.25,1,2,3,4\n",
+      f);
+  fclose(f);
+  assert_int_equal(hp_train_log_read(csv, &back, &n, &st), HP_ERR_FORMAT);
   assert_int_equal(hp_train_log_svg(svg, rows, 3, "test <plot> & title", &st), 0);
-  FILE *f = fopen(svg, "r");
+  f = fopen(svg, "r");
   assert_non_null(f);
-  char buf[8192];
+  char buf[16384];
   const size_t len = fread(buf, 1, sizeof buf - 1, f);
   buf[len] = '\0';
   fclose(f);
   assert_non_null(strstr(buf, "<svg"));
   assert_non_null(strstr(buf, "&lt;plot&gt; &amp;"));
   assert_non_null(strstr(buf, "polyline"));
+  assert_non_null(strstr(buf, "bin 1 bias"));
   assert_non_null(strstr(buf, "</svg>"));
   /* a file that is not a log is refused, a missing one is empty */
   f = fopen(csv, "w");

@@ -10,18 +10,45 @@
 
 #include "util/atomic_file.h"
 
-#define NCOL 9
+#define NCOL 9 /* the fixed columns */
+#define HEADER_MAX (256 + HP_NET_MAX_K * HP_TRAIN_LOG_BIN_COLS * 24)
 
-const char *hp_train_log_header(void) {
-  return "update,critic_loss,generator_loss,wasserstein,validation_loss,time_s,"
-         "gradient_penalty,poisson_loss,validation_corr";
+static const char *const bin_names[HP_TRAIN_LOG_BIN_COLS] = {"loss", "corr", "mean", "bias"};
+
+void hp_train_log_header(int nbins, char *buf, size_t size) {
+  size_t n = (size_t)snprintf(buf, size, "%s",
+                              "update,critic_loss,generator_loss,wasserstein,validation_loss,"
+                              "time_s,gradient_penalty,poisson_loss,validation_corr");
+  for (int k = 0; k < nbins && n < size; k++)
+    for (int q = 0; q < HP_TRAIN_LOG_BIN_COLS && n < size; q++)
+      n += (size_t)snprintf(buf + n, size - n, ",validation_%s_%d", bin_names[q], k);
 }
 
+/* Column c >= 1 of a row: the fixed ones, then the per-bin sets. */
 static double *field(hp_train_log_row *r, int c) {
   double *f[NCOL - 1] = {&r->critic_loss,     &r->generator_loss, &r->wasserstein,
                          &r->validation_loss, &r->time_s,         &r->gradient_penalty,
                          &r->poisson_loss,    &r->validation_corr};
-  return f[c - 1];
+  if (c < NCOL) return f[c - 1];
+  return &r->bin[(c - NCOL) / HP_TRAIN_LOG_BIN_COLS][(c - NCOL) % HP_TRAIN_LOG_BIN_COLS];
+}
+
+/* Column c of a row as written: nan for a per-bin set the row does not have. */
+static double value(const hp_train_log_row *r, int c) {
+  if (c >= NCOL && (c - NCOL) / HP_TRAIN_LOG_BIN_COLS >= r->nbins) return NAN;
+  return *field((hp_train_log_row *)r, c);
+}
+
+/* Per-bin column sets named by a header line, or -1 if it is not a log header of this layout. */
+static int header_bins(const char *line) {
+  char want[HEADER_MAX];
+  int commas = 0;
+  for (const char *c = line; *c; c++) commas += *c == ',';
+  const int extra = commas + 1 - NCOL;
+  if (extra < 0 || extra % HP_TRAIN_LOG_BIN_COLS || extra / HP_TRAIN_LOG_BIN_COLS > HP_NET_MAX_K)
+    return -1;
+  hp_train_log_header(extra / HP_TRAIN_LOG_BIN_COLS, want, sizeof want);
+  return strcmp(line, want) ? -1 : extra / HP_TRAIN_LOG_BIN_COLS;
 }
 
 int hp_train_log_read(const char *path, hp_train_log_row **rows, int64_t *n, hp_status *st) {
@@ -34,12 +61,12 @@ int hp_train_log_read(const char *path, hp_train_log_row **rows, int64_t *n, hp_
   char *line = NULL;
   size_t cap = 0;
   int64_t lineno = 0, nalloc = 0;
-  int rc = HP_OK;
+  int rc = HP_OK, nbins = 0;
   while (getline(&line, &cap, f) >= 0) {
     lineno++;
     line[strcspn(line, "\r\n")] = '\0';
     if (lineno == 1) {
-      if (strcmp(line, hp_train_log_header()))
+      if ((nbins = header_bins(line)) < 0)
         rc = hp_fail(st, HP_ERR_FORMAT,
                      "%s line 1: not a training log of this version (header \"%.80s\"): move it "
                      "away or choose another TrainLog",
@@ -58,16 +85,19 @@ int hp_train_log_read(const char *path, hp_train_log_row **rows, int64_t *n, hp_
       *rows = nr;
     }
     hp_train_log_row *r = &(*rows)[*n];
+    memset(r, 0, sizeof *r);
+    r->nbins = nbins;
+    const int ncol = NCOL + HP_TRAIN_LOG_BIN_COLS * nbins;
     char *s = line, *end;
     r->update = strtoll(s, &end, 10);
     int c = 1;
-    for (; c < NCOL && end != s && *end == ','; c++) {
+    for (; c < ncol && end != s && *end == ','; c++) {
       s = end + 1;
       *field(r, c) = strtod(s, &end);
     }
-    if (c != NCOL || end == s || *end) {
+    if (c != ncol || end == s || *end) {
       rc = hp_fail(st, HP_ERR_FORMAT, "%s line %lld: expected %d comma-separated numbers", path,
-                   (long long)lineno, NCOL);
+                   (long long)lineno, ncol);
       break;
     }
     (*n)++;
@@ -112,11 +142,14 @@ int hp_train_log_write(const char *path, const hp_train_log_row *rows, int64_t n
   hp_atomic_file af;
   FILE *f = begin(&af, path, st);
   if (!f) return st->code;
-  fprintf(f, "%s\n", hp_train_log_header());
+  int nbins = 0;
+  for (int64_t i = 0; i < n; i++) nbins = rows[i].nbins > nbins ? rows[i].nbins : nbins;
+  char head[HEADER_MAX];
+  hp_train_log_header(nbins, head, sizeof head);
+  fprintf(f, "%s\n", head);
   for (int64_t i = 0; i < n; i++) {
-    hp_train_log_row r = rows[i];
-    fprintf(f, "%lld", (long long)r.update);
-    for (int c = 1; c < NCOL; c++) put(f, *field(&r, c));
+    fprintf(f, "%lld", (long long)rows[i].update);
+    for (int c = 1; c < NCOL + HP_TRAIN_LOG_BIN_COLS * nbins; c++) put(f, value(&rows[i], c));
     fputc('\n', f);
   }
   return finish(f, &af, st);
@@ -133,7 +166,8 @@ int hp_train_log_write(const char *path, const hp_train_log_row *rows, int64_t n
 
 typedef struct series {
   const char *name, *colour;
-  int col; /* field index */
+  int col;    /* field index */
+  int dashed; /* 1: a dashed line */
 } series;
 
 static void panel(FILE *f, const hp_train_log_row *rows, int64_t n, int top, const char *title,
@@ -143,8 +177,7 @@ static void panel(FILE *f, const hp_train_log_row *rows, int64_t n, int top, con
   const double u0 = n ? (double)rows[0].update : 0, u1 = n ? (double)rows[n - 1].update : 1;
   for (int k = 0; k < ns; k++)
     for (int64_t i = 0; i < n; i++) {
-      hp_train_log_row r = rows[i];
-      const double v = *field(&r, s[k].col);
+      const double v = value(&rows[i], s[k].col);
       if (isfinite(v)) lo = fmin(lo, v), hi = fmax(hi, v);
     }
   fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s</text>\n", x0,
@@ -175,18 +208,17 @@ static void panel(FILE *f, const hp_train_log_row *rows, int64_t n, int top, con
   for (int k = 0; k < ns; k++) {
     int open = 0;
     for (int64_t i = 0; i < n; i++) {
-      hp_train_log_row r = rows[i];
-      const double v = *field(&r, s[k].col);
+      const double v = value(&rows[i], s[k].col);
       if (!isfinite(v)) {
         if (open) fputs("\"/>\n", f);
         open = 0;
         continue;
       }
-      const double x = x0 + (x1 - x0) * ((double)r.update - u0) / du;
+      const double x = x0 + (x1 - x0) * ((double)rows[i].update - u0) / du;
       const double y = y1 - (y1 - y0) * (v - lo) / (hi - lo);
       if (!open)
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\" points=\"",
-                s[k].colour);
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\"%s points=\"",
+                s[k].colour, s[k].dashed ? " stroke-dasharray=\"5,3\"" : "");
       fprintf(f, "%.1f,%.1f ", x, y);
       open = 1;
     }
@@ -201,7 +233,7 @@ int hp_train_log_svg(const char *path, const hp_train_log_row *rows, int64_t n, 
   hp_atomic_file af;
   FILE *f = begin(&af, path, st);
   if (!f) return st->code;
-  const int h = MT + 4 * (PH + GAP);
+  const int h = MT + 5 * (PH + GAP);
   fprintf(f,
           "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -219,15 +251,30 @@ int hp_train_log_svg(const char *path, const hp_train_log_row *rows, int64_t n, 
       fputc(*c, f);
   }
   fputs("</text>\n", f);
-  const series s1[2] = {{"generator loss", "#1f77b4", 2}, {"critic loss", "#d62728", 1}};
-  const series s2[2] = {{"Wasserstein estimate", "#2ca02c", 3}, {"gradient penalty", "#9467bd", 6}};
-  const series s3[2] = {{"validation Poisson NLL", "#ff7f0e", 4},
-                        {"validation correlation", "#17becf", 8}};
+  const series s1[2] = {{"generator loss", "#1f77b4", 2, 0}, {"critic loss", "#d62728", 1, 0}};
+  const series s2[2] = {{"Wasserstein estimate", "#2ca02c", 3, 0},
+                        {"gradient penalty", "#9467bd", 6, 0}};
+  const series s3[2] = {{"validation Poisson NLL", "#ff7f0e", 4, 0},
+                        {"validation correlation", "#17becf", 8, 0}};
   panel(f, rows, n, MT + 10, "training losses (mean per log interval)", s1, 2);
   panel(f, rows, n, MT + 10 + PH + GAP, "critic", s2, 2);
   panel(f, rows, n, MT + 10 + 2 * (PH + GAP), "validation: Poisson NLL per voxel and bin", s3, 1);
   panel(f, rows, n, MT + 10 + 3 * (PH + GAP), "validation: correlation of painted and true counts",
         s3 + 1, 1);
+  /* the first bins' bias and abundance ratios (the legend holds eight lines) */
+  static const char *const colour[4] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+  char names[8][48];
+  series s4[8];
+  int nb = 0, ns = 0;
+  for (int64_t i = 0; i < n; i++) nb = rows[i].nbins > nb ? rows[i].nbins : nb;
+  for (int k = 0; k < nb && k < 4; k++)
+    for (int q = 2; q < 4; q++) {
+      snprintf(names[ns], sizeof names[ns], "bin %d %s", k, q == 3 ? "bias" : "abundance");
+      s4[ns] = (series){names[ns], colour[k], NCOL + k * HP_TRAIN_LOG_BIN_COLS + q, q == 2};
+      ns++;
+    }
+  panel(f, rows, n, MT + 10 + 4 * (PH + GAP),
+        "validation per bin: large-scale bias and abundance, painted / true", s4, ns);
   fprintf(f,
           "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">generator "
           "update</text>\n</svg>\n",

@@ -1,6 +1,7 @@
 /**
  * @file train_log.h
- * @brief The training loss log: a CSV table and its SVG plot, both rewritten atomically.
+ * @brief The training loss log: a CSV table (with the validation per mass bin) and its SVG
+ *        plot, both rewritten atomically.
  *
  * CSV columns (a header line, then one row per log interval; "nan" where the objective has no
  * such term):
@@ -15,25 +16,40 @@
  *   gradient_penalty  mean penalty lambda (||grad C|| - 1)^2
  *   poisson_loss      mean Poisson loss of the training samples
  *   validation_corr   correlation of painted and true counts on the validation region
- * The plot has four panels against the update: the two training losses, the critic's
- * Wasserstein estimate and penalty, the validation loss, the validation correlation.
+ * then, per mass bin k = 0..K-1 of the run (none in logs written before 2026-12-07, which
+ * still read; their rows and the columns of a run without validation are "nan"):
+ *   validation_loss_k   Poisson negative log-likelihood per voxel of bin k
+ *   validation_corr_k   correlation of painted and true counts of bin k
+ *   validation_mean_k   painted / true halos of bin k (sum mu / sum n)
+ *   validation_bias_k   large-scale bias, painted / true, by cross-power with the density
+ *                       (k < 0.1 h/Mpc; whole validation boxes only: train/trainer.h)
+ * The plot has five panels against the update: the two training losses, the critic's
+ * Wasserstein estimate and penalty, the validation loss, the validation correlation, and the
+ * per-bin abundance and bias ratios.
  */
 #ifndef HP_TRAIN_LOG_H
 #define HP_TRAIN_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "nn/network.h"
 #include "util/status.h"
+
+/** Per-bin columns of a row: loss, correlation, mean ratio, bias ratio. */
+#define HP_TRAIN_LOG_BIN_COLS 4
 
 /** One row of the log. */
 typedef struct hp_train_log_row {
   int64_t update;
   double critic_loss, generator_loss, wasserstein, validation_loss, time_s;
   double gradient_penalty, poisson_loss, validation_corr;
+  int nbins; /**< mass bins with per-bin columns (0: none, written as nan) */
+  double bin[HP_NET_MAX_K][HP_TRAIN_LOG_BIN_COLS]; /**< per bin: loss, corr, mean, bias */
 } hp_train_log_row;
 
-/** The CSV header line (without the newline). */
-const char *hp_train_log_header(void);
+/** The CSV header line (without the newline) of a log with @p nbins per-bin column sets. */
+void hp_train_log_header(int nbins, char *buf, size_t size);
 
 /**
  * Read a log written by hp_train_log_write (to resume it). A missing file is an empty log.
@@ -42,7 +58,7 @@ const char *hp_train_log_header(void);
  */
 int hp_train_log_read(const char *path, hp_train_log_row **rows, int64_t *n, hp_status *st);
 
-/** Write the whole log atomically. */
+/** Write the whole log atomically, with as many per-bin column sets as the widest row. */
 int hp_train_log_write(const char *path, const hp_train_log_row *rows, int64_t n, hp_status *st);
 
 /**

@@ -11,6 +11,7 @@
 #include "train/generator.h"
 #include "train/losses.h"
 #include "nn/painter.h"
+#include "stats/field.h"
 
 struct hp_trainer {
   hp_train_config cfg;
@@ -211,8 +212,64 @@ int hp_trainer_step(hp_trainer *t, hp_train_stats *s, hp_status *st) {
   return HP_OK;
 }
 
-/* Paint one validation region and add its loss terms and moments. */
-static int validate_box(hp_trainer *t, const hp_net *net, int b, double acc[7], hp_status *st) {
+/* Per-bin sums of the validation: Poisson loss terms, voxels, moments of painted (mu) and true
+ * (n) counts, and the large-scale cross-power of each with the input density. */
+typedef struct val_acc {
+  double loss, nvox, mu, n, mun, mu2, n2, xmu, xn;
+} val_acc;
+
+/* Sum over the modes 0 < |k| < nmax (in units of the fundamental frequency) of Re(a b*), over
+ * the whole k space (FFTW's r2c half counted twice where its mirror is not stored). */
+static double lowk_cross(const hp_stats_field *a, const hp_stats_field *b, double nmax) {
+  const int64_t n = a->n, nzc = n / 2 + 1;
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t l = 0; l < nzc; l++) {
+        const double kx = i <= n / 2 ? (double)i : (double)(i - n),
+                     ky = j <= n / 2 ? (double)j : (double)(j - n);
+        const double k2 = kx * kx + ky * ky + (double)(l * l);
+        if (k2 == 0 || k2 >= nmax * nmax) continue;
+        const int64_t at = (i * n + j) * nzc + l;
+        const double w = l == 0 || 2 * l == n ? 1 : 2;
+        sum += w * ((double)a->dk[at][0] * b->dk[at][0] + (double)a->dk[at][1] * b->dk[at][1]);
+      }
+  return sum;
+}
+
+/* Add the large-scale cross-power of each bin's painted means and true counts with the density
+ * of a whole periodic box; a bin without halos (or painted all zero) adds nothing. */
+static int box_lowk(const hp_train_box *bx, int k, float *const *outs, double nmax, int nthreads,
+                    val_acc *acc, hp_status *st) {
+  const int64_t nv = bx->nv, nv3 = nv * nv * nv;
+  hp_stats_fft *fft = NULL;
+  hp_stats_field rho, f;
+  memset(&rho, 0, sizeof rho), memset(&f, 0, sizeof f);
+  int rc = hp_stats_fft_create(&fft, nv, nthreads, st);
+  if (!rc) rc = hp_stats_field_alloc(&rho, nv, (double)nv, st);
+  if (!rc) rc = hp_stats_field_alloc(&f, nv, (double)nv, st);
+  if (!rc) rc = hp_stats_field_from_grid(fft, bx->rho, HP_GRID_DENSITY, HP_WIN_NONE, 0, &rho, st);
+  for (int q = 0; q < k && !rc; q++) {
+    const float *grid[2] = {outs[q], bx->counts + q * nv3};
+    double cross[2];
+    int empty = 0;
+    for (int s = 0; s < 2 && !rc && !empty; s++) {
+      double sum = 0;
+      for (int64_t v = 0; v < nv3; v++) sum += grid[s][v];
+      empty = !(sum > 0);
+      if (!empty) rc = hp_stats_field_from_grid(fft, grid[s], HP_GRID_MEAN, HP_WIN_NONE, 0, &f, st);
+      if (!rc && !empty) cross[s] = lowk_cross(&f, &rho, nmax);
+    }
+    if (!rc && !empty) acc[q].xmu += cross[0], acc[q].xn += cross[1];
+  }
+  hp_stats_field_free(&f), hp_stats_field_free(&rho);
+  hp_stats_fft_destroy(fft);
+  return rc;
+}
+
+/* Paint one validation region and add its sums. */
+static int validate_box(hp_trainer *t, const hp_net *net, int b, double kmax_voxel, val_acc *acc,
+                        hp_status *st) {
   const hp_train_data *d = t->data;
   const hp_train_box *bx = &d->box[b];
   const int h = d->halo, k = d->k;
@@ -252,15 +309,19 @@ static int validate_box(hp_trainer *t, const hp_net *net, int b, double acc[7], 
   }
   if (!rc) {
     const int64_t xs = periodic ? 0 : x0 + h;
-    for (int q = 0; q < k; q++)
+    for (int q = 0; q < k; q++) {
+      val_acc *a = &acc[q];
       for (int64_t v = 0; v < nvox; v++) {
         const double lam = outs[q][v], n = bx->counts[q * nv3 + xs * nv * nv + v];
-        acc[0] += lam - n * log(lam + HP_POISSON_EPS);
-        acc[1] += 1;
-        acc[2] += lam, acc[3] += n, acc[4] += lam * n;
-        acc[5] += lam * lam;
-        acc[6] += n * n;
+        a->loss += lam - n * log(lam + HP_POISSON_EPS);
+        a->nvox += 1;
+        a->mu += lam, a->n += n, a->mun += lam * n;
+        a->mu2 += lam * lam, a->n2 += n * n;
       }
+    }
+    /* the large scales need the whole box's modes: periodic validation boxes only */
+    const double nmax = kmax_voxel * (double)nv / (2 * M_PI);
+    if (periodic && nmax > 0) rc = box_lowk(bx, k, outs, nmax, t->cfg.nthreads, acc, st);
   }
   hp_painter_destroy(p);
   hp_free(in);
@@ -268,22 +329,37 @@ static int validate_box(hp_trainer *t, const hp_net *net, int b, double acc[7], 
   return rc ? hp_error_context(st, "validation on %s", bx->name) : HP_OK;
 }
 
-int hp_trainer_validate(hp_trainer *t, double *loss, double *corr, hp_status *st) {
-  double acc[7] = {0};
-  *loss = NAN;
-  if (corr) *corr = NAN;
+/* Pearson correlation from the sums of a, b, ab, a^2, b^2 over n. */
+static double pearson(double n, double a, double b, double ab, double a2, double b2) {
+  const double cov = ab / n - a / n * b / n, va = a2 / n - a / n * a / n,
+               vb = b2 / n - b / n * b / n;
+  return va > 0 && vb > 0 ? cov / sqrt(va * vb) : NAN;
+}
+
+int hp_trainer_validate(hp_trainer *t, double kmax_voxel, hp_train_val *v, hp_status *st) {
+  const int k = t->data->k;
+  val_acc acc[HP_NET_MAX_K], all;
+  memset(acc, 0, sizeof acc), memset(&all, 0, sizeof all);
+  v->loss = v->corr = NAN;
+  v->k = k;
+  for (int q = 0; q < k; q++)
+    v->bin_loss[q] = v->bin_corr[q] = v->bin_mean[q] = v->bin_bias[q] = NAN;
   const hp_net *net = hp_trainer_output_net(t);
   for (int b = 0; b < t->data->nbox; b++)
-    if (validate_box(t, net, b, acc, st)) return st->code;
-  if (acc[1] == 0) return HP_OK;
-  const double n = acc[1];
-  *loss = acc[0] / n;
-  if (corr) {
-    const double cov = acc[4] / n - acc[2] / n * acc[3] / n;
-    const double va = acc[5] / n - acc[2] / n * acc[2] / n,
-                 vb = acc[6] / n - acc[3] / n * acc[3] / n;
-    *corr = va > 0 && vb > 0 ? cov / sqrt(va * vb) : NAN;
+    if (validate_box(t, net, b, kmax_voxel, acc, st)) return st->code;
+  for (int q = 0; q < k; q++) {
+    const val_acc *a = &acc[q];
+    all.loss += a->loss, all.nvox += a->nvox, all.mu += a->mu, all.n += a->n;
+    all.mun += a->mun, all.mu2 += a->mu2, all.n2 += a->n2;
+    if (a->nvox == 0) continue;
+    v->bin_loss[q] = a->loss / a->nvox;
+    v->bin_corr[q] = pearson(a->nvox, a->mu, a->n, a->mun, a->mu2, a->n2);
+    v->bin_mean[q] = a->n > 0 ? a->mu / a->n : NAN;
+    v->bin_bias[q] = a->xn != 0 ? a->xmu / a->xn : NAN;
   }
+  if (all.nvox == 0) return HP_OK;
+  v->loss = all.loss / all.nvox;
+  v->corr = pearson(all.nvox, all.mu, all.n, all.mun, all.mu2, all.n2);
   return HP_OK;
 }
 

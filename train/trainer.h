@@ -96,15 +96,29 @@ void hp_trainer_destroy(hp_trainer *t);
  */
 int hp_trainer_step(hp_trainer *t, hp_train_stats *s, hp_status *st);
 
+/** Validation scores: over every validation voxel and bin, and per mass bin. */
+typedef struct hp_train_val {
+  double loss; /**< Poisson -ln L per voxel and bin; NaN when the data have no validation region */
+  double corr; /**< Pearson correlation of painted and true counts, all bins together */
+  int k;       /**< mass bins scored below */
+  double bin_loss[HP_NET_MAX_K]; /**< per bin: Poisson -ln L per voxel */
+  double bin_corr[HP_NET_MAX_K]; /**< per bin: correlation of painted and true counts */
+  double bin_mean[HP_NET_MAX_K]; /**< per bin: painted / true halos (sum mu / sum n) */
+  /** per bin: large-scale bias, painted / true, by cross-power with the input density:
+   *  sum over the modes 0 < k < kmax of Re(delta_mu delta_rho*) / the same of delta_n, summed
+   *  over the whole (periodic) validation boxes; NaN without one, or where a bin is empty */
+  double bin_bias[HP_NET_MAX_K];
+} hp_train_val;
+
 /**
- * The validation loss: mean Poisson negative log-likelihood (as the training loss, the same
- * eps) of the true counts given the painted mean, over every validation voxel and bin, painted
- * with the fast engine (nn/painter.h) from the validation region's own density, by the
- * generator hp_trainer_output_net hands out.
- * @param loss  out: the loss, NaN when the data have no validation region
- * @param corr  out (may be NULL): Pearson correlation of painted and true counts there
+ * Score the generator hp_trainer_output_net hands out on the validation regions, painted with
+ * the fast engine (nn/painter.h) from each region's own density: the Poisson negative
+ * log-likelihood (as the training loss, the same eps) of the true counts given the painted
+ * mean, the correlation, the abundance and the large-scale bias (hp_train_val).
+ * @param kmax_voxel  the bias's largest wavenumber times the voxel side (0.1 h/Mpc x 4 Mpc/h =
+ *                    0.4 for k < 0.1 h/Mpc at 4 Mpc/h); <= 0: no bias (NaN)
  */
-int hp_trainer_validate(hp_trainer *t, double *loss, double *corr, hp_status *st);
+int hp_trainer_validate(hp_trainer *t, double kmax_voxel, hp_train_val *v, hp_status *st);
 
 /** The generator being trained (its weights are current). */
 const hp_net *hp_trainer_net(const hp_trainer *t);
