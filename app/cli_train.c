@@ -497,7 +497,10 @@ int hp_cmd_train(int argc, char **argv) {
     }
   }
   signal(SIGINT, SIG_DFL);
-  if (isnan(val.loss) && hp_trainer_validate(x.t, kv, &val, &st)) goto fail;
+  if (isnan(val.loss)) { /* no interval ended here: score the model handed out */
+    if (hp_trainer_validate(x.t, kv, &val, &st)) goto fail;
+    if (!isnan(val.loss)) progress_bins(&x, &val);
+  }
   memcpy(x.model.net.w, hp_trainer_output_net(x.t)->w, sizeof(float) * x.model.net.nparams);
   if (fit_counts(&x, &st)) goto fail;
   provenance(&x, val.loss, val.corr);

@@ -2,17 +2,22 @@
 # The painter's truth set: halopaint sim boxes (PM + FoF) for training and validation.
 # Resumable: a box whose last catalogue exists is not redone (sim writes each file under a
 # temporary name and renames it, so an existing file is complete).
-#   usage: scripts/make-truth.sh [TRUTH.param] [NTRAIN] [NVALID] [OUTDIR]
-#   seeds: training 1001..1000+NTRAIN, validation 2001..2000+NVALID (never overlapping)
+#   usage: scripts/make-truth.sh [TRUTH.param] [NTRAIN] [NVALID] [OUTDIR] [NSELECT]
+#   seeds: training 1001..1000+NTRAIN, validation 2001..2000+NVALID, selection
+#   3001..3000+NSELECT (never overlapping): the selection boxes are watched during training
+#   (TrainValidationCatalogs: the per-bin stopping rule, docs/training.md), so that the
+#   validation boxes of the report stay out of every choice
 # About 2 minutes a box on 2 cores; 24 + 8 boxes take about an hour.
 set -e
 par=${1:-models/truth/truth.param}
 ntrain=${2:-24}
 nvalid=${3:-8}
 outdir=${4:-}
+nselect=${5:-0}
 bin=${HALOPAINT:-./bin/halopaint}
 [ -x "$bin" ] || { echo "make-truth: $bin not built (run make)"; exit 1; }
-[ "$ntrain" -le 999 ] && [ "$nvalid" -le 999 ] || { echo "make-truth: at most 999 boxes a set"; exit 1; }
+[ "$ntrain" -le 999 ] && [ "$nvalid" -le 999 ] && [ "$nselect" -le 999 ] ||
+  { echo "make-truth: at most 999 boxes a set"; exit 1; }
 dir=${outdir:-$(awk '$1 == "OutputDir" {print $2}' "$par")}
 base=$(awk '$1 == "FileBase" {print $2}' "$par")
 [ -n "$dir" ] && [ -n "$base" ] || { echo "make-truth: $par needs OutputDir and FileBase"; exit 1; }
@@ -29,3 +34,5 @@ i=1
 while [ $i -le "$nvalid" ]; do box $((2000 + i)); i=$((i + 1)); done
 i=1
 while [ $i -le "$ntrain" ]; do box $((1000 + i)); i=$((i + 1)); done
+i=1
+while [ $i -le "$nselect" ]; do box $((3000 + i)); i=$((i + 1)); done
