@@ -22,8 +22,12 @@ dir=${outdir:-$(awk '$1 == "OutputDir" {print $2}' "$par")}
 base=$(awk '$1 == "FileBase" {print $2}' "$par")
 [ -n "$dir" ] && [ -n "$base" ] || { echo "make-truth: $par needs OutputDir and FileBase"; exit 1; }
 mkdir -p "$dir"
-box() { # seed: run sim unless its z = 0 catalogue (written last) is there
-  f="$dir/${base}_seed$1_halos_z0.hdf5"
+# the catalogue written last: that of the smallest output redshift (as spelled in the file)
+zlast=$(awk '$1 == "OutputRedshifts" { n = split($2, z, ","); m = 1
+  for (i = 2; i <= n; i++) if (z[i] + 0 < z[m] + 0) m = i; print z[m] }' "$par")
+[ -n "$zlast" ] || { echo "make-truth: $par needs OutputRedshifts"; exit 1; }
+box() { # seed: run sim unless its last catalogue is there
+  f="$dir/${base}_seed$1_halos_z$zlast.hdf5"
   if [ -f "$f" ]; then echo "seed $1: done ($f)"; return; fi
   t0=$(date +%s)
   OMP_WAIT_POLICY=passive "$bin" sim "$par" -s Seed=$1 -s FileBase=${base}_seed$1 -s OutputDir="$dir" \

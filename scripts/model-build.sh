@@ -6,7 +6,9 @@
 #   usage: scripts/model-build.sh BUILD.param OUTDIR [NTRAIN] [NVALID]
 # BUILD.param is one parameter file for both `halopaint sim` and `halopaint train`: the
 # cosmology, BoxSize, NParticles, the PM and FoF keys, OutputRedshifts (the model's redshift is
-# the last), and the Train* keys (TrainMassBins, TrainUpdates, TrainPatch, ...;
+# the last; at z >= 0.5 give PMSteps enough for it: 20 linear steps from z = 49 are converged at
+# z = 0 but miss 7-24 % of the halos at z = 1-2, docs/validation-nbody.md; models/truth/truth-z.param
+# ends 30 steps at z = 0.5), and the Train* keys (TrainMassBins, TrainUpdates, TrainPatch, ...;
 # TrainInputNParticles paints from fewer particles than the truth has, as the low-mass model).
 # The truth seeds are 1001.. (training) and 2001.. (validation). What made the default model:
 # TrainObjective poisson, TrainLearningRate 3e-4, TrainBeta1 0.9, TrainAverageDecay 0.998
