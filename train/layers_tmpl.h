@@ -24,6 +24,7 @@
 #define HP_WG_NC TWG_NC
 #define HP_WG_TAPS TWG_TAPS
 #define HP_WG_BLOCK_REALS 4096
+#define HP_WG_FLAT_RUN 768 /* REALs of a flat plane's run (a multiple of every vector width) */
 
 /* Phase length of a stride-s split of R elements. */
 static int64_t FN(phase_len)(int64_t r, int s) { return (r + s - 1) / s; }
@@ -52,6 +53,9 @@ size_t FN(conv_scratch)(const hp_conv *c, int64_t m) {
   if (s == 1 && k > 1) {
     const int64_t np = m + 2 * (k - 1);
     if (wsz + c->cout * np * np * np > need) need = wsz + c->cout * np * np * np;
+    /* the weight gradient's padded output gradient, after its partial sums */
+    const int64_t flat = FN(wg_partials)(c) + c->cout * m * m * (m + k - 1);
+    if (flat > need) need = flat;
   }
   return (size_t)(need + 64);
 }
@@ -412,13 +416,33 @@ typedef struct FN(wg_args) {
   int64_t ics, ixs, iys;
   int64_t toff[HP_TRAIN_MAX_K * HP_TRAIN_MAX_K]; /* tap u's offset from a task's input row: (dy,
                                                    dz) = (u / k, u % k), or the channel u (k = 1) */
-  const REAL *dout;                              /* [cout][m][m][m] */
+  const REAL *dout; /* [cout][m][m][m], or (flat) the planes padded to the input's row pitch */
   int64_t m;
   int s, cin, k, bs; /* bs: output channels per block (<= HP_WG_NC, blocks balanced) */
+  /* segments: the runs of output voxels summed in vectors. Rows of m (seg_plane = m segments a
+   * plane); or, flat, each x-plane read as one run of flat_len = (m - 1) n + m values, the
+   * output gradient padded with zeros to the input's row pitch n, so that (row j, element l)
+   * and its input at tap (dy, dz) are j n + l apart from the plane's start on both sides: one
+   * masked tail a plane instead of one a row; cut into runs of HP_WG_FLAT_RUN (L1) */
+  int flat;
+  int64_t dcs, seg_plane, flat_len; /* output gradient channel stride, segments a plane */
 } FN(wg_args);
 
-/* Task (co0..co0+NC, input row origin @p in0, taps @p to[0..K)) over output rows [r0, r1) (row
- * r: plane r / m, row r % m): NC x K accumulators (NC, K <= 5; constants at every call site),
+/* Segment @p g: its output-gradient offset (channel 0 of the task's block), input offset from
+ * the task's input origin, and length. */
+static inline int64_t FN(wg_seg)(const FN(wg_args) * a, int64_t g, int64_t *doff, int64_t *ioff) {
+  const int64_t i = g / a->seg_plane, e = g % a->seg_plane;
+  if (!a->flat) {
+    *doff = g * a->m, *ioff = a->s * i * a->ixs + a->s * e * a->iys;
+    return a->m;
+  }
+  const int64_t q0 = e * HP_WG_FLAT_RUN, len = a->flat_len - q0;
+  *doff = i * a->m * a->iys + q0, *ioff = i * a->ixs + q0;
+  return len < HP_WG_FLAT_RUN ? len : HP_WG_FLAT_RUN;
+}
+
+/* Task (co0..co0+NC, input row origin @p in0, taps @p to[0..K)) over segments [r0, r1)
+ * (FN(wg_seg)): NC x K accumulators (NC, K <= 5; constants at every call site),
  * loaded from and stored back to @p acc ([c][tap], HP_WG_TAPS a channel). They are
  * named variables: GCC keeps an array of vectors in registers but also stores it on every
  * iteration. */
@@ -436,13 +460,13 @@ HP_TINLINE void FN(wg_task)(const FN(wg_args) * a, int co0, const int NC, const 
   HP_ACC(4);
 #undef HP_ACC
 #undef HP_LD
-  const int64_t m = a->m, m3 = m * m * m;
-  int64_t i = r0 / m, j = r0 % m;
+  const int64_t m3 = a->dcs;
   for (int64_t r = r0; r < r1; r++) {
-    const REAL *d = a->dout + co0 * m3 + r * m;
-    const REAL *row = in0 + a->s * i * a->ixs + a->s * j * a->iys;
-    if (++j == m) j = 0, i++;
-      /* full vectors by register loads (tv_loadr), the row's last partial vector masked */
+    int64_t doff, ioff;
+    const int64_t m = FN(wg_seg)(a, r, &doff, &ioff);
+    const REAL *d = a->dout + co0 * m3 + doff;
+    const REAL *row = in0 + ioff;
+    /* full vectors by register loads (tv_loadr), the row's last partial vector masked */
 #define HP_WG_VEC(LD)                                                     \
   {                                                                       \
     const tvec d0 = LD(d + l0);                                           \
@@ -519,11 +543,11 @@ static FN(wg_task_id) FN(wg_decode)(const FN(wg_args) * a, int cout, int64_t t) 
   return id;
 }
 
-/* Tasks [t0, t0 + ntask) over output rows [r0, r1), by blocks of rows: a block's output gradient
- * is read from L1 by every task after the first (the tasks of a group share it). */
+/* Tasks [t0, t0 + ntask) over segments [r0, r1), by blocks of segments: a block's output
+ * gradient is read from L1 by every task after the first (the tasks of a group share it). */
 static void FN(wg_group)(const FN(wg_args) * a, int cout, int64_t t0, int ntask, int64_t r0,
                          int64_t r1, tvec *acc) {
-  int64_t rows = HP_WG_BLOCK_REALS / (a->bs * a->m);
+  int64_t rows = HP_WG_BLOCK_REALS / (a->bs * (a->flat ? HP_WG_FLAT_RUN : a->m));
   if (rows < 1) rows = 1;
   for (int64_t b0 = r0; b0 < r1; b0 += rows) {
     const int64_t b1 = b0 + rows < r1 ? b0 + rows : r1;
@@ -584,6 +608,9 @@ void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64
     a->toff[u] = k > 1 ? u / k * st[2] + zoff[u % k] : u * st[0];
   a->dout = dout;
   a->m = m;
+  a->dcs = m * m * m, a->seg_plane = m, a->flat_len = 0;
+  /* flat planes where the input's rows are the view's own (stride 1, no crop) */
+  a->flat = c->stride == 1 && n == m + k - 1;
   const int nblk = (c->cout + HP_WG_NC - 1) / HP_WG_NC;
   a->s = c->stride, a->cin = c->cin, a->k = k, a->bs = (c->cout + nblk - 1) / nblk;
   /* groups: the tasks of one (block, ci, dx); 1x1x1: one task */
@@ -597,6 +624,25 @@ void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64
   }
   double *part = (double *)(void *)(scratch + (split + 7) / 8 * 8);
   memset(part, 0, sizeof(double) * (size_t)(ntask * HP_WG_NC * HP_WG_TAPS));
+  if (a->flat) {
+    a->flat_len = (m - 1) * n + m;
+    a->seg_plane = (a->flat_len + HP_WG_FLAT_RUN - 1) / HP_WG_FLAT_RUN;
+    if (n > m) { /* the output gradient's rows padded with zeros to the input's pitch n */
+      REAL *dp = scratch + (split + 7) / 8 * 8 + FN(wg_partials)(c);
+      const int64_t ps = m * n;
+#pragma omp parallel for num_threads(FN(threads_for)(nthreads, (double)c->cout * m * ps)) \
+    schedule(static)
+      for (int64_t t = 0; t < (int64_t)c->cout * m; t++) {
+        const int64_t co = t / m, i = t % m;
+        REAL *dst = dp + (co * m + i) * ps;
+        for (int64_t j = 0; j < m; j++) {
+          memcpy(dst + j * n, dout + ((co * m + i) * m + j) * m, sizeof(REAL) * (size_t)m);
+          if (j + 1 < m) memset(dst + j * n + m, 0, sizeof(REAL) * (size_t)(n - m));
+        }
+      }
+      a->dout = dp, a->dcs = m * ps;
+    }
+  }
   /* spatial tiles of output x-planes, sized so that a tile's output gradient and input
    * (about 1 MB) stay in the core's cache while every group passes over them; each task sums
    * a tile in vectors, then in double, tiles in order, so the result does not depend on the
@@ -616,7 +662,7 @@ void FN(conv_backward_weight)(const hp_conv *c, const REAL *in, int64_t n, int64
 #pragma omp for schedule(dynamic, 1)
       for (int64_t t0 = 0; t0 < ntask; t0 += gsize) {
         for (int q = 0; q < gsize * HP_WG_NC * HP_WG_TAPS; q++) acc[q] = tv_zero();
-        FN(wg_group)(a, c->cout, t0, gsize, i0 * m, i1 * m, acc);
+        FN(wg_group)(a, c->cout, t0, gsize, i0 * a->seg_plane, i1 * a->seg_plane, acc);
         for (int q = 0; q < gsize; q++) {
           const FN(wg_task_id) id = FN(wg_decode)(a, c->cout, t0 + q);
           double *res = part + (t0 + q) * HP_WG_NC * HP_WG_TAPS;
