@@ -88,25 +88,29 @@ all: $(STATIC) $(SHARED) $(PROGRAM) $(MPIPROGRAM)
 deps:
 	@scripts/install-deps.sh
 
-$(BUILD)/%.o: %.c $(wildcard */*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(HPFLAGS) $(CFLAGS) -c $< -o $@
+# Each C target depends on the headers it includes: the compiler writes them (-MMD, beside the
+# target as .d; -MP: a removed header does not break the build), included at the end.
+DEPFLAGS = -MMD -MP
 
-$(BUILD)/nn/painter_tile_%.o: nn/painter_tile_%.c $(wildcard */*.h)
+$(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HPFLAGS) $(CFLAGS) $(SIMDFLAGS) -c $< -o $@
+	$(CC) $(HPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.o: %.cu $(wildcard */*.h */*.cuh)
+$(BUILD)/nn/painter_tile_%.o: nn/painter_tile_%.c
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVFLAGS) -c $< -o $@
+	$(CC) $(HPFLAGS) $(CFLAGS) $(DEPFLAGS) $(SIMDFLAGS) -c $< -o $@
 
-$(BUILD)/mpi/%.o: mpi/%.c $(wildcard */*.h)
+$(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
-	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) -c $< -o $@
+	$(NVCC) $(NVFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
-$(BUILD)/mpi-app/%.o: %.c $(wildcard */*.h)
+$(BUILD)/mpi/%.o: mpi/%.c
 	@mkdir -p $(dir $@)
-	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) -c $< -o $@
+	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/mpi-app/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(STATIC): $(LIBOBJ)
 	@mkdir -p lib
@@ -125,23 +129,23 @@ $(MPIPROGRAM): $(MPIAPPOBJ) $(MPIOBJ) $(STATIC)
 	@mkdir -p bin
 	$(MPICC) $(LDFLAGS) -o $@ $^ $(MPILIBS) $(LDLIBS)
 
-$(BUILD)/tests/mpi/%: tests/mpi/%.c $(MPIOBJ) $(STATIC) $(wildcard */*.h)
+$(BUILD)/tests/mpi/%: tests/mpi/%.c $(MPIOBJ) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) $(LDFLAGS) -o $@ $< $(MPIOBJ) $(STATIC) $(MPILIBS) $(LDLIBS) -lcmocka
+	$(MPICC) $(HPFLAGS) -DHP_MPI $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(MPIOBJ) $(STATIC) $(MPILIBS) $(LDLIBS) -lcmocka
 
-$(BUILD)/tests/%: tests/%.c $(TESTLIB) $(STATIC) $(wildcard */*.h)
+$(BUILD)/tests/%: tests/%.c $(TESTLIB) $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(HPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(STATIC) $(LDLIBS) -lcmocka
+	$(CC) $(HPFLAGS) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB) $(STATIC) $(LDLIBS) -lcmocka
 
 # Example host programs, linked against the shared library (run from anywhere: rpath to lib/).
 EXAMPLEBIN = $(BUILD)/examples/host_paint
-$(BUILD)/examples/%: examples/%.c $(SHARED) $(wildcard */*.h)
+$(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(dir $@)
-	$(CC) $(HPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(CURDIR)/lib -lhalopaint -Wl,-rpath,'$$ORIGIN/../../lib' $(LDLIBS)
+	$(CC) $(HPFLAGS) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< -L$(CURDIR)/lib -lhalopaint -Wl,-rpath,'$$ORIGIN/../../lib' $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c $(STATIC) $(wildcard */*.h)
+$(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(HPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+	$(CC) $(HPFLAGS) $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
 # (a second make, so that what deps installed, mpicc say, is seen when the build is planned)
 test: deps
@@ -214,3 +218,5 @@ format-check:
 
 clean:
 	rm -rf $(BUILD) lib bin
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)
