@@ -12,6 +12,7 @@
  * where i and d run over the three axes.
  */
 #include <omp.h>
+#include <stdlib.h>
 
 #define HP_TRAIN_MAX_K 11 /* largest kernel side of the training kernels */
 #define HP_TCB TCB        /* output channels per register block (train/real.h per vector set) */
@@ -200,26 +201,93 @@ static void FN(fwd_row_any)(const FN(fwd_args) * a, int64_t i, int64_t j, int c0
   FN(fwd_row)(a, 0, i, j, c0, c1);
 }
 
+static void FN(fwd_row_k)(const FN(fwd_args) * a, int64_t i, int64_t j, int c0, int c1) {
+  if (TK_CONST && a->k == 1)
+    FN(fwd_row_k1)(a, i, j, c0, c1);
+  else if (TK_CONST && a->k == 3)
+    FN(fwd_row_k3)(a, i, j, c0, c1);
+  else if (TK_CONST && a->k == 5)
+    FN(fwd_row_k5)(a, i, j, c0, c1);
+  else
+    FN(fwd_row_any)(a, i, j, c0, c1);
+}
+
+/* Flat rows: with stride 1, output (row j, element l) reads its input at tap (dy, dz) from
+ * j p + l + dy p + dz past the plane's first input row (p: the input's row pitch), so a segment
+ * of consecutive rows runs as one flat sequence of (rows - 1) p + m2 outputs (the p - m2 values
+ * between rows are computed and dropped) into a scratch of pitch p, then is copied out: one
+ * masked tail a segment instead of one a row, where a row's tail wastes more lanes than the
+ * p - m2. Segments are sized so that the scratch stays in L1 (HP_FWD_FLAT_BYTES). Every output
+ * is the same sequence of operations as by rows (the same bits). Rows whose taps reach outside
+ * [lo, hi) (the input gradient's zero padding) stay rows. Not for 1x1x1 layers (memory-bound:
+ * the copy costs more than the tails' lanes). */
+#define HP_FWD_FLAT_BYTES 16384
+typedef struct {
+  int64_t j0, j1, seg, cs; /* flat rows [j0, j1) in segments of seg rows; scratch channel
+                              stride (REALs); seg = 0: all by rows */
+} FN(fwd_flat);
+
+static FN(fwd_flat) FN(fwd_flat_plan)(const FN(fwd_args) * a) {
+  FN(fwd_flat) f = {0, 0, 0, 0};
+  if (a->s != 1 || a->k == 1 || a->m1 < 2) return f;
+  const int64_t p = a->iys, j0 = a->lo > 0 ? a->lo : 0;
+  const int64_t j1 = a->hi - a->k + 1 < a->m1 ? a->hi - a->k + 1 : a->m1;
+  int64_t seg = HP_FWD_FLAT_BYTES / ((int64_t)sizeof(REAL) * a->cout * p);
+  if (seg > j1 - j0) seg = j1 - j0;
+  if (seg < 2) return f;
+  const int64_t len = (seg - 1) * p + a->m2;
+  if ((len + TVW - 1) / TVW >= seg * ((a->m2 + TVW - 1) / TVW))
+    return f; /* no lanes saved (float64: TVW = 1) */
+  f.j0 = j0, f.j1 = j1, f.seg = seg, f.cs = (len + 15) / 16 * 16;
+  return f;
+}
+
+/* Plane i, channels [c0, c1): rows outside the flat range by rows, the rest by flat segments
+ * through @p scr (cout x f->cs REALs; NULL: all by rows). */
+static void FN(fwd_plane)(const FN(fwd_args) * a, const FN(fwd_flat) * f, REAL *scr, int64_t i,
+                          int c0, int c1) {
+  const int flat = scr && f->seg > 0;
+  for (int64_t j = 0; j < a->m1; j++)
+    if (!flat || j < f->j0 || j >= f->j1) FN(fwd_row_k)(a, i, j, c0, c1);
+  if (!flat) return;
+  const int64_t p = a->iys;
+  const size_t row = sizeof(REAL) * (size_t)a->m2, gap = sizeof(REAL) * (size_t)(p - a->m2);
+  FN(fwd_args) b = *a;
+  b.out = scr, b.ocs = f->cs, b.oxs = 0, b.oys = 0;
+  for (int64_t j = f->j0; j < f->j1; j += f->seg) {
+    const int64_t rows = f->j1 - j < f->seg ? f->j1 - j : f->seg;
+    REAL *o = a->out + i * a->oxs + j * a->oys;
+    if (a->acc) /* the sums start from the output's values, as by rows */
+      for (int c = c0; c < c1; c++)
+        for (int64_t r = 0; r < rows; r++) {
+          memcpy(scr + c * f->cs + r * p, o + c * a->ocs + r * a->oys, row);
+          if (r + 1 < rows) memset(scr + c * f->cs + r * p + a->m2, 0, gap);
+        }
+    b.m2 = (rows - 1) * p + a->m2;
+    FN(fwd_row_k)(&b, i, j, c0, c1);
+    for (int c = c0; c < c1; c++)
+      for (int64_t r = 0; r < rows; r++)
+        memcpy(o + c * a->ocs + r * a->oys, scr + c * f->cs + r * p, row);
+  }
+}
+
 static void FN(fwd_run)(const FN(fwd_args) * a, int nthreads) {
   /* one task per output plane; a row's chunks run every channel block in turn, except in a
    * 1x1x1 layer with more outputs than inputs (an input gradient), whose blocks each pass over
    * the plane: its output streams, read and written, would outnumber the prefetchers */
   const int cstep = a->k == 1 && a->cout > a->cin ? HP_TCB : a->cout;
   const double work = (double)a->m0 * a->m1 * a->m2 * a->cout * a->cin * a->k * a->k * a->k;
-#pragma omp parallel for num_threads(FN(threads_for)(nthreads, work)) schedule(dynamic, 1)
-  for (int64_t i = 0; i < a->m0; i++)
-    for (int c0 = 0; c0 < a->cout; c0 += cstep)
-      for (int64_t j = 0; j < a->m1; j++) {
-        const int c1 = c0 + cstep < a->cout ? c0 + cstep : a->cout;
-        if (TK_CONST && a->k == 1)
-          FN(fwd_row_k1)(a, i, j, c0, c1);
-        else if (TK_CONST && a->k == 3)
-          FN(fwd_row_k3)(a, i, j, c0, c1);
-        else if (TK_CONST && a->k == 5)
-          FN(fwd_row_k5)(a, i, j, c0, c1);
-        else
-          FN(fwd_row_any)(a, i, j, c0, c1);
-      }
+  const FN(fwd_flat) f = FN(fwd_flat_plan)(a);
+#pragma omp parallel num_threads(FN(threads_for)(nthreads, work))
+  {
+    /* a thread's flat scratch (without one, rows: the same result) */
+    REAL *scr = f.seg > 0 ? aligned_alloc(64, sizeof(REAL) * (size_t)(a->cout * f.cs)) : NULL;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t i = 0; i < a->m0; i++)
+      for (int c0 = 0; c0 < a->cout; c0 += cstep)
+        FN(fwd_plane)(a, &f, scr, i, c0, c0 + cstep < a->cout ? c0 + cstep : a->cout);
+    free(scr);
+  }
 }
 
 /* Weights [co][ci][tap] -> blocks of HP_TCB output channels [ci][tap][c]. With @p flip, the
