@@ -20,7 +20,9 @@ run() { # name param overrides...: a sim of the seed with the overrides, once
   name=$1
   p=$2
   shift 2
-  last=$(awk '$1 == "OutputRedshifts" { n = split($2, z, ","); print z[n] }' "$p")
+  # the catalogue written last: that of the smallest output redshift (as make-truth.sh)
+  last=$(awk '$1 == "OutputRedshifts" { n = split($2, z, ","); m = 1
+    for (i = 2; i <= n; i++) if (z[i] + 0 < z[m] + 0) m = i; print z[m] }' "$p")
   f=$work/${name}_seed${seed}_halos_z$last.hdf5
   [ -f "$f" ] || OMP_WAIT_POLICY=passive $bin sim "$p" -s Seed=$seed \
     -s OutputDir=$work -s FileBase=${name}_seed$seed "$@" > "$work/$name.log"
