@@ -1,25 +1,27 @@
 #!/bin/sh
 # Painter models at every redshift of the truth set, for the light cone: the z = 0 network
 # continued on each redshift's catalogues of the same truth boxes. The defaults make the shipped
-# models/z*.h5 (models/train/z24/stage-s.param: 3,000 updates on 24 boxes); the first set was
-# STAGE=models/train/z/stage.param with 1500 models/train/z "0.5 1 1.5 2" 5.
+# models/z*.h5 (models/train/zc24/stage.param: 3,000 updates on the 24 boxes of the converged
+# high-z truth data/truth-z, scripts/make-truth.sh models/truth/truth-z.param). Earlier sets:
+# the third, TRUTH=data/truth STAGE=models/train/z24/stage-s.param ... 3000 models/train/z24
+# (the 20-step truth, not converged at z >= 0.5); the first, STAGE=models/train/z/stage.param
+# with 1500 models/train/z "0.5 1 1.5 2" 5.
 # Resumable: a finished model is not redone, a started one continues from its checkpoint.
 #   usage: [STAGE=FILE.param] [TRUTH=DIR] [WATCH="SEEDS"] scripts/train-redshifts.sh [UPDATES]
 #          [OUTDIR] [REDSHIFTS] [NTRAIN]
-#   TRUTH: the truth boxes (data/truth; data/truth-z is the converged high-z set,
-#   models/truth/truth-z.param); WATCH: the boxes scored during training, per mass bin (2008 for
-#   the shipped models; the selection boxes "3001 3002 3003 3004" of scripts/make-truth.sh keep
-#   the validation boxes out of the choice)
+#   TRUTH: the truth boxes (data/truth-z); WATCH: the boxes scored during training, per mass
+#   bin (2008 for the shipped models; the selection boxes "3001 3002 3003 3004" of
+#   scripts/make-truth.sh keep the validation boxes out of the choice)
 #   UPDATES 0 makes calibration-only models (the z = 0 network, rescaled per bin, its count
 #   distribution refitted at z): the baseline the continued training is measured against.
 set -e
 updates=${1:-3000}
-out=${2:-models/train/z24}
+out=${2:-models/train/zc24}
 zs=${3:-0.5 1 1.5 2}
 ntrain=${4:-24}
-truth=${TRUTH:-data/truth}
+truth=${TRUTH:-data/truth-z}
 bin=${HALOPAINT:-./bin/halopaint}
-stage=${STAGE:-models/train/z24/stage-s.param}
+stage=${STAGE:-models/train/zc24/stage.param}
 watch=${WATCH:-2008}
 list() { # z: training catalogues 1001..1000+NTRAIN at z
   i=1
