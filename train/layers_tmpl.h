@@ -12,7 +12,6 @@
  * where i and d run over the three axes.
  */
 #include <omp.h>
-#include <stdlib.h>
 
 #define HP_TRAIN_MAX_K 11 /* largest kernel side of the training kernels */
 #define HP_TCB TCB        /* output channels per register block (train/real.h per vector set) */
@@ -217,10 +216,11 @@ static void FN(fwd_row_k)(const FN(fwd_args) * a, int64_t i, int64_t j, int c0, 
  * of consecutive rows runs as one flat sequence of (rows - 1) p + m2 outputs (the p - m2 values
  * between rows are computed and dropped) into a scratch of pitch p, then is copied out: one
  * masked tail a segment instead of one a row, where a row's tail wastes more lanes than the
- * p - m2. Segments are sized so that the scratch stays in L1 (HP_FWD_FLAT_BYTES). Every output
- * is the same sequence of operations as by rows (the same bits). Rows whose taps reach outside
- * [lo, hi) (the input gradient's zero padding) stay rows. Not for 1x1x1 layers (memory-bound:
- * the copy costs more than the tails' lanes). */
+ * p - m2. Segments are sized so that the scratch, on each thread's stack, stays in L1
+ * (HP_FWD_FLAT_BYTES for all output channels). Every output is the same sequence of operations
+ * as by rows (the same bits). Rows whose taps reach outside [lo, hi) (the input gradient's zero
+ * padding) stay rows. Not for 1x1x1 layers (memory-bound: the copy costs more than the tails'
+ * lanes). */
 #define HP_FWD_FLAT_BYTES 16384
 typedef struct {
   int64_t j0, j1, seg, cs; /* flat rows [j0, j1) in segments of seg rows; scratch channel
@@ -232,7 +232,10 @@ static FN(fwd_flat) FN(fwd_flat_plan)(const FN(fwd_args) * a) {
   if (a->s != 1 || a->k == 1 || a->m1 < 2) return f;
   const int64_t p = a->iys, j0 = a->lo > 0 ? a->lo : 0;
   const int64_t j1 = a->hi - a->k + 1 < a->m1 ? a->hi - a->k + 1 : a->m1;
-  int64_t seg = HP_FWD_FLAT_BYTES / ((int64_t)sizeof(REAL) * a->cout * p);
+  /* rows that fit: cout x cs REALs, cs = (seg - 1) p + m2 rounded up to 16 */
+  const int64_t fit = HP_FWD_FLAT_BYTES / ((int64_t)sizeof(REAL) * a->cout) - a->m2 - 15;
+  if (fit < p) return f;
+  int64_t seg = fit / p + 1;
   if (seg > j1 - j0) seg = j1 - j0;
   if (seg < 2) return f;
   const int64_t len = (seg - 1) * p + a->m2;
@@ -243,13 +246,12 @@ static FN(fwd_flat) FN(fwd_flat_plan)(const FN(fwd_args) * a) {
 }
 
 /* Plane i, channels [c0, c1): rows outside the flat range by rows, the rest by flat segments
- * through @p scr (cout x f->cs REALs; NULL: all by rows). */
+ * through @p scr (cout x f->cs REALs). */
 static void FN(fwd_plane)(const FN(fwd_args) * a, const FN(fwd_flat) * f, REAL *scr, int64_t i,
                           int c0, int c1) {
-  const int flat = scr && f->seg > 0;
   for (int64_t j = 0; j < a->m1; j++)
-    if (!flat || j < f->j0 || j >= f->j1) FN(fwd_row_k)(a, i, j, c0, c1);
-  if (!flat) return;
+    if (f->seg == 0 || j < f->j0 || j >= f->j1) FN(fwd_row_k)(a, i, j, c0, c1);
+  if (f->seg == 0) return;
   const int64_t p = a->iys;
   const size_t row = sizeof(REAL) * (size_t)a->m2, gap = sizeof(REAL) * (size_t)(p - a->m2);
   FN(fwd_args) b = *a;
@@ -280,13 +282,11 @@ static void FN(fwd_run)(const FN(fwd_args) * a, int nthreads) {
   const FN(fwd_flat) f = FN(fwd_flat_plan)(a);
 #pragma omp parallel num_threads(FN(threads_for)(nthreads, work))
   {
-    /* a thread's flat scratch (without one, rows: the same result) */
-    REAL *scr = f.seg > 0 ? aligned_alloc(64, sizeof(REAL) * (size_t)(a->cout * f.cs)) : NULL;
+    _Alignas(64) REAL scr[HP_FWD_FLAT_BYTES / sizeof(REAL)]; /* a thread's flat scratch */
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < a->m0; i++)
       for (int c0 = 0; c0 < a->cout; c0 += cstep)
         FN(fwd_plane)(a, &f, scr, i, c0, c0 + cstep < a->cout ? c0 + cstep : a->cout);
-    free(scr);
   }
 }
 
